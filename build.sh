@@ -108,6 +108,7 @@ in_root() {
   unshare --mount --propagation private -- bash -c '
     set -e
     root=$1 dotnet_dir=$2 nuget_dir=$3 repo=$4 cwd=$5; shift 5
+    mount -t tmpfs tmpfs "$root/tmp"
     for d in "$dotnet_dir" "$nuget_dir" "$repo"; do
       mkdir -p "$root$d"; mount --bind "$d" "$root$d"
     done
@@ -117,7 +118,6 @@ in_root() {
     fi
     mount -t proc proc "$root/proc"
     mount --rbind /dev "$root/dev"
-    mount -t tmpfs tmpfs "$root/tmp"
     exec chroot "$root" /usr/bin/env -i HOME="$HOME" TERM="${TERM:-dumb}" LANG=C.UTF-8 \
       PATH="$dotnet_dir:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" DOTNET_ROOT="$dotnet_dir" \
       CI="${CI:-}" MNISTCNN_DATA_DIR="${MNISTCNN_DATA_DIR:-}" \
