@@ -1,0 +1,129 @@
+using System.Collections;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MnistCnn.Core.Data;
+
+/// <summary>
+/// Splits an <see cref="IDigitDataset"/> into batches, in dataset order or in a seeded per-epoch random order.
+/// </summary>
+/// <remarks>
+/// <para>Each batch is one slice (in order) or one gather (shuffled) from the dataset's contiguous storage.</para>
+/// <para>
+/// Ownership: every yielded <see cref="DigitBatch"/> belongs to the caller, who disposes it; when a
+/// TorchSharp dispose scope is open while the batch is produced, the batch's tensors join that scope.
+/// </para>
+/// <para>
+/// <see cref="GetBatches(int)"/> yields the batches of a given epoch; enumerating the loader itself yields
+/// epoch <see cref="Epoch"/> and then advances it, so repeated <c>foreach</c> loops see new orders when
+/// shuffling, as PyTorch's DataLoader does. The loader does not own the dataset.
+/// </para>
+/// </remarks>
+public sealed class DigitDataLoader : IEnumerable<DigitBatch>
+{
+    /// <summary>Initializes a loader over <paramref name="dataset"/>.</summary>
+    /// <param name="dataset">The dataset to batch; not owned by the loader.</param>
+    /// <param name="options">Batch size, shuffling and device; <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="dataset"/> is null.</exception>
+    /// <exception cref="ArgumentException">The dataset is empty, or smaller than one batch with <see cref="DigitDataLoaderOptions.DropLast"/>.</exception>
+    public DigitDataLoader(IDigitDataset dataset, DigitDataLoaderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        Dataset = dataset;
+        Options = options ?? new DigitDataLoaderOptions();
+        if (dataset.Count < 1)
+        {
+            throw new ArgumentException("The dataset holds no images.", nameof(dataset));
+        }
+
+        BatchCount = Options.DropLast
+            ? dataset.Count / Options.BatchSize
+            : (int)(((long)dataset.Count + Options.BatchSize - 1) / Options.BatchSize);
+        if (BatchCount == 0)
+        {
+            throw new ArgumentException(
+                $"With DropLast, the dataset's {dataset.Count} images make no batch of {Options.BatchSize}.", nameof(options));
+        }
+    }
+
+    /// <summary>Gets the dataset the loader batches.</summary>
+    public IDigitDataset Dataset { get; }
+
+    /// <summary>Gets the loader's options.</summary>
+    public DigitDataLoaderOptions Options { get; }
+
+    /// <summary>Gets the number of batches in every epoch.</summary>
+    public int BatchCount { get; }
+
+    /// <summary>Gets the number of images in every epoch (fewer than the dataset's with drop-last).</summary>
+    public int ImageCount => Options.DropLast ? BatchCount * Options.BatchSize : Dataset.Count;
+
+    /// <summary>Gets or sets the epoch whose order the next enumeration of the loader itself uses.</summary>
+    public int Epoch
+    {
+        get;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            field = value;
+        }
+    }
+
+    /// <summary>Yields the batches of one epoch; with shuffling, the order depends only on the seed and <paramref name="epoch"/>.</summary>
+    /// <param name="epoch">The zero-based epoch.</param>
+    /// <returns>The epoch's batches, each owned by the caller.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="epoch"/> is negative.</exception>
+    public IEnumerable<DigitBatch> GetBatches(int epoch)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(epoch);
+        return Options.Shuffle ? ShuffledBatches(epoch) : OrderedBatches();
+    }
+
+    /// <summary>Yields the batches of epoch <see cref="Epoch"/>, then advances <see cref="Epoch"/>.</summary>
+    /// <returns>An enumerator of batches, each owned by the caller.</returns>
+    public IEnumerator<DigitBatch> GetEnumerator() => GetBatches(Epoch++).GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>Returns the image order of an epoch: a permutation of <c>[0, Dataset.Count)</c>.</summary>
+    /// <param name="epoch">The zero-based epoch.</param>
+    /// <returns>The dataset indices in the order the epoch visits them (before drop-last).</returns>
+    public long[] GetOrder(int epoch)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(epoch);
+        var order = new long[Dataset.Count];
+        for (var i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+        }
+
+        if (Options.Shuffle)
+        {
+            SeededShuffle.Shuffle(order, Options.Seed, epoch);
+        }
+
+        return order;
+    }
+
+    private IEnumerable<DigitBatch> OrderedBatches()
+    {
+        var batchSize = Options.BatchSize;
+        for (var b = 0; b < BatchCount; b++)
+        {
+            var start = b * batchSize;
+            yield return Dataset.GetBatch(start, Math.Min(batchSize, Dataset.Count - start), Options.Device);
+        }
+    }
+
+    private IEnumerable<DigitBatch> ShuffledBatches(int epoch)
+    {
+        var batchSize = Options.BatchSize;
+        using var order = tensor(GetOrder(epoch), ScalarType.Int64).DetachFromDisposeScope();
+        for (var b = 0; b < BatchCount; b++)
+        {
+            var start = b * batchSize;
+            using var indices = order.narrow(0, start, Math.Min(batchSize, Dataset.Count - start)).DetachFromDisposeScope();
+            yield return Dataset.GetBatch(indices, Options.Device);
+        }
+    }
+}

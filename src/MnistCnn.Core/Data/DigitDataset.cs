@@ -1,0 +1,168 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MnistCnn.Core.Data;
+
+/// <summary>
+/// A digit dataset held in memory as one contiguous uint8 tensor <c>[N, 1, H, W]</c> plus one int64 label
+/// tensor <c>[N]</c>; batches are gathered from them and scaled on demand.
+/// </summary>
+/// <remarks>
+/// Keeping raw bytes (not floats) makes a split cost its file size in memory; the float conversion happens
+/// per batch, on the batch's device. The tensors live outside any dispose scope and are released by
+/// <see cref="Dispose"/>.
+/// </remarks>
+public sealed class DigitDataset : IDigitDataset
+{
+    private readonly Tensor _images;
+    private readonly Tensor _labels;
+    private readonly byte[] _labelBytes;
+    private bool _disposed;
+
+    /// <summary>Initializes a dataset from raw pixels and labels.</summary>
+    /// <param name="pixels">Row-major pixels, <c>labels.Length * imageHeight * imageWidth</c> bytes, image after image.</param>
+    /// <param name="labels">One label per image, each below the class count.</param>
+    /// <param name="imageHeight">The image height in pixels; at least 1.</param>
+    /// <param name="imageWidth">The image width in pixels; at least 1.</param>
+    /// <param name="options">Classes and normalisation; <see langword="null"/> for <see cref="DigitDatasetOptions.Default"/>.</param>
+    /// <exception cref="ArgumentNullException">An array is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is below 1.</exception>
+    /// <exception cref="ArgumentException">The sizes do not agree, there are no images, or a label is out of range.</exception>
+    public DigitDataset(byte[] pixels, byte[] labels, int imageHeight, int imageWidth, DigitDatasetOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentOutOfRangeException.ThrowIfLessThan(imageHeight, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(imageWidth, 1);
+        options ??= DigitDatasetOptions.Default;
+        if (labels.Length == 0)
+        {
+            throw new ArgumentException("A dataset needs at least one image.", nameof(labels));
+        }
+
+        var expectedPixels = (long)labels.Length * imageHeight * imageWidth;
+        if (pixels.LongLength != expectedPixels)
+        {
+            throw new ArgumentException(
+                $"{labels.Length} images of {imageHeight}x{imageWidth} need {expectedPixels} pixel bytes; got {pixels.LongLength}.",
+                nameof(pixels));
+        }
+
+        var classCount = options.ClassCount;
+        var badLabel = Array.FindIndex(labels, l => l >= classCount);
+        if (badLabel >= 0)
+        {
+            throw new ArgumentException($"Label {labels[badLabel]} at index {badLabel} is not below the class count {classCount}.", nameof(labels));
+        }
+
+        ClassNames = options.ResolveClassNames();
+        Normalization = options.Normalization;
+        ClassCount = classCount;
+        Count = labels.Length;
+        ImageHeight = imageHeight;
+        ImageWidth = imageWidth;
+        _labelBytes = (byte[])labels.Clone();
+
+        // Long-lived: detached from any scope the caller may have open, released by Dispose().
+        using var scope = NewDisposeScope();
+        _images = tensor(pixels, [Count, 1, imageHeight, imageWidth], ScalarType.Byte).contiguous().DetachFromDisposeScope();
+        _labels = tensor(labels, [Count], ScalarType.Byte).to(ScalarType.Int64).DetachFromDisposeScope();
+    }
+
+    /// <inheritdoc/>
+    public int Count { get; }
+
+    /// <inheritdoc/>
+    public int ImageHeight { get; }
+
+    /// <inheritdoc/>
+    public int ImageWidth { get; }
+
+    /// <inheritdoc/>
+    public int ClassCount { get; }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <inheritdoc/>
+    public PixelNormalization? Normalization { get; }
+
+    /// <inheritdoc/>
+    public int GetLabel(int index)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+        return _labelBytes[index];
+    }
+
+    /// <inheritdoc/>
+    public DigitBatch GetBatch(int start, int count, Device? device = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        if ((long)start + count > Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"Images [{start}, {(long)start + count}) exceed the dataset's {Count} images.");
+        }
+
+        using var scope = NewDisposeScope();
+        return ToBatch(_images.narrow(0, start, count), _labels.narrow(0, start, count), device, scope);
+    }
+
+    /// <inheritdoc/>
+    public DigitBatch GetBatch(Tensor indices, Device? device = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(indices);
+        if (indices.dim() != 1 || indices.dtype != ScalarType.Int64 || indices.device_type != DeviceType.CPU)
+        {
+            throw new ArgumentException($"Indices must be a one-dimensional int64 CPU tensor; got {indices.dtype} [{string.Join(", ", indices.shape)}] on {indices.device}.", nameof(indices));
+        }
+
+        if (indices.shape[0] < 1)
+        {
+            throw new ArgumentException("Indices must select at least one image.", nameof(indices));
+        }
+
+        using var scope = NewDisposeScope();
+        return ToBatch(_images.index_select(0, indices), _labels.index_select(0, indices), device, scope);
+    }
+
+    /// <summary>Releases the dataset's tensors.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _images.Dispose();
+        _labels.Dispose();
+    }
+
+    private DigitBatch ToBatch(Tensor pixels, Tensor labels, Device? device, DisposeScope scope)
+    {
+        if (device is not null && device.type != DeviceType.CPU)
+        {
+            // Move bytes, not floats: a quarter of the transfer.
+            pixels = pixels.to(device);
+            labels = labels.to(device);
+        }
+
+        // Division (not multiplication by 1/255) reproduces ToTensor's values bit for bit.
+        var images = pixels.to_type(ScalarType.Float32).div_(255f);
+        if (Normalization is { } n)
+        {
+            images.sub_(n.Mean).div_(n.StandardDeviation);
+        }
+
+        // A narrowed label view would share the dataset's storage; a copy keeps the batch independent.
+        labels = labels.clone();
+        // Moved to the caller's scope if one is open (one scope per training step), else detached.
+        scope.MoveToOuter(images, labels);
+        return new DigitBatch(images, labels);
+    }
+}
