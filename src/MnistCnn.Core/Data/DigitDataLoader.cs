@@ -73,10 +73,17 @@ public sealed class DigitDataLoader : IEnumerable<DigitBatch>
     /// <param name="epoch">The zero-based epoch.</param>
     /// <returns>The epoch's batches, each owned by the caller.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epoch"/> is negative.</exception>
-    public IEnumerable<DigitBatch> GetBatches(int epoch)
+    public IEnumerable<DigitBatch> GetBatches(int epoch) => GetBatches(epoch, Options.Seed);
+
+    /// <summary>Yields the batches of one epoch, shuffling (when enabled) with <paramref name="seed"/> instead of the options' seed.</summary>
+    /// <param name="epoch">The zero-based epoch.</param>
+    /// <param name="seed">The shuffle seed.</param>
+    /// <returns>The epoch's batches, each owned by the caller.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="epoch"/> is negative.</exception>
+    public IEnumerable<DigitBatch> GetBatches(int epoch, long seed)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
-        return Options.Shuffle ? ShuffledBatches(epoch) : OrderedBatches();
+        return Options.Shuffle ? ShuffledBatches(GetOrder(epoch, seed)) : OrderedBatches();
     }
 
     /// <summary>Yields the batches of epoch <see cref="Epoch"/>, then advances <see cref="Epoch"/>.</summary>
@@ -88,7 +95,13 @@ public sealed class DigitDataLoader : IEnumerable<DigitBatch>
     /// <summary>Returns the image order of an epoch: a permutation of <c>[0, Dataset.Count)</c>.</summary>
     /// <param name="epoch">The zero-based epoch.</param>
     /// <returns>The dataset indices in the order the epoch visits them (before drop-last).</returns>
-    public long[] GetOrder(int epoch)
+    public long[] GetOrder(int epoch) => GetOrder(epoch, Options.Seed);
+
+    /// <summary>Returns the image order of an epoch shuffled (when enabled) with <paramref name="seed"/>.</summary>
+    /// <param name="epoch">The zero-based epoch.</param>
+    /// <param name="seed">The shuffle seed.</param>
+    /// <returns>The dataset indices in the order the epoch visits them (before drop-last).</returns>
+    public long[] GetOrder(int epoch, long seed)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
         var order = new long[Dataset.Count];
@@ -99,7 +112,7 @@ public sealed class DigitDataLoader : IEnumerable<DigitBatch>
 
         if (Options.Shuffle)
         {
-            SeededShuffle.Shuffle(order, Options.Seed, epoch);
+            SeededShuffle.Shuffle(order, seed, epoch);
         }
 
         return order;
@@ -115,10 +128,10 @@ public sealed class DigitDataLoader : IEnumerable<DigitBatch>
         }
     }
 
-    private IEnumerable<DigitBatch> ShuffledBatches(int epoch)
+    private IEnumerable<DigitBatch> ShuffledBatches(long[] epochOrder)
     {
         var batchSize = Options.BatchSize;
-        using var order = tensor(GetOrder(epoch), ScalarType.Int64).DetachFromDisposeScope();
+        using var order = tensor(epochOrder, ScalarType.Int64).DetachFromDisposeScope();
         for (var b = 0; b < BatchCount; b++)
         {
             var start = b * batchSize;

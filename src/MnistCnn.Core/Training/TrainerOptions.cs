@@ -1,0 +1,150 @@
+namespace MnistCnn.Core.Training;
+
+/// <summary>
+/// Options of a <see cref="Trainer"/>. The defaults are the case study's: 5 epochs of Adam at learning
+/// rate 0.01 with PyTorch's other Adam defaults, cross-entropy loss, CUDA when available.
+/// </summary>
+/// <remarks>Every setter validates its value and throws <see cref="ArgumentOutOfRangeException"/> when it is out of range.</remarks>
+public sealed record TrainerOptions
+{
+    private readonly int _epochs = 5;
+    private readonly double _learningRate = 0.01;
+    private readonly double _beta1 = 0.9;
+    private readonly double _beta2 = 0.999;
+    private readonly double _epsilon = 1e-8;
+    private readonly double _weightDecay;
+    private readonly int? _threads;
+    private readonly IReadOnlyList<TrainingCallback> _callbacks = [];
+
+    /// <summary>Gets the number of epochs to train. Default: 5. At least 1.</summary>
+    public int Epochs
+    {
+        get => _epochs;
+        init => _epochs = Positive(value, nameof(Epochs));
+    }
+
+    /// <summary>Gets Adam's learning rate. Default: 0.01. Finite and greater than zero.</summary>
+    public double LearningRate
+    {
+        get => _learningRate;
+        init => _learningRate = Positive(value, nameof(LearningRate));
+    }
+
+    /// <summary>Gets Adam's first-moment decay. Default: 0.9 (PyTorch's). In [0, 1).</summary>
+    public double Beta1
+    {
+        get => _beta1;
+        init => _beta1 = UnitInterval(value, nameof(Beta1));
+    }
+
+    /// <summary>Gets Adam's second-moment decay. Default: 0.999 (PyTorch's). In [0, 1).</summary>
+    public double Beta2
+    {
+        get => _beta2;
+        init => _beta2 = UnitInterval(value, nameof(Beta2));
+    }
+
+    /// <summary>Gets Adam's epsilon. Default: 1e-8 (PyTorch's). Finite and greater than zero.</summary>
+    public double Epsilon
+    {
+        get => _epsilon;
+        init => _epsilon = Positive(value, nameof(Epsilon));
+    }
+
+    /// <summary>Gets Adam's L2 weight decay. Default: 0. Finite and not negative.</summary>
+    public double WeightDecay
+    {
+        get => _weightDecay;
+        init
+        {
+            if (!double.IsFinite(value) || value < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(WeightDecay), value, "WeightDecay must be finite and not negative.");
+            }
+
+            _weightDecay = value;
+        }
+    }
+
+    /// <summary>Gets where to train. Default: <see cref="TrainingDevice.Auto"/> (CUDA when available, else CPU).</summary>
+    public TrainingDevice Device { get; init; } = TrainingDevice.Auto;
+
+    /// <summary>
+    /// Gets the seed of the run, or <see langword="null"/> (the default) to leave randomness as it is. When set,
+    /// <see cref="Trainer.Fit"/> seeds torch's global generator with it and shuffles the training loader
+    /// with it (epoch <c>e</c> gets the order of (seed, e)); the same seed on the same machine then gives the
+    /// same numbers. Seed the model's initial weights too, with <c>new ConvNet(seed)</c>.
+    /// </summary>
+    public long? Seed { get; init; }
+
+    /// <summary>
+    /// Gets the number of CPU threads torch may use, or <see langword="null"/> (the default) for torch's own choice.
+    /// </summary>
+    public int? Threads
+    {
+        get => _threads;
+        init
+        {
+            if (value is { } v)
+            {
+                ArgumentOutOfRangeException.ThrowIfLessThan(v, 1, nameof(Threads));
+            }
+
+            _threads = value;
+        }
+    }
+
+    /// <summary>
+    /// Gets the file a checkpoint is written to after every epoch (atomically: temporary name, then rename),
+    /// or <see langword="null"/> (the default) for none. <see cref="Trainer.Resume"/> continues from it.
+    /// </summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>
+    /// Gets a learning-rate schedule: given the zero-based epoch and <see cref="LearningRate"/>, it returns the
+    /// epoch's learning rate. Default: <see langword="null"/> (constant).
+    /// </summary>
+    public Func<int, double, double>? LearningRateSchedule { get; init; }
+
+    /// <summary>Gets the callbacks invoked around the run and after every epoch, in order. Default: none.</summary>
+    public IReadOnlyList<TrainingCallback> Callbacks
+    {
+        get => _callbacks;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value, nameof(Callbacks));
+            if (value.Any(c => c is null))
+            {
+                throw new ArgumentException("Callbacks must not contain null.", nameof(Callbacks));
+            }
+
+            _callbacks = value.ToArray();
+        }
+    }
+
+    private static int Positive(int value, string name)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, name);
+        return value;
+    }
+
+    private static double Positive(double value, string name)
+    {
+        if (!double.IsFinite(value) || value <= 0)
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be finite and greater than zero.");
+        }
+
+        return value;
+    }
+
+    private static double UnitInterval(double value, string name)
+    {
+        if (!(value >= 0 && value < 1))
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be in [0, 1).");
+        }
+
+        return value;
+    }
+}

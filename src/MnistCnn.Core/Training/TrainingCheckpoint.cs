@@ -1,0 +1,121 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using MnistCnn.Core.Models;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MnistCnn.Core.Training;
+
+/// <summary>
+/// A training checkpoint file: the model's weights, the optimizer's state, torch's random generator and the
+/// history so far, behind a header that records the architecture, and sealed with a SHA-256 of the content.
+/// </summary>
+/// <remarks>
+/// Layout: magic <c>MNCKPT01</c>, then four length-prefixed (int64, little-endian) sections: JSON header,
+/// model weights (safetensors), optimizer state (TorchSharp's format), random generator state; then the
+/// SHA-256 of everything before it. Checkpoints are written at epoch ends, so the loader position is the
+/// number of completed epochs.
+/// </remarks>
+internal static class TrainingCheckpoint
+{
+    private static readonly byte[] Magic = "MNCKPT01"u8.ToArray();
+
+    public static void Save(string path, nn.Module model, OptimizerHelper optimizer, IReadOnlyList<EpochResult> history)
+    {
+        var header = new CheckpointHeader(ModelWeights.Describe(model), history.Count, history.ToArray());
+        using var optimizerState = new MemoryStream();
+        using (var writer = new BinaryWriter(optimizerState, Encoding.UTF8, leaveOpen: true))
+        {
+            optimizer.save_state_dict(writer);
+        }
+
+        using var rng = get_rng_state();
+        using var body = new MemoryStream();
+        body.Write(Magic);
+        WriteSection(body, JsonSerializer.SerializeToUtf8Bytes(header));
+        WriteSection(body, SafeTensorsFormat.Write(model.state_dict()));
+        WriteSection(body, optimizerState.ToArray());
+        WriteSection(body, rng.data<byte>().ToArray());
+        body.Write(SHA256.HashData(body.GetBuffer().AsSpan(0, (int)body.Length)));
+        AtomicFile.Write(path, body.GetBuffer().AsSpan(0, (int)body.Length));
+    }
+
+    /// <summary>Restores a checkpoint into the model and optimizer and appends its history; returns the completed epochs.</summary>
+    public static int Restore(string path, nn.Module model, OptimizerHelper optimizer, List<EpochResult> history)
+    {
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length < Magic.Length + SHA256.HashSizeInBytes || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+        {
+            throw new ModelFileException(path, "is not a MnistCnn.Core training checkpoint (wrong signature).");
+        }
+
+        var content = bytes.AsSpan(0, bytes.Length - SHA256.HashSizeInBytes);
+        if (!SHA256.HashData(content).AsSpan().SequenceEqual(bytes.AsSpan(content.Length)))
+        {
+            throw new ModelFileException(path, "is damaged: its content does not match its SHA-256 (truncated or modified).");
+        }
+
+        var offset = Magic.Length;
+        var headerBytes = ReadSection(content, ref offset, path);
+        var weights = ReadSection(content, ref offset, path);
+        var optimizerState = ReadSection(content, ref offset, path);
+        var rng = ReadSection(content, ref offset, path);
+
+        CheckpointHeader header;
+        try
+        {
+            header = JsonSerializer.Deserialize<CheckpointHeader>(headerBytes)
+                ?? throw new ModelFileException(path, "has an empty header.");
+        }
+        catch (JsonException e)
+        {
+            throw new ModelFileException(path, $"has a malformed header ({e.Message}).", e);
+        }
+
+        var architecture = ModelWeights.Describe(model);
+        if (header.Architecture != architecture)
+        {
+            throw new ModelFileException(path, $"was written from a model with parameters {{{header.Architecture}}}, but this model has {{{architecture}}}.");
+        }
+
+        ModelWeights.LoadBytes(model, weights, path);
+        using (var reader = new BinaryReader(new MemoryStream(optimizerState.ToArray()), Encoding.UTF8))
+        {
+            optimizer.load_state_dict(reader);
+        }
+
+        using (var state = tensor(rng.ToArray(), ScalarType.Byte))
+        {
+            set_rng_state(state);
+        }
+
+        history.AddRange(header.History);
+        return header.CompletedEpochs;
+    }
+
+    private static void WriteSection(MemoryStream stream, ReadOnlySpan<byte> section)
+    {
+        Span<byte> length = stackalloc byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(length, section.Length);
+        stream.Write(length);
+        stream.Write(section);
+    }
+
+    private static ReadOnlySpan<byte> ReadSection(ReadOnlySpan<byte> content, ref int offset, string path)
+    {
+        var length = offset + 8 <= content.Length ? BinaryPrimitives.ReadInt64LittleEndian(content[offset..]) : -1;
+        if (length < 0 || length > content.Length - offset - 8)
+        {
+            throw new ModelFileException(path, "is damaged: a section runs past the end of the file.");
+        }
+
+        var section = content.Slice(offset + 8, (int)length);
+        offset += 8 + (int)length;
+        return section;
+    }
+
+    private sealed record CheckpointHeader(string Architecture, int CompletedEpochs, EpochResult[] History);
+}
