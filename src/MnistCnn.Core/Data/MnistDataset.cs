@@ -75,7 +75,8 @@ public static class MnistDataset
             }
         }
 
-        return new DigitDataset(images.Pixels, labels, images.Height, images.Width, options);
+        // The arrays were just read and are held by no one else: the dataset adopts them rather than copying.
+        return new DigitDataset(images.Pixels, labels, images.Height, images.Width, options, adoptPixels: true);
     }
 
     private static (string Images, string Labels) Locate(string root, MnistSplit split, string imagesName, string labelsName)
