@@ -121,7 +121,7 @@ in_root() {
     exec chroot "$root" /usr/bin/env -i HOME="$HOME" TERM="${TERM:-dumb}" LANG=C.UTF-8 \
       PATH="$dotnet_dir:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" DOTNET_ROOT="$dotnet_dir" \
       CI="${CI:-}" MNISTCNN_DATA_DIR="${MNISTCNN_DATA_DIR:-}" \
-      DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 \
+      DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 UseSharedCompilation=false \
       MSBUILDDISABLENODEREUSE=1 NUGET_CERT_REVOCATION_MODE=offline DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 \
       bash -c "cd \"\$0\" && exec \"\$@\"" "$cwd" "$@"
   ' _ "$root_dir" "$dotnet_dir" "$nuget_dir" "$repo" "$PWD" "$@"
@@ -137,8 +137,10 @@ run_torch() {
   fi
 }
 
+# Environment variables are MSBuild properties too: UseSharedCompilation=false keeps the compiler server
+# off for every dotnet command (exec'd `dotnet run` included), so none outlives the command.
 dotnet_env() {
-  export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 MSBUILDDISABLENODEREUSE=1
+  export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 MSBUILDDISABLENODEREUSE=1 UseSharedCompilation=false
 }
 
 verb=${1:-}

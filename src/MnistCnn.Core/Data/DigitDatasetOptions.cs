@@ -35,6 +35,24 @@ public sealed record DigitDatasetOptions
     /// <summary>Gets the default options: 10 classes named "0" to "9", no normalisation.</summary>
     public static DigitDatasetOptions Default { get; } = new();
 
+    /// <summary>
+    /// Gets options for Fashion-MNIST: 10 classes named "T-shirt/top", "Trouser", "Pullover", "Dress",
+    /// "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot" (labels 0-9), no normalisation.
+    /// </summary>
+    public static DigitDatasetOptions FashionMnist { get; } = new()
+    {
+        ClassNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+    };
+
+    /// <summary>
+    /// Gets options for KMNIST (Kuzushiji-MNIST): 10 classes named by the romanised hiragana "o", "ki",
+    /// "su", "tsu", "na", "ha", "ma", "ya", "re", "wo" (labels 0-9), no normalisation.
+    /// </summary>
+    public static DigitDatasetOptions KMnist { get; } = new()
+    {
+        ClassNames = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"],
+    };
+
     internal IReadOnlyList<string> ResolveClassNames()
     {
         if (_classNames is null)

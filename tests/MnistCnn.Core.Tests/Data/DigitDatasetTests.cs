@@ -22,6 +22,50 @@ public sealed class DigitDatasetTests
         batch.Labels.data<long>().ToArray().Should().Equal(1L, 2L, 3L);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void GetBatch_EveryPixelValue_EqualsTorchsOwnConversionBitForBit(bool normalize)
+    {
+        // 3 images of 11x9: 297 bytes cover every value and both the vectorised part and the scalar tail.
+        var pixels = Enumerable.Range(0, 297).Select(i => (byte)(i % 256)).ToArray();
+        var options = new DigitDatasetOptions { Normalization = normalize ? PixelNormalization.Mnist : null };
+        using var dataset = new DigitDataset(pixels, [0, 1, 2], 11, 9, options);
+        using var scope = NewDisposeScope();
+        var expected = tensor(pixels, [3, 1, 11, 9], ScalarType.Byte).to_type(ScalarType.Float32).div_(255f);
+        if (normalize)
+        {
+            expected.sub_(PixelNormalization.Mnist.Mean).div_(PixelNormalization.Mnist.StandardDeviation);
+        }
+
+        var range = dataset.GetBatch(0, 3);
+        var gathered = dataset.GetBatch(tensor(new long[] { 0, 1, 2 }));
+
+        range.Images.data<float>().ToArray().Should().Equal(expected.data<float>().ToArray());
+        gathered.Images.data<float>().ToArray().Should().Equal(expected.data<float>().ToArray());
+    }
+
+    [Fact]
+    public void GetBatch_IndexOutsideTheDataset_ThrowsArgumentOutOfRange()
+    {
+        using var dataset = SyntheticDigits.Dataset(3, 2, 2);
+        using var indices = tensor(new long[] { 0, 3 });
+
+        ((Action)(() => dataset.GetBatch(indices))).Should().Throw<ArgumentOutOfRangeException>().WithMessage("*Index 3 is outside the dataset's 3 images*");
+    }
+
+    [Fact]
+    public void Constructor_CallersArray_IsCopied()
+    {
+        var (pixels, labels) = SyntheticDigits.Make(2, 2, 2);
+        using var dataset = new DigitDataset(pixels, labels, 2, 2);
+
+        Array.Fill(pixels, (byte)0);
+
+        using var batch = dataset.GetBatch(0, 2);
+        batch.Images.data<float>().ToArray().Should().Equal(SyntheticDigits.Make(2, 2, 2).Pixels.Select(p => p / 255f));
+    }
+
     [Fact]
     public void GetBatch_Indices_GathersInTheGivenOrder()
     {

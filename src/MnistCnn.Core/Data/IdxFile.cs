@@ -1,0 +1,134 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace MnistCnn.Core.Data;
+
+/// <summary>
+/// Reads and writes IDX files, the format of MNIST and of datasets built like it (Fashion-MNIST, KMNIST):
+/// idx1 label files and idx3 image files of unsigned bytes, plain or gzip-compressed.
+/// </summary>
+/// <remarks>
+/// <para>
+/// An IDX file is a big-endian header (two zero bytes, the element type 0x08 = unsigned byte, the number of
+/// dimensions, then each dimension as a 32-bit integer) followed by the data, row-major. Label files have
+/// one dimension (the count), image files three (count, rows, columns).
+/// </para>
+/// <para>
+/// Readers recognise gzip by its first two bytes (1F 8B), never by the file name. They check the header
+/// against the file before allocating anything large: a plain file must hold exactly the declared bytes;
+/// a gzip file must not declare more than its compressed size can expand to (1032 times, deflate's
+/// limit), nor more than a .NET array can hold, and must decompress to exactly the declared bytes. Every
+/// content error raises <see cref="IdxFormatException"/>; a missing file raises
+/// <see cref="FileNotFoundException"/>; other I/O and permission errors pass through.
+/// </para>
+/// <para>
+/// Writers are atomic: they write a temporary file in the destination's folder and rename it into place,
+/// so a reader never sees a half-written file.
+/// </para>
+/// </remarks>
+public static class IdxFile
+{
+    /// <summary>Reads an idx1 file of unsigned-byte labels.</summary>
+    /// <param name="path">The file, plain or gzip-compressed.</param>
+    /// <returns>The labels, one byte each, in file order.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="IdxFormatException">The file is not a valid idx1 unsigned-byte file.</exception>
+    public static byte[] ReadLabels(string path) => IdxReader.Read(path, IdxKind.Labels).Data;
+
+    /// <summary>Reads an idx3 file of unsigned-byte images.</summary>
+    /// <param name="path">The file, plain or gzip-compressed.</param>
+    /// <returns>The images with their sizes.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="IdxFormatException">The file is not a valid idx3 unsigned-byte file.</exception>
+    public static IdxImages ReadImages(string path)
+    {
+        var (data, dimensions) = IdxReader.Read(path, IdxKind.Images);
+        return new IdxImages(data, dimensions[0], dimensions[1], dimensions[2]);
+    }
+
+    /// <summary>Writes labels as an idx1 unsigned-byte file, replacing any existing file atomically.</summary>
+    /// <param name="path">The destination; its folder must exist.</param>
+    /// <param name="labels">The labels; at least one.</param>
+    /// <param name="gzip">Whether to gzip-compress the file (the name is not changed or checked).</param>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty, or <paramref name="labels"/> is empty.</exception>
+    public static void WriteLabels(string path, ReadOnlySpan<byte> labels, bool gzip = false)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (labels.IsEmpty)
+        {
+            throw new ArgumentException("An IDX file needs at least one label.", nameof(labels));
+        }
+
+        Write(path, [labels.Length], labels, gzip);
+    }
+
+    /// <summary>Writes images as an idx3 unsigned-byte file, replacing any existing file atomically.</summary>
+    /// <param name="path">The destination; its folder must exist.</param>
+    /// <param name="pixels">Row-major pixels, image after image: exactly <c>count * height * width</c> bytes.</param>
+    /// <param name="count">The number of images; at least 1.</param>
+    /// <param name="height">The number of rows of each image; at least 1.</param>
+    /// <param name="width">The number of columns of each image; at least 1.</param>
+    /// <param name="gzip">Whether to gzip-compress the file (the name is not changed or checked).</param>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty, or <paramref name="pixels"/> has another length than the sizes need.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size is below 1.</exception>
+    public static void WriteImages(string path, ReadOnlySpan<byte> pixels, int count, int height, int width, bool gzip = false)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        var expected = (long)count * height * width;
+        if (pixels.Length != expected)
+        {
+            throw new ArgumentException($"{count} images of {height}x{width} need {expected} bytes; got {pixels.Length}.", nameof(pixels));
+        }
+
+        Write(path, [count, height, width], pixels, gzip);
+    }
+
+    private static void Write(string path, ReadOnlySpan<int> dimensions, ReadOnlySpan<byte> data, bool gzip)
+    {
+        var fullPath = Path.GetFullPath(path);
+        var folder = Path.GetDirectoryName(fullPath) ?? throw new ArgumentException($"'{path}' names no file.", nameof(path));
+
+        Span<byte> header = stackalloc byte[4 + (4 * dimensions.Length)];
+        header[2] = IdxReader.UnsignedByte;
+        header[3] = (byte)dimensions.Length;
+        for (var i = 0; i < dimensions.Length; i++)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(header[(4 + (4 * i))..], dimensions[i]);
+        }
+
+        // Same folder, so the final rename stays on one file system and is atomic.
+        var temporary = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
+            {
+                if (gzip)
+                {
+                    using var compressed = new GZipStream(file, CompressionLevel.Optimal, leaveOpen: true);
+                    compressed.Write(header);
+                    compressed.Write(data);
+                }
+                else
+                {
+                    file.Write(header);
+                    file.Write(data);
+                }
+
+                // On disk before the rename, so a crash cannot leave a complete name over incomplete data.
+                file.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, fullPath, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+    }
+}
