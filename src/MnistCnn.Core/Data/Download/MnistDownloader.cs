@@ -263,7 +263,7 @@ public sealed partial class MnistDownloader
         {
             return attemptCts.IsCancellationRequested
                 ? new Failure($"timed out (no data for {FormatSeconds(_requestTimeout)}) on {uri}", IsTransient: true)
-                : new Failure($"transfer failed for {uri}: {ex.Message}", IsTransient: true);
+                : new Failure($"download of {uri} failed: {ex.Message}", IsTransient: true);
         }
     }
 
