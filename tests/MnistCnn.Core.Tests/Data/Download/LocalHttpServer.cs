@@ -43,7 +43,8 @@ internal sealed class LocalHttpServer : IAsyncDisposable
         _listener.Start();
         var port = ((IPEndPoint)_listener.LocalEndpoint).Port;
         BaseUrl = $"http://127.0.0.1:{port}{Prefix}";
-        _acceptLoop = AcceptLoopAsync();
+        // On the thread pool, so the server never waits for a test framework thread to be free.
+        _acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
     /// <summary>The mirror URL to configure; files are served below it.</summary>
