@@ -1,0 +1,480 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace MnistCnn.Core.Data;
+
+/// <summary>
+/// Fetches the four MNIST files from an ordered list of mirrors into a folder, verifies them and stores
+/// them decompressed under their standard names (<see cref="FileNames"/>).
+/// </summary>
+/// <remarks>
+/// <para>
+/// For each file: a copy already in the folder whose SHA-256 matches is kept as it is; otherwise a
+/// hand-placed <c>&lt;name&gt;.gz</c> in the folder is used, else each mirror is tried in order. A
+/// <c>.gz</c> must match the MD5 torchvision checks, and the decompressed file its SHA-256.
+/// </para>
+/// <para>
+/// Data is written under temporary names in the target folder and renamed only after it is verified, so
+/// no partial or unverified file ever carries a final name; temporary files are removed on failure and
+/// on cancellation.
+/// </para>
+/// <example>
+/// <code>
+/// var downloader = new MnistDownloader(new MnistDownloadOptions(), logger);
+/// await downloader.DownloadAsync("data/mnist", progress, cancellationToken);
+/// </code>
+/// </example>
+/// </remarks>
+public sealed partial class MnistDownloader
+{
+    private const int BufferSize = 81920;
+
+    private readonly IReadOnlyList<MnistFile> _files;
+    private readonly IReadOnlyList<MnistMirror> _mirrors;
+    private readonly TimeSpan _requestTimeout;
+    private readonly int _retriesPerMirror;
+    private readonly TimeSpan _retryDelay;
+    private readonly HttpClient? _httpClient;
+    private readonly HttpMessageHandler? _httpMessageHandler;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates a downloader with default options (see <see cref="MnistDownloadOptions"/>) and no logging.</summary>
+    public MnistDownloader()
+        : this(new MnistDownloadOptions())
+    {
+    }
+
+    /// <summary>Creates a downloader.</summary>
+    /// <param name="options">The settings; read once here, so later changes to the object have no effect on this downloader.</param>
+    /// <param name="logger">Where to log, or <see langword="null"/> for no logging.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
+    public MnistDownloader(MnistDownloadOptions options, ILogger<MnistDownloader>? logger = null)
+        : this(options, logger, MnistFiles.All)
+    {
+    }
+
+    /// <summary>Creates a downloader for another file table; tests use it to serve small synthetic files.</summary>
+    internal MnistDownloader(MnistDownloadOptions options, ILogger<MnistDownloader>? logger, IReadOnlyList<MnistFile> files)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(files);
+        _files = files;
+        _mirrors = [.. options.Mirrors.Select(MnistMirror.Resolve)];
+        _requestTimeout = options.RequestTimeout;
+        _retriesPerMirror = options.RetriesPerMirror;
+        _retryDelay = options.RetryDelay;
+        _httpClient = options.HttpClient;
+        _httpMessageHandler = options.HttpMessageHandler;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>
+    /// The standard names of the four MNIST files, as stored on disk: <c>train-images-idx3-ubyte</c>,
+    /// <c>train-labels-idx1-ubyte</c>, <c>t10k-images-idx3-ubyte</c>, <c>t10k-labels-idx1-ubyte</c>.
+    /// </summary>
+    public static IReadOnlyList<string> FileNames { get; } = [.. MnistFiles.All.Select(f => f.Name)];
+
+    /// <summary>
+    /// Makes sure <paramref name="directory"/> holds the four verified MNIST files, fetching those that are
+    /// missing or fail verification.
+    /// </summary>
+    /// <param name="directory">The target folder; created when missing.</param>
+    /// <param name="progress">Receives the bytes read for each file being fetched, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the download; nothing partial is left behind.</param>
+    /// <returns>Which files were fetched and which were already present.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="directory"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="directory"/> is empty or blank.</exception>
+    /// <exception cref="MnistDownloadException">No mirror provided a verified copy of a file; the message lists each mirror's failure.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public async Task<MnistDownloadResult> DownloadAsync(
+        string directory,
+        IProgress<MnistDownloadProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var fullDirectory = Path.GetFullPath(directory);
+        Directory.CreateDirectory(fullDirectory);
+
+        using var ownedClient = _httpClient is null && _mirrors.Any(m => m.HttpBase is not null) ? CreateHttpClient() : null;
+        var client = _httpClient ?? ownedClient;
+
+        var downloaded = new List<string>();
+        var existing = new List<string>();
+        foreach (var file in _files)
+        {
+            var fetched = await EnsureFileAsync(file, fullDirectory, client, progress, cancellationToken).ConfigureAwait(false);
+            (fetched ? downloaded : existing).Add(file.Name);
+        }
+
+        return new MnistDownloadResult(fullDirectory, downloaded, existing);
+    }
+
+    /// <summary>Checks that <paramref name="directory"/> holds the four MNIST files with their expected SHA-256.</summary>
+    /// <param name="directory">The folder to check.</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>One line per missing or mismatching file, naming it and the problem; empty when all four are verified.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="directory"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="directory"/> is empty or blank.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public async Task<IReadOnlyList<string>> VerifyAsync(string directory, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        var fullDirectory = Path.GetFullPath(directory);
+        var problems = new List<string>();
+        foreach (var file in _files)
+        {
+            var path = Path.Combine(fullDirectory, file.Name);
+            if (!File.Exists(path))
+            {
+                problems.Add($"{file.Name}: missing from {fullDirectory}");
+                continue;
+            }
+
+            var actual = await Sha256OfFileAsync(path, cancellationToken).ConfigureAwait(false);
+            if (actual != file.Sha256)
+            {
+                problems.Add($"{file.Name}: SHA-256 is {actual}, expected {file.Sha256}");
+            }
+        }
+
+        return problems;
+    }
+
+    private HttpClient CreateHttpClient()
+    {
+        // Timeouts are enforced per read by the downloader, so the client's own limit is switched off.
+        var client = _httpMessageHandler is null
+            ? new HttpClient()
+            : new HttpClient(_httpMessageHandler, disposeHandler: false);
+        client.Timeout = Timeout.InfiniteTimeSpan;
+        return client;
+    }
+
+    /// <summary>Returns true when the file was fetched, false when a verified copy was already there.</summary>
+    private async Task<bool> EnsureFileAsync(
+        MnistFile file, string directory, HttpClient? client, IProgress<MnistDownloadProgress>? progress, CancellationToken ct)
+    {
+        var finalPath = Path.Combine(directory, file.Name);
+        if (File.Exists(finalPath))
+        {
+            var actual = await Sha256OfFileAsync(finalPath, ct).ConfigureAwait(false);
+            if (actual == file.Sha256)
+            {
+                LogAlreadyPresent(_logger, file.Name, directory);
+                return false;
+            }
+
+            LogExistingFileInvalid(_logger, file.Name, directory, actual, file.Sha256);
+        }
+
+        var failures = new List<MnistMirrorFailure>();
+
+        var handPlacedGzip = finalPath + ".gz";
+        if (File.Exists(handPlacedGzip))
+        {
+            var failure = await TryLocalFileAsync(file, handPlacedGzip, compressed: true, directory, finalPath, progress, ct)
+                .ConfigureAwait(false);
+            if (failure is null)
+            {
+                LogObtained(_logger, file.Name, handPlacedGzip);
+                return true;
+            }
+
+            LogAttemptFailed(_logger, file.Name, directory, failure.Value.Reason);
+            failures.Add(new MnistMirrorFailure(directory, failure.Value.Reason, 1));
+        }
+
+        foreach (var mirror in _mirrors)
+        {
+            var failure = mirror.HttpBase is null
+                ? await TryLocalMirrorAsync(file, mirror, finalPath, progress, ct).ConfigureAwait(false)
+                : await TryHttpMirrorAsync(file, mirror, finalPath, client!, progress, ct).ConfigureAwait(false);
+            if (failure is null)
+            {
+                LogObtained(_logger, file.Name, mirror.Configured);
+                return true;
+            }
+
+            failures.Add(failure);
+        }
+
+        LogAllSourcesFailed(_logger, file.Name, failures.Count);
+        throw new MnistDownloadException(file.Name, directory, failures, _files.Select(f => f.Name));
+    }
+
+    private async Task<MnistMirrorFailure?> TryHttpMirrorAsync(
+        MnistFile file, MnistMirror mirror, string finalPath, HttpClient client, IProgress<MnistDownloadProgress>? progress, CancellationToken ct)
+    {
+        var attempts = 1 + _retriesPerMirror;
+        var uri = mirror.FileUri(file.Name);
+        var url = uri.AbsoluteUri;
+        for (var attempt = 1; ; attempt++)
+        {
+            LogFetching(_logger, file.Name, url, attempt, attempts);
+            var failure = await TryHttpOnceAsync(file, mirror, uri, finalPath, client, progress, ct).ConfigureAwait(false);
+            if (failure is null)
+            {
+                return null;
+            }
+
+            LogAttemptFailed(_logger, file.Name, mirror.Configured, failure.Value.Reason);
+            if (!failure.Value.IsTransient || attempt == attempts)
+            {
+                return new MnistMirrorFailure(mirror.Configured, failure.Value.Reason, attempt);
+            }
+
+            var delay = _retryDelay * Math.Pow(2, attempt - 1);
+            LogRetrying(_logger, file.Name, mirror.Configured, delay);
+            await Task.Delay(delay, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<Failure?> TryHttpOnceAsync(
+        MnistFile file, MnistMirror mirror, Uri uri, string finalPath, HttpClient client, IProgress<MnistDownloadProgress>? progress, CancellationToken ct)
+    {
+        // One token per attempt: the caller's cancellation, or silence longer than the request timeout.
+        using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        attemptCts.CancelAfter(_requestTimeout);
+        try
+        {
+            using var response = await client.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, attemptCts.Token)
+                .ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                var code = (int)response.StatusCode;
+                var reason = response.ReasonPhrase ?? response.StatusCode.ToString();
+                return new Failure($"HTTP {code} ({reason}) for {uri}", IsTransient(code));
+            }
+
+            var body = await response.Content.ReadAsStreamAsync(attemptCts.Token).ConfigureAwait(false);
+            await using (body.ConfigureAwait(false))
+            {
+                return await StoreGzipAsync(
+                    file, body, response.Content.Headers.ContentLength, mirror.Configured, finalPath, progress, attemptCts, ct)
+                    .ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when ((ex is OperationCanceledException or HttpRequestException or IOException) && !ct.IsCancellationRequested)
+        {
+            return attemptCts.IsCancellationRequested
+                ? new Failure($"timed out (no data for {FormatSeconds(_requestTimeout)}) on {uri}", IsTransient: true)
+                : new Failure($"download of {uri} failed: {ex.Message}", IsTransient: true);
+        }
+    }
+
+    private async Task<MnistMirrorFailure?> TryLocalMirrorAsync(
+        MnistFile file, MnistMirror mirror, string finalPath, IProgress<MnistDownloadProgress>? progress, CancellationToken ct)
+    {
+        var gzipPath = Path.Combine(mirror.LocalFolder!, file.Name + ".gz");
+        var plainPath = Path.Combine(mirror.LocalFolder!, file.Name);
+        Failure? failure;
+        if (File.Exists(gzipPath))
+        {
+            LogFetching(_logger, file.Name, gzipPath, 1, 1);
+            failure = await TryLocalFileAsync(file, gzipPath, compressed: true, mirror.Configured, finalPath, progress, ct).ConfigureAwait(false);
+        }
+        else if (File.Exists(plainPath))
+        {
+            LogFetching(_logger, file.Name, plainPath, 1, 1);
+            failure = await TryLocalFileAsync(file, plainPath, compressed: false, mirror.Configured, finalPath, progress, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            failure = new Failure($"not found: neither {gzipPath} nor {plainPath} exists", IsTransient: false);
+        }
+
+        if (failure is null)
+        {
+            return null;
+        }
+
+        LogAttemptFailed(_logger, file.Name, mirror.Configured, failure.Value.Reason);
+        return new MnistMirrorFailure(mirror.Configured, failure.Value.Reason, 1);
+    }
+
+    private async Task<Failure?> TryLocalFileAsync(
+        MnistFile file, string sourcePath, bool compressed, string mirror, string finalPath,
+        IProgress<MnistDownloadProgress>? progress, CancellationToken ct)
+    {
+        try
+        {
+            var source = OpenRead(sourcePath);
+            await using (source.ConfigureAwait(false))
+            {
+                return compressed
+                    ? await StoreGzipAsync(file, source, source.Length, mirror, finalPath, progress, idleTimeout: null, ct).ConfigureAwait(false)
+                    : await StorePlainAsync(file, source, mirror, finalPath, progress, ct).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when ((ex is IOException or UnauthorizedAccessException) && !ct.IsCancellationRequested)
+        {
+            return new Failure($"cannot read {sourcePath}: {ex.Message}", IsTransient: false);
+        }
+    }
+
+    /// <summary>
+    /// Copies the .gz to a temporary file while hashing it, checks its MD5, decompresses it to a second
+    /// temporary file while hashing that, checks its SHA-256, and only then gives it the final name.
+    /// </summary>
+    private async Task<Failure?> StoreGzipAsync(
+        MnistFile file, Stream source, long? totalBytes, string mirror, string finalPath,
+        IProgress<MnistDownloadProgress>? progress, CancellationTokenSource? idleTimeout, CancellationToken ct)
+    {
+        var gzipTemp = TemporaryPath(finalPath, ".gz.partial");
+        var plainTemp = TemporaryPath(finalPath, ".partial");
+        try
+        {
+            string md5;
+            var gzipOut = CreateNew(gzipTemp);
+            await using (gzipOut.ConfigureAwait(false))
+            {
+                md5 = await CopyHashingAsync(
+                    source, gzipOut, HashAlgorithmName.MD5,
+                    received => progress?.Report(new MnistDownloadProgress(file.Name, received, totalBytes, mirror)),
+                    idleTimeout, ct).ConfigureAwait(false);
+            }
+
+            if (md5 != file.GzipMd5)
+            {
+                return new Failure($"MD5 mismatch for {file.Name}.gz: got {md5}, expected {file.GzipMd5} (corrupt or truncated file)", IsTransient: false);
+            }
+
+            string sha256;
+            try
+            {
+                var gzipIn = OpenRead(gzipTemp);
+                await using (gzipIn.ConfigureAwait(false))
+                {
+                    var inflater = new GZipStream(gzipIn, CompressionMode.Decompress);
+                    await using (inflater.ConfigureAwait(false))
+                    {
+                        var plainOut = CreateNew(plainTemp);
+                        await using (plainOut.ConfigureAwait(false))
+                        {
+                            sha256 = await CopyHashingAsync(inflater, plainOut, HashAlgorithmName.SHA256, null, null, ct).ConfigureAwait(false);
+                        }
+                    }
+                }
+            }
+            catch (InvalidDataException ex)
+            {
+                return new Failure($"{file.Name}.gz is not a valid gzip file: {ex.Message}", IsTransient: false);
+            }
+
+            return CommitIfVerified(file, sha256, plainTemp, finalPath);
+        }
+        finally
+        {
+            DeleteQuietly(gzipTemp);
+            DeleteQuietly(plainTemp);
+        }
+    }
+
+    private async Task<Failure?> StorePlainAsync(
+        MnistFile file, FileStream source, string mirror, string finalPath, IProgress<MnistDownloadProgress>? progress, CancellationToken ct)
+    {
+        var plainTemp = TemporaryPath(finalPath, ".partial");
+        try
+        {
+            string sha256;
+            var plainOut = CreateNew(plainTemp);
+            await using (plainOut.ConfigureAwait(false))
+            {
+                var total = source.Length;
+                sha256 = await CopyHashingAsync(
+                    source, plainOut, HashAlgorithmName.SHA256,
+                    received => progress?.Report(new MnistDownloadProgress(file.Name, received, total, mirror)),
+                    null, ct).ConfigureAwait(false);
+            }
+
+            return CommitIfVerified(file, sha256, plainTemp, finalPath);
+        }
+        finally
+        {
+            DeleteQuietly(plainTemp);
+        }
+    }
+
+    private static Failure? CommitIfVerified(MnistFile file, string sha256, string plainTemp, string finalPath)
+    {
+        if (sha256 != file.Sha256)
+        {
+            return new Failure($"SHA-256 mismatch for decompressed {file.Name}: got {sha256}, expected {file.Sha256}", IsTransient: false);
+        }
+
+        File.Move(plainTemp, finalPath, overwrite: true);
+        return null;
+    }
+
+    /// <summary>Copies a stream while hashing it; with an idle timeout, each read must finish within the request timeout.</summary>
+    private async Task<string> CopyHashingAsync(
+        Stream source, Stream destination, HashAlgorithmName algorithm, Action<long>? onProgress,
+        CancellationTokenSource? idleTimeout, CancellationToken ct)
+    {
+        using var hash = IncrementalHash.CreateHash(algorithm);
+        var buffer = new byte[BufferSize];
+        var token = idleTimeout?.Token ?? ct;
+        long received = 0;
+        onProgress?.Invoke(received);
+        while (true)
+        {
+            idleTimeout?.CancelAfter(_requestTimeout);
+            var read = await source.ReadAsync(buffer, token).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+
+            hash.AppendData(buffer, 0, read);
+            await destination.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
+            received += read;
+            onProgress?.Invoke(received);
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private static async Task<string> Sha256OfFileAsync(string path, CancellationToken ct)
+    {
+        var stream = OpenRead(path);
+        await using (stream.ConfigureAwait(false))
+        {
+            return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct).ConfigureAwait(false));
+        }
+    }
+
+    private static FileStream OpenRead(string path) =>
+        new(path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, useAsync: true);
+
+    private static FileStream CreateNew(string path) =>
+        new(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, useAsync: true);
+
+    // A random part keeps concurrent downloads into one folder from colliding.
+    private static string TemporaryPath(string finalPath, string suffix) =>
+        $"{finalPath}.{Guid.NewGuid().ToString("N")[..8]}{suffix}";
+
+    private static void DeleteQuietly(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: the original failure is what matters to the caller.
+        }
+    }
+
+    // Request timeout, too many requests, and server errors may pass; anything else will not.
+    private static bool IsTransient(int statusCode) => statusCode is 408 or 429 or >= 500;
+
+    private static string FormatSeconds(TimeSpan value) =>
+        value.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
+
+    private readonly record struct Failure(string Reason, bool IsTransient);
+}
