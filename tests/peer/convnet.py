@@ -26,8 +26,8 @@ def use_onednn(enabled):
     """Chooses oneDNN or PyTorch's own kernels for the convolutions.
 
     The peer runs with oneDNN off by default: in Debian 13's PyTorch 2.6 (oneDNN 3.7.2) on this project's
-    machines, conv2's input gradient comes out wrong for this network (30-50 % of its magnitude, at times
-    NaN; intermittently with the AVX-512 kernels, on every call with ONEDNN_MAX_CPU_ISA=AVX2), so conv1
-    trains on garbage. PyTorch's own kernels match a float64 computation to 1e-6.
+    machines, conv2's input gradient comes out wrong for this network (off by 9-78 % of its largest value,
+    at times NaN; with AVX-512 kernels on some or all calls, with ONEDNN_MAX_CPU_ISA=AVX2 on all), so
+    conv1 trains on garbage. PyTorch's own kernels match a float64 computation to 1e-6.
     """
     torch.backends.mkldnn.enabled = enabled
