@@ -136,8 +136,7 @@ public sealed class Trainer : ITrainer
         }
 
         model.to(device);
-        using var optimizer = optim.Adam(
-            model.parameters(), Options.LearningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay);
+        using var optimizer = CreateOptimizer(model);
         var history = new List<EpochResult>();
         if (checkpointPath is not null)
         {
@@ -195,6 +194,32 @@ public sealed class Trainer : ITrainer
         return new TrainingHistory(history.ToArray(), device.ToString(), context.StopRequested && history.Count < Options.Epochs);
     }
 
+    /// <summary>Creates the run's optimizer: TorchSharp's Adam with the options' hyperparameters.</summary>
+    internal OptimizerHelper CreateOptimizer(nn.Module model) =>
+        optim.Adam(model.parameters(), Options.LearningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay);
+
+    /// <summary>
+    /// One training step: forward, mean cross-entropy, zero_grad, backward, optimizer step. Returns the
+    /// batch's loss before the update. Runs inside the caller's dispose scope.
+    /// </summary>
+    internal static double Step(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, Tensor images, Tensor labels, int classes)
+    {
+        var logits = model.call(images);
+        if (logits.dim() != 2 || logits.shape[1] != classes)
+        {
+            throw new ArgumentException(
+                $"The model returns logits of shape [{string.Join(", ", logits.shape)}] but the dataset has {classes} classes.", nameof(model));
+        }
+
+        var loss = nn.functional.cross_entropy(logits, labels);
+        optimizer.zero_grad();
+        loss.backward();
+        optimizer.step();
+
+        // Read the raw value: item<float>() refuses to convert an infinite loss.
+        return loss.detach().cpu().data<float>()[0];
+    }
+
     private EpochResult RunEpoch(
         nn.Module<Tensor, Tensor> model,
         OptimizerHelper optimizer,
@@ -222,22 +247,9 @@ public sealed class Trainer : ITrainer
                     cancellationToken.ThrowIfCancellationRequested();
                 }
 
-                var logits = model.call(batch.Images.to(device));
-                if (batchIndex == 0 && (logits.dim() != 2 || logits.shape[1] != classes))
-                {
-                    throw new ArgumentException(
-                        $"The model returns logits of shape [{string.Join(", ", logits.shape)}] but the dataset has {classes} classes.", nameof(model));
-                }
-
-                var loss = nn.functional.cross_entropy(logits, batch.Labels.to(device));
-                optimizer.zero_grad();
-                loss.backward();
-                optimizer.step();
-
+                lastLoss = Step(model, optimizer, batch.Images.to(device), batch.Labels.to(device), classes);
                 batchIndex++;
                 images += batch.Count;
-                // Read the raw value: item<float>() refuses to convert an infinite loss.
-                lastLoss = loss.detach().cpu().data<float>()[0];
                 if (!double.IsFinite(lastLoss))
                 {
                     TrainerLog.Diverged(_logger, epoch + 1, batchIndex, lastLoss);

@@ -9,7 +9,7 @@ public sealed class ModelWeightsTests
     [Fact]
     public void SaveThenLoad_IntoAnotherModel_RestoresEveryWeight()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDirectory();
         using var source = new ConvNet(seed: 1);
         using var target = new ConvNet(seed: 2);
         var path = folder.File("weights.safetensors");
@@ -28,7 +28,7 @@ public sealed class ModelWeightsTests
     [Fact]
     public void Load_WeightsOfAnotherArchitecture_ThrowsNamingTheFile()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDirectory();
         using var other = nn.Sequential(("conv1", nn.Conv2d(1, 4, 3)));
         using var model = new ConvNet();
         var path = folder.File("other.safetensors");
@@ -42,7 +42,7 @@ public sealed class ModelWeightsTests
     [Fact]
     public void Load_TruncatedFile_ThrowsModelFileException()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDirectory();
         using var model = new ConvNet();
         var path = folder.File("weights.safetensors");
         ModelWeights.Save(model, path);
@@ -57,7 +57,7 @@ public sealed class ModelWeightsTests
     [Fact]
     public void Load_MissingFile_ThrowsFileNotFound()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDirectory();
         using var model = new ConvNet();
 
         var act = () => ModelWeights.Load(model, folder.File("missing.safetensors"));

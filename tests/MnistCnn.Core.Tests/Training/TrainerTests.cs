@@ -129,7 +129,7 @@ public sealed class TrainerTests
     [Fact]
     public void Fit_BestModelCheckpoint_KeepsAndRestoresTheBestEpoch()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDirectory();
         using var train = LearnableDigits.Make(200, seed: 1);
         using var test = LearnableDigits.Make(60, seed: 2);
         using var model = new ConvNet(seed: 0);
@@ -150,7 +150,7 @@ public sealed class TrainerTests
     [Fact]
     public void Resume_FromEpochCheckpoint_EndsWithTheWeightsOfAnUninterruptedRun()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDirectory();
         using var train = LearnableDigits.Make(160, seed: 1);
         using var test = LearnableDigits.Make(40, seed: 2);
         var loaderOptions = new DigitDataLoaderOptions { BatchSize = 16, Shuffle = true };
@@ -177,7 +177,7 @@ public sealed class TrainerTests
     [Fact]
     public void Resume_CheckpointOfAnotherArchitecture_ThrowsNamingTheFile()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDirectory();
         using var train = LearnableDigits.Make(20);
         var checkpoint = folder.File("run.ckpt");
         using (var model = new ConvNet(seed: 0))
@@ -194,7 +194,7 @@ public sealed class TrainerTests
     [Fact]
     public void Resume_DamagedCheckpoint_ThrowsModelFileException()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDirectory();
         using var train = LearnableDigits.Make(20);
         var checkpoint = folder.File("run.ckpt");
         using var model = new ConvNet(seed: 0);
