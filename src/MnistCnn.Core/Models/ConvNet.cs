@@ -77,22 +77,20 @@ public sealed class ConvNet : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// A stride-1, unpadded convolution as im2col and one matrix product, with the Conv2d module's parameters.
+    /// The <see cref="Conv2d"/> module's convolution, computed in channels-last memory layout.
     /// </summary>
     /// <remarks>
-    /// libtorch 2.10's oneDNN convolution kernels were seen to return NaN at random when run on two threads
-    /// (see docs/architecture.md); im2col + matmul computes the same sums, deterministically, through the
-    /// BLAS matrix product, and autograd differentiates it as usual.
+    /// libtorch 2.10's oneDNN convolution in the default (NCHW) layout returned wrong input gradients,
+    /// at times NaN, on this project's AVX-512 machines (relative errors up to 1.9 against float64; see
+    /// docs/architecture.md). The same kernels in channels-last layout agree with float64 to 1.5e-5 and
+    /// are as fast, so inputs and weights are given channels-last strides; the values are unchanged.
     /// </remarks>
-    private static Tensor Convolve(Tensor input, Conv2d conv)
-    {
-        var weight = conv.weight!;
-        var (outChannels, kernel) = (weight.shape[0], weight.shape[2]);
-        var (height, width) = (input.shape[2] - kernel + 1, input.shape[3] - kernel + 1);
-        var columns = nn.functional.unfold(input, kernel);
-        var output = weight.flatten(1).matmul(columns).add_(conv.bias!.unsqueeze(-1));
-        return output.view(input.shape[0], outChannels, height, width);
-    }
+    private static Tensor Convolve(Tensor input, Conv2d conv) =>
+        nn.functional.conv2d(ChannelsLast(input), ChannelsLast(conv.weight!), conv.bias);
+
+    // TorchSharp has no memory_format argument: permuting to NHWC, copying, and permuting back gives the
+    // channels-last strides torch recognises.
+    private static Tensor ChannelsLast(Tensor t) => t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
 
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
