@@ -11,7 +11,10 @@ namespace MnistCnn.Core.Tests.Data;
 [Trait("Category", "RealData")]
 public sealed class RealMnistDatasetTests
 {
-    private static readonly Lazy<string> Folder = new(FindFolder);
+    private static readonly Lazy<string> Folder = new(() =>
+        Directory.Exists(RealMnistFolder.Path)
+            ? RealMnistFolder.Path
+            : throw new DirectoryNotFoundException($"{RealMnistFolder.Path} does not exist; {RealMnistFolder.HowToGetThem}"));
 
     [Theory]
     [InlineData(MnistSplit.Train, 60000, new[] { 5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949 })]
@@ -84,33 +87,4 @@ public sealed class RealMnistDatasetTests
         pixels.AsSpan(start * 784, count * 784).ToArray().Select(p => p / 255f).ToArray();
 
     private static string FilePath(string name) => Path.Combine(Folder.Value, name);
-
-    private static string FindFolder()
-    {
-        string[] names = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
-        var candidates = new List<string>();
-        if (Environment.GetEnvironmentVariable("MNISTCNN_DATA_DIR") is { Length: > 0 } configured)
-        {
-            candidates.Add(Path.GetFullPath(configured));
-            candidates.Add(Path.Combine(Path.GetFullPath(configured), "mnist"));
-        }
-        else
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "MnistCnn.Core.sln")))
-            {
-                dir = dir.Parent;
-            }
-
-            if (dir is not null)
-            {
-                candidates.Add(Path.Combine(dir.FullName, "data", "mnist"));
-            }
-        }
-
-        // These tests compare against the plain files, so they need the four decompressed files.
-        var found = candidates.FirstOrDefault(c => names.All(n => File.Exists(Path.Combine(c, n))));
-        return found ?? throw new Xunit.Sdk.XunitException(
-            $"The real MNIST files ({string.Join(", ", names)}) are not in {(candidates.Count > 0 ? string.Join(" or ", candidates) : "any folder: no MnistCnn.Core.sln above the test assembly and MNISTCNN_DATA_DIR is unset")}: run ./build.sh data (or set MNISTCNN_DATA_DIR to the folder holding them).");
-    }
 }

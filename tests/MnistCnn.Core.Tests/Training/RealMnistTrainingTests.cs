@@ -22,6 +22,7 @@ public sealed class RealMnistTrainingTests(ITestOutputHelper output)
         using var train = MnistDataset.Load(RealMnistFolder.Path, MnistSplit.Train);
         using var test = MnistDataset.Load(RealMnistFolder.Path, MnistSplit.Test);
         var accuracies = new List<double>();
+        var lines = new List<string>();
         for (var seed = 0; seed < 5; seed++)
         {
             using var model = new ConvNet(seed);
@@ -30,20 +31,13 @@ public sealed class RealMnistTrainingTests(ITestOutputHelper output)
             accuracies.Add(history.Last!.ValidationAccuracy!.Value);
             var line = $"seed {seed}: " + string.Join(", ", history.Epochs.Select(e => $"epoch {e.Epoch} loss {e.TrainLossMean:F4} accuracy {e.ValidationAccuracy:F2}% ({e.TrainDuration.TotalSeconds:F1} s)"));
             output.WriteLine(line);
-            RecordLine(line);
+            lines.Add(line);
         }
 
         var summary = $"final accuracies over seeds 0-4: {string.Join(", ", accuracies.Select(a => a.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)))}; mean {accuracies.Average():F2} (PyTorch: {PyTorchMeanAccuracy})";
         output.WriteLine(summary);
-        RecordLine(summary);
+        lines.Add(summary);
+        TestArtifacts.Write("real-mnist-training.txt", lines);
         accuracies.Average().Should().BeApproximately(PyTorchMeanAccuracy, 0.5);
-    }
-
-    // The figures also go to artifacts/test-results so a CI log can show them (dotnet test hides passing tests' output).
-    private static void RecordLine(string line)
-    {
-        var folder = Path.Combine(Path.GetDirectoryName(RealMnistFolder.Path)!, "..", "artifacts", "test-results");
-        Directory.CreateDirectory(folder);
-        File.AppendAllText(Path.Combine(folder, "real-mnist-training.txt"), line + Environment.NewLine);
     }
 }
