@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from convnet import ConvNet, use_onednn
+from safetensors_io import read_safetensors, write_safetensors
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DEFAULT_OUT = os.path.join(REPO, "tests", "MnistCnn.Core.Tests", "Fixtures", "pytorch", "convnet-adam.safetensors")
@@ -36,46 +37,6 @@ DATA_SEED = 5678
 BATCHES = 3
 BATCH_SIZE = 64
 LEARNING_RATE = 0.01
-DTYPES = {torch.float32: ("F32", "<f4"), torch.int64: ("I64", "<i8")}
-
-
-def write_safetensors(path, tensors, metadata):
-    header, blobs, offset = {}, [], 0
-    for name, tensor in tensors.items():
-        dtype, numpy_dtype = DTYPES[tensor.dtype]
-        blob = tensor.detach().contiguous().numpy().astype(numpy_dtype, copy=False).tobytes()
-        header[name] = {"dtype": dtype, "shape": list(tensor.shape), "data_offsets": [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    header["__metadata__"] = metadata
-    encoded = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    # Pad with spaces (allowed by the format) so the data starts 8-byte aligned.
-    encoded += b" " * (-len(encoded) % 8)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(encoded)))
-        f.write(encoded)
-        for blob in blobs:
-            f.write(blob)
-
-
-def read_safetensors(path):
-    """Independent read-back used to check what was written."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    (length,) = struct.unpack_from("<Q", raw)
-    header = json.loads(raw[8:8 + length].decode("utf-8"))
-    metadata = header.pop("__metadata__")
-    body = raw[8 + length:]
-    numpy_dtypes = {dtype: numpy_dtype for dtype, numpy_dtype in DTYPES.values()}
-    tensors = {}
-    for name, entry in header.items():
-        begin, end = entry["data_offsets"]
-        array = np.frombuffer(body[begin:end], dtype=numpy_dtypes[entry["dtype"]]).reshape(entry["shape"])
-        tensors[name] = torch.from_numpy(array.copy())
-    return tensors, metadata
-
-
 def snapshot(prefix, model):
     return {f"{prefix}.{name}": p.detach().clone() for name, p in model.named_parameters()}
 
