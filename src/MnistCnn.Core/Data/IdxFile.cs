@@ -49,7 +49,7 @@ public static class IdxFile
     }
 
     /// <summary>Writes labels as an idx1 unsigned-byte file, replacing any existing file atomically.</summary>
-    /// <param name="path">The destination; its folder must exist.</param>
+    /// <param name="path">The destination; its folder is created if needed.</param>
     /// <param name="labels">The labels; at least one.</param>
     /// <param name="gzip">Whether to gzip-compress the file (the name is not changed or checked).</param>
     /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty, or <paramref name="labels"/> is empty.</exception>
@@ -65,7 +65,7 @@ public static class IdxFile
     }
 
     /// <summary>Writes images as an idx3 unsigned-byte file, replacing any existing file atomically.</summary>
-    /// <param name="path">The destination; its folder must exist.</param>
+    /// <param name="path">The destination; its folder is created if needed.</param>
     /// <param name="pixels">Row-major pixels, image after image: exactly <c>count * height * width</c> bytes.</param>
     /// <param name="count">The number of images; at least 1.</param>
     /// <param name="height">The number of rows of each image; at least 1.</param>
@@ -90,9 +90,6 @@ public static class IdxFile
 
     private static void Write(string path, ReadOnlySpan<int> dimensions, ReadOnlySpan<byte> data, bool gzip)
     {
-        var fullPath = Path.GetFullPath(path);
-        var folder = Path.GetDirectoryName(fullPath) ?? throw new ArgumentException($"'{path}' names no file.", nameof(path));
-
         Span<byte> header = stackalloc byte[4 + (4 * dimensions.Length)];
         header[2] = IdxReader.UnsignedByte;
         header[3] = (byte)dimensions.Length;
@@ -101,34 +98,21 @@ public static class IdxFile
             BinaryPrimitives.WriteInt32BigEndian(header[(4 + (4 * i))..], dimensions[i]);
         }
 
-        // Same folder, so the final rename stays on one file system and is atomic.
-        var temporary = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
-        try
+        // The header and data are copied once into the callback's buffer: spans cannot be captured.
+        var contents = new byte[header.Length + data.Length];
+        header.CopyTo(contents);
+        data.CopyTo(contents.AsSpan(header.Length));
+        AtomicFile.Write(path, file =>
         {
-            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
+            if (gzip)
             {
-                if (gzip)
-                {
-                    using var compressed = new GZipStream(file, CompressionLevel.Optimal, leaveOpen: true);
-                    compressed.Write(header);
-                    compressed.Write(data);
-                }
-                else
-                {
-                    file.Write(header);
-                    file.Write(data);
-                }
-
-                // On disk before the rename, so a crash cannot leave a complete name over incomplete data.
-                file.Flush(flushToDisk: true);
+                using var compressed = new GZipStream(file, CompressionLevel.Optimal, leaveOpen: true);
+                compressed.Write(contents);
             }
-
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+            else
+            {
+                file.Write(contents);
+            }
+        });
     }
 }
