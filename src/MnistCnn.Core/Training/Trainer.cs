@@ -138,10 +138,16 @@ public sealed class Trainer : ITrainer
         model.to(device);
         using var optimizer = CreateOptimizer(model);
         var history = new List<EpochResult>();
+        var settings = CheckpointSettings.Of(Options, trainLoader);
         if (checkpointPath is not null)
         {
-            var completed = TrainingCheckpoint.Restore(checkpointPath, model, optimizer, history);
+            var (completed, saved) = TrainingCheckpoint.Restore(checkpointPath, model, optimizer, history);
             TrainerLog.Resuming(_logger, checkpointPath, completed);
+            if (saved != settings)
+            {
+                // Allowed (a new learning rate can be deliberate), but the run will not repeat the original.
+                TrainerLog.SettingsChanged(_logger, checkpointPath, saved.ToString(), settings.ToString());
+            }
         }
 
         var context = new TrainingContext(model, Options, history);
@@ -175,7 +181,7 @@ public sealed class Trainer : ITrainer
 
             if (Options.CheckpointPath is { } path)
             {
-                TrainingCheckpoint.Save(path, model, optimizer, history);
+                TrainingCheckpoint.Save(path, model, optimizer, history, settings);
                 TrainerLog.CheckpointWritten(_logger, result.Epoch, path);
             }
 

@@ -24,6 +24,10 @@ internal static partial class TrainerLog
     [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Resuming from {Path} after epoch {Epoch}")]
     public static partial void Resuming(ILogger logger, string path, int epoch);
 
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Warning,
+        Message = "Resuming {Path} with other settings than it was written with; the run will not repeat the original. Checkpoint: {Saved}; now: {Current}")]
+    public static partial void SettingsChanged(ILogger logger, string path, string saved, string current);
+
     [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Training was cancelled in epoch {Epoch} at batch {Batch}")]
     public static partial void Cancelled(ILogger logger, int epoch, int batch);
 

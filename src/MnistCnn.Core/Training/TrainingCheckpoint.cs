@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using MnistCnn.Core.Data;
 using MnistCnn.Core.Models;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -23,9 +24,9 @@ internal static class TrainingCheckpoint
 {
     private static readonly byte[] Magic = "MNCKPT01"u8.ToArray();
 
-    public static void Save(string path, nn.Module model, OptimizerHelper optimizer, IReadOnlyList<EpochResult> history)
+    public static void Save(string path, nn.Module model, OptimizerHelper optimizer, IReadOnlyList<EpochResult> history, CheckpointSettings settings)
     {
-        var header = new CheckpointHeader(ModelWeights.Describe(model), history.Count, history.ToArray());
+        var header = new CheckpointHeader(ModelWeights.Describe(model), history.Count, history.ToArray(), settings);
         using var optimizerState = new MemoryStream();
         using (var writer = new BinaryWriter(optimizerState, Encoding.UTF8, leaveOpen: true))
         {
@@ -43,8 +44,11 @@ internal static class TrainingCheckpoint
         AtomicFile.Write(path, body.GetBuffer().AsSpan(0, (int)body.Length));
     }
 
-    /// <summary>Restores a checkpoint into the model and optimizer and appends its history; returns the completed epochs.</summary>
-    public static int Restore(string path, nn.Module model, OptimizerHelper optimizer, List<EpochResult> history)
+    /// <summary>
+    /// Restores a checkpoint into the model and optimizer and appends its history; returns the completed
+    /// epochs (the loader position) and the settings of the run that wrote it.
+    /// </summary>
+    public static (int CompletedEpochs, CheckpointSettings Settings) Restore(string path, nn.Module model, OptimizerHelper optimizer, List<EpochResult> history)
     {
         var bytes = File.ReadAllBytes(path);
         if (bytes.Length < Magic.Length + SHA256.HashSizeInBytes || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
@@ -93,7 +97,7 @@ internal static class TrainingCheckpoint
         }
 
         history.AddRange(header.History);
-        return header.CompletedEpochs;
+        return (header.CompletedEpochs, header.Settings);
     }
 
     private static void WriteSection(MemoryStream stream, ReadOnlySpan<byte> section)
@@ -117,5 +121,33 @@ internal static class TrainingCheckpoint
         return section;
     }
 
-    private sealed record CheckpointHeader(string Architecture, int CompletedEpochs, EpochResult[] History);
+    private sealed record CheckpointHeader(string Architecture, int CompletedEpochs, EpochResult[] History, CheckpointSettings Settings);
+}
+
+/// <summary>The settings that decide a run's numbers, recorded in its checkpoints (the epoch count is not among them).</summary>
+internal sealed record CheckpointSettings(
+    double LearningRate,
+    double Beta1,
+    double Beta2,
+    double Epsilon,
+    double WeightDecay,
+    long? Seed,
+    int BatchSize,
+    bool Shuffle,
+    bool DropLast,
+    long LoaderSeed,
+    int TrainImages)
+{
+    public static CheckpointSettings Of(TrainerOptions options, DigitDataLoader trainLoader) => new(
+        options.LearningRate,
+        options.Beta1,
+        options.Beta2,
+        options.Epsilon,
+        options.WeightDecay,
+        options.Seed,
+        trainLoader.Options.BatchSize,
+        trainLoader.Options.Shuffle,
+        trainLoader.Options.DropLast,
+        trainLoader.Options.Seed,
+        trainLoader.Dataset.Count);
 }

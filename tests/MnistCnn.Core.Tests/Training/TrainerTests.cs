@@ -175,6 +175,22 @@ public sealed class TrainerTests
     }
 
     [Fact]
+    public void Resume_WithOtherSettings_TrainsAndLogsAWarning()
+    {
+        using var folder = new TempDirectory();
+        using var train = LearnableDigits.Make(20);
+        var checkpoint = folder.File("run.ckpt");
+        using var model = new ConvNet(seed: 0);
+        new Trainer(Cpu with { Epochs = 1, CheckpointPath = checkpoint }).Fit(model, new DigitDataLoader(train));
+        var logger = new ListLogger();
+
+        var history = new Trainer(Cpu with { Epochs = 2, LearningRate = 0.001 }, logger).Resume(checkpoint, model, new DigitDataLoader(train));
+
+        history.Epochs.Select(e => e.LearningRate).Should().Equal(0.01, 0.001);
+        logger.Entries.Should().Contain(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains("other settings", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Resume_CheckpointOfAnotherArchitecture_ThrowsNamingTheFile()
     {
         using var folder = new TempDirectory();
@@ -280,6 +296,19 @@ public sealed class TrainerTests
         {
             tensor.allclose(other[name], rtol: 0, atol: 0).Should().BeTrue($"{name} should be identical");
         }
+    }
+
+    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger<Trainer>
+    {
+        public List<(Microsoft.Extensions.Logging.LogLevel Level, string Message)> Entries { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Entries.Add((logLevel, formatter(state, exception)));
     }
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
