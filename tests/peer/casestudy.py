@@ -26,7 +26,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from torchvision import datasets, transforms
 
-from convnet import ConvNet, use_onednn
+from convnet import KERNELS, ConvNet, configure_kernels
 
 BATCH_SIZE = 64
 LEARNING_RATE = 0.01
@@ -61,8 +61,9 @@ def parse_args():
     p.add_argument("--epochs", type=int, default=5, help="training epochs (default 5)")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's own choice)")
     p.add_argument("--mode", choices=("faithful", "preloaded"), default="faithful")
-    p.add_argument("--onednn", action="store_true",
-                   help="let convolutions use oneDNN (wrong gradients on this project's machines; see convnet.py)")
+    p.add_argument("--kernels", choices=KERNELS, default="native",
+                   help="convolution kernels (default native: oneDNN's NCHW gradients are wrong on this "
+                        "project's machines; see convnet.py)")
     p.add_argument("--json", dest="json_out", default=None, help="write settings and per-epoch results here")
     return p.parse_args()
 
@@ -99,10 +100,11 @@ class SlicedBatches:
         return (len(self.labels) + BATCH_SIZE - 1) // BATCH_SIZE
 
 
-def train_one_epoch(model, batches, loss_fn, optimizer, on_first_step):
+def train_one_epoch(model, batches, memory_format, loss_fn, optimizer, on_first_step):
     model.train()
     total_loss, steps = 0.0, 0
     for images, labels in batches:
+        images = images.contiguous(memory_format=memory_format)
         optimizer.zero_grad()
         loss = loss_fn(model(images), labels)
         loss.backward()
@@ -115,12 +117,13 @@ def train_one_epoch(model, batches, loss_fn, optimizer, on_first_step):
     return total_loss / steps
 
 
-def validate(model, batches):
+def validate(model, batches, memory_format):
     """Accuracy in percent over every test image (the case study stopped early)."""
     model.eval()
     correct, seen = 0, 0
     with torch.no_grad():
         for images, labels in batches:
+            images = images.contiguous(memory_format=memory_format)
             correct += (model(images).argmax(dim=1) == labels).sum().item()
             seen += len(labels)
     model.train()
@@ -129,7 +132,7 @@ def validate(model, batches):
 
 def main():
     args = parse_args()
-    use_onednn(args.onednn)
+    memory_format = configure_kernels(args.kernels)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
 
@@ -146,7 +149,7 @@ def main():
         load_seconds = time.perf_counter() - load_start
 
         torch.manual_seed(args.seed)
-        model = ConvNet()
+        model = ConvNet().to(memory_format=memory_format)
         loss_fn = nn.CrossEntropyLoss()
         optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
 
@@ -155,10 +158,11 @@ def main():
         results = {"train_seconds": [], "validate_seconds": [], "train_loss": [], "test_accuracy": []}
         for epoch in range(1, args.epochs + 1):
             start = time.perf_counter()
-            loss = train_one_epoch(model, train_batches, loss_fn, optimizer, record_first_step if epoch == 1 else None)
+            loss = train_one_epoch(model, train_batches, memory_format, loss_fn, optimizer,
+                                   record_first_step if epoch == 1 else None)
             train_seconds = time.perf_counter() - start
             start = time.perf_counter()
-            accuracy = validate(model, test_batches)
+            accuracy = validate(model, test_batches, memory_format)
             validate_seconds = time.perf_counter() - start
             for key, value in zip(results, (train_seconds, validate_seconds, loss, accuracy)):
                 results[key].append(value)
@@ -175,7 +179,7 @@ def main():
             "seed": args.seed,
             "epochs": args.epochs,
             "threads": torch.get_num_threads(),
-            "onednn": args.onednn,
+            "kernels": args.kernels,
             "batch_size": BATCH_SIZE,
             "learning_rate": LEARNING_RATE,
             "torch": torch.__version__,

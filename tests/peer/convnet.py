@@ -22,12 +22,20 @@ class ConvNet(nn.Module):
         return self.linear1(x)
 
 
-def use_onednn(enabled):
-    """Chooses oneDNN or PyTorch's own kernels for the convolutions.
+KERNELS = ("native", "onednn", "onednn-nhwc")
 
-    The peer runs with oneDNN off by default: in Debian 13's PyTorch 2.6 (oneDNN 3.7.2) on this project's
-    machines, conv2's input gradient comes out wrong for this network (off by 9-78 % of its largest value,
-    at times NaN; with AVX-512 kernels on some or all calls, with ONEDNN_MAX_CPU_ISA=AVX2 on all), so
-    conv1 trains on garbage. PyTorch's own kernels match a float64 computation to 1e-6.
+
+def configure_kernels(kernels):
+    """Chooses the convolution kernels; returns the memory format models and inputs must use.
+
+    native       PyTorch's own kernels (default): correct, about twice oneDNN's time here.
+    onednn       what a default PyTorch install does (oneDNN, NCHW). Wrong on this project's machines:
+                 in Debian 13's PyTorch 2.6 (oneDNN 3.7.2) conv2's input gradient is off by 9-78 % of
+                 its largest value, at times NaN (AVX-512 kernels: some or all calls; with
+                 ONEDNN_MAX_CPU_ISA=AVX2: all), so conv1 trains on garbage. Use it to time, not to compare.
+    onednn-nhwc  oneDNN on channels-last tensors: a different kernel that agrees with float64 to 1e-5.
     """
-    torch.backends.mkldnn.enabled = enabled
+    if kernels not in KERNELS:
+        raise ValueError(f"kernels must be one of {KERNELS}, not {kernels!r}")
+    torch.backends.mkldnn.enabled = kernels != "native"
+    return torch.channels_last if kernels == "onednn-nhwc" else torch.contiguous_format

@@ -11,7 +11,7 @@ import sys
 
 import torch
 
-from convnet import ConvNet, use_onednn
+from convnet import ConvNet, configure_kernels
 from safetensors_io import read_safetensors, write_safetensors
 
 TOLERANCE = 1e-5
@@ -44,7 +44,7 @@ def check_export(folder):
 
 
 def main(argv):
-    use_onednn(False)
+    configure_kernels("native")
     torch.set_num_threads(1)
     if len(argv) == 3 and argv[1] == "write-reference":
         write_reference(argv[2])

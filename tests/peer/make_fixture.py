@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from convnet import ConvNet, use_onednn
+from convnet import ConvNet, configure_kernels
 from safetensors_io import read_safetensors, write_safetensors
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -82,9 +82,10 @@ def main():
     p.add_argument("--out", default=DEFAULT_OUT, help="fixture path (default: the committed fixture)")
     args = p.parse_args()
 
-    # One thread and PyTorch's own kernels make the file reproducible bit for bit (see convnet.use_onednn).
+    # One thread and PyTorch's own kernels make the file reproducible bit for bit (and correct: see
+    # convnet.configure_kernels).
     torch.set_num_threads(1)
-    use_onednn(False)
+    configure_kernels("native")
     torch.use_deterministic_algorithms(True)
 
     tensors = build_fixture()
