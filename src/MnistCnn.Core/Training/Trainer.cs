@@ -268,7 +268,9 @@ public sealed class Trainer : ITrainer
         {
             progress?.Report(new TrainingProgress(TrainingPhase.Validating, epoch + 1, Options.Epochs, batchIndex, trainLoader.BatchCount, lossSum / batchIndex, null));
             clock.Restart();
-            validation = Validator.Evaluate(model, valLoader, cancellationToken);
+            validation = Options.ValidationBatchSize is { } validationBatch
+                ? Validator.Evaluate(model, valLoader, validationBatch, cancellationToken)
+                : Validator.Evaluate(model, valLoader, cancellationToken);
             validationTime = clock.Elapsed;
         }
 
