@@ -115,9 +115,11 @@ internal static class BenchReport
 
     private static Dictionary<string, double> Summarise(string path)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        // Python's json writes NaN for a diverged loss (the oneDNN run), which is not JSON.
+        var text = System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(path), @"-?\bNaN\b|-?\bInfinity\b", "null");
+        using var doc = JsonDocument.Parse(text);
         var root = doc.RootElement;
-        double[] Series(string name) => root.GetProperty(name).EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        double[] Series(string name) => root.GetProperty(name).EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Number ? e.GetDouble() : double.NaN).ToArray();
         double Number(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
         return new Dictionary<string, double>
         {
