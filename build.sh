@@ -27,12 +27,20 @@ Verbs:
   exec -- CMD...  run CMD in the environment where torch can load (for development)
   peer -- ARGS... run python3 ARGS with PyTorch + torchvision in that environment (the PyTorch peer:
                   benchmarks and fixture regeneration, see tests/peer/README.md)
+  bench [--no-onednn]
+                  the case study, one after another on this machine: PyTorch faithful (DataLoader),
+                  PyTorch preloaded, PyTorch with oneDNN on (unless --no-onednn), then MnistCnn.Core; prints
+                  the table and the ratios ours/PyTorch, writes them to artifacts/bench/ (docs/performance.md)
+  bench micro [BENCHMARKDOTNET ARGS]
+                  BenchmarkDotNet micro-benchmarks of the hot paths (short runs; default filter '*')
 
 Environment:
   MNISTCNN_CACHE_DIR       cache folder for the Debian 13 root (default: ~/.cache/mnistcnn)
   MNISTCNN_DEBIAN_MIRROR   Debian mirror for the root (default: read from the host's apt sources)
   MNISTCNN_USE_ROOT        1 forces the Debian 13 root, 0 forbids it (default: decided from libstdc++)
   MNISTCNN_DATA_DIR        folder for the MNIST files, used by 'data' and the real-data tests (default: data/mnist)
+  MNISTCNN_BENCH_THREADS   torch threads of every 'bench' run (default: 2)
+  MNISTCNN_BENCH_EPOCHS    epochs of every 'bench' run (default: 5)
 USAGE
 }
 
@@ -224,6 +232,58 @@ data_verb() {
   say "MNIST verified in $dir"
 }
 
+bench_project=tests/MnistCnn.Core.Benchmarks
+bench_dll=$bench_project/bin/Release/net10.0/MnistCnn.Core.Benchmarks.dll
+
+bench_verb() {
+  if [ "${1:-}" = micro ]; then
+    shift
+    run_torch dotnet build "$bench_project" -c Release -p:UseSharedCompilation=false -v:q -nologo
+    run_torch dotnet "$bench_dll" micro "$@"
+    return
+  fi
+  local onednn=1
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --no-onednn) onednn=0 ;;
+      *) die "bench: unknown argument '$1' (expected --no-onednn, or 'micro ...')" ;;
+    esac
+    shift
+  done
+  # The peer sees only the repository (it runs in the Debian 13 root on older hosts), so the data lives here.
+  local data=data/mnist threads=${MNISTCNN_BENCH_THREADS:-2} epochs=${MNISTCNN_BENCH_EPOCHS:-5}
+  mnist_verified "$data" || MNISTCNN_DATA_DIR="$repo/$data" data_verb
+  local out=artifacts/bench stamp
+  stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  mkdir -p "$out"
+  say "building $bench_project (Release)"
+  run_torch dotnet build "$bench_project" -c Release -p:UseSharedCompilation=false -v:q -nologo
+  ensure_python_torch
+  local load_before columns=() mode name
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  # One after another, never in parallel: the machine has two cores and every run gets the same threads.
+  for mode in faithful preloaded onednn; do
+    [ "$mode" = onednn ] && [ "$onednn" = 0 ] && continue
+    name=pytorch-$mode
+    say "PyTorch, $mode ($threads threads, $epochs epochs)"
+    if [ "$mode" = onednn ]; then
+      run_torch env PYTHONDONTWRITEBYTECODE=1 python3 tests/peer/casestudy.py --data "$data" --seed 0 --epochs "$epochs" \
+        --threads "$threads" --mode faithful --onednn --json "$out/$stamp-$name.json"
+    else
+      run_torch env PYTHONDONTWRITEBYTECODE=1 python3 tests/peer/casestudy.py --data "$data" --seed 0 --epochs "$epochs" \
+        --threads "$threads" --mode "$mode" --json "$out/$stamp-$name.json"
+    fi
+    columns+=("$mode=$out/$stamp-$name.json")
+  done
+  say "MnistCnn.Core ($threads threads, $epochs epochs)"
+  run_torch dotnet "$bench_dll" train "$data" --seed 0 --epochs "$epochs" --threads "$threads" --json "$out/$stamp-mnistcnn.json"
+  columns+=("ours=$out/$stamp-mnistcnn.json")
+  local context
+  context="$(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $threads threads, $epochs epochs, seed 0; load average (1/5/15 min) $load_before at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+  run_torch dotnet "$bench_dll" report --out "$out/$stamp-summary.json" --context "$context" "${columns[@]}"
+  cp "$out/$stamp-summary.json" "$out/latest-summary.json"
+}
+
 # Environment variables are MSBuild properties too: UseSharedCompilation=false keeps the compiler server
 # off for every dotnet command (exec'd `dotnet run` included), so none outlives the command.
 dotnet_env() {
@@ -258,6 +318,9 @@ case "$verb" in
     ensure_python_torch
     # No __pycache__ folders in the repository (it is bind-mounted into the root).
     run_torch env PYTHONDONTWRITEBYTECODE=1 python3 "$@"
+    ;;
+  bench)
+    bench_verb "$@"
     ;;
   ""|-h|--help|help)
     usage

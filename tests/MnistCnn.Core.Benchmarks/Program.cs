@@ -1,10 +1,51 @@
+using System.Globalization;
 using MnistCnn.Core.Benchmarks;
 
-// Usage: dotnet run -c Release --project tests/MnistCnn.Core.Benchmarks -- data <folder with the MNIST IDX files>
-if (args is ["data", var folder])
+// Modes (./build.sh bench drives train and report; see docs/performance.md):
+//   data <folder>                                   load, batching and memory figures
+//   train <folder> [--seed N] [--epochs N] [--threads N] [--json OUT]
+//                                                   the case study through the public API, timed
+//   profile <folder> [--threads N] [--steps N]     per-phase timings of training steps, validation passes
+//   micro [BENCHMARKDOTNET ARGS]                   BenchmarkDotNet micro-benchmarks of the hot paths
+//   report --out OUT [--context TEXT] NAME=JSON...  side-by-side table and ratios; the last NAME is ours
+switch (args)
 {
-    return DataBenchmark.Run(folder);
+    case ["data", var folder]:
+        return DataBenchmark.Run(folder);
+    case ["train", var folder, .. var rest]:
+        var options = Options(rest);
+        return TrainBenchmark.Run(
+            folder,
+            Int(options, "--seed", 0),
+            Int(options, "--epochs", 5),
+            Int(options, "--threads", 2),
+            options.GetValueOrDefault("--json"));
+    case ["profile", var folder, .. var rest]:
+        var profileOptions = Options(rest);
+        return StepProfile.Run(folder, Int(profileOptions, "--threads", 2), Int(profileOptions, "--steps", 300));
+    case ["micro", .. var rest]:
+        return MicroBenchmarks.Run(rest);
+    case ["report", .. var rest]:
+        var columns = rest.Where(a => !a.StartsWith("--", StringComparison.Ordinal) && a.Contains('=', StringComparison.Ordinal))
+            .Select(a => (a[..a.IndexOf('=', StringComparison.Ordinal)], a[(a.IndexOf('=', StringComparison.Ordinal) + 1)..]))
+            .ToList();
+        var reportOptions = Options(rest.Where(a => a.StartsWith("--", StringComparison.Ordinal) || !a.Contains('=', StringComparison.Ordinal)).ToArray());
+        return BenchReport.Run(columns, reportOptions.GetValueOrDefault("--out") ?? "bench-summary.json", reportOptions.GetValueOrDefault("--context") ?? "");
+    default:
+        Console.Error.WriteLine("Usage: MnistCnn.Core.Benchmarks data <folder> | train <folder> [--seed N] [--epochs N] [--threads N] [--json OUT] | report --out OUT [--context TEXT] NAME=JSON...");
+        return 2;
 }
 
-Console.Error.WriteLine("Usage: MnistCnn.Core.Benchmarks data <folder holding train-/t10k- IDX files>");
-return 2;
+static Dictionary<string, string> Options(string[] args)
+{
+    var options = new Dictionary<string, string>(StringComparer.Ordinal);
+    for (var i = 0; i + 1 < args.Length; i += 2)
+    {
+        options[args[i]] = args[i + 1];
+    }
+
+    return options;
+}
+
+static int Int(Dictionary<string, string> options, string name, int fallback) =>
+    options.TryGetValue(name, out var value) ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;

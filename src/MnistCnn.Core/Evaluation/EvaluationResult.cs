@@ -1,6 +1,6 @@
 namespace MnistCnn.Core.Evaluation;
 
-/// <summary>What <see cref="Validator.Evaluate"/> measured over a whole loader.</summary>
+/// <summary>What <see cref="Validator"/> measured over a whole loader.</summary>
 /// <param name="Count">The number of images evaluated.</param>
 /// <param name="Correct">The number of images whose highest logit is their label.</param>
 /// <param name="Loss">The mean cross-entropy over all images.</param>

@@ -200,9 +200,9 @@ public sealed class Trainer : ITrainer
         return new TrainingHistory(history.ToArray(), device.ToString(), context.StopRequested && history.Count < Options.Epochs);
     }
 
-    /// <summary>Creates the run's optimizer: TorchSharp's Adam with the options' hyperparameters.</summary>
+    /// <summary>Creates the run's optimizer: Adam with the options' hyperparameters (TorchSharp's, with a fused CPU update; see <see cref="FusedAdam"/>).</summary>
     internal OptimizerHelper CreateOptimizer(nn.Module model) =>
-        optim.Adam(model.parameters(), Options.LearningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay);
+        new FusedAdam(model.parameters(), Options.LearningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay);
 
     /// <summary>
     /// One training step: forward, mean cross-entropy, zero_grad, backward, optimizer step. Returns the
@@ -274,7 +274,9 @@ public sealed class Trainer : ITrainer
         {
             progress?.Report(new TrainingProgress(TrainingPhase.Validating, epoch + 1, Options.Epochs, batchIndex, trainLoader.BatchCount, lossSum / batchIndex, null));
             clock.Restart();
-            validation = Validator.Evaluate(model, valLoader, cancellationToken);
+            validation = Options.ValidationBatchSize is { } validationBatch
+                ? Validator.Evaluate(model, valLoader, validationBatch, cancellationToken)
+                : Validator.Evaluate(model, valLoader, cancellationToken);
             validationTime = clock.Elapsed;
         }
 

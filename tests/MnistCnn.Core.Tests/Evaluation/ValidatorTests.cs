@@ -71,6 +71,25 @@ public sealed class ValidatorTests
         model.training.Should().Be(training);
     }
 
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void Evaluate_OwnBatchSize_SameCountsAsTheLoadersBatches(bool shuffle, bool dropLast)
+    {
+        using var dataset = SyntheticDigits.Dataset(53, 4, 4);
+        var loader = new DigitDataLoader(dataset, new DigitDataLoaderOptions { BatchSize = 8, Shuffle = shuffle, DropLast = dropLast, Seed = 3 });
+        using var model = new FirstPixelClassifier(2f);
+
+        var byLoader = Validator.Evaluate(model, loader);
+        var byTwenty = Validator.Evaluate(model, loader, batchSize: 20);
+
+        model.ForwardModes.Should().HaveCount(loader.BatchCount + ((loader.ImageCount + 19) / 20));
+        byTwenty.Count.Should().Be(loader.ImageCount);
+        byTwenty.ConfusionMatrix.Should().BeEquivalentTo(byLoader.ConfusionMatrix, o => o.WithStrictOrdering());
+        byTwenty.Loss.Should().BeApproximately(byLoader.Loss, 1e-6);
+    }
+
     [Fact]
     public void Evaluate_ModelWithWrongOutputWidth_ThrowsArgumentException()
     {

@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Globalization;
+using MnistCnn.Core.Data;
+using MnistCnn.Core.Evaluation;
+using MnistCnn.Core.Models;
+using MnistCnn.Core.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MnistCnn.Core.Benchmarks;
+
+/// <summary>
+/// Where a training step's time goes: batch creation, forward, loss, zero_grad, backward and the optimizer
+/// step, timed separately over the first <c>steps</c> batches of the training split (after a warm-up), then
+/// one validation pass. Per-phase medians and totals in microseconds.
+/// </summary>
+internal static class StepProfile
+{
+    public static int Run(string folder, int threads, int steps)
+    {
+        set_num_threads(threads);
+        using var train = MnistDataset.Load(folder, MnistSplit.Train);
+        using var test = MnistDataset.Load(folder, MnistSplit.Test);
+        using var model = new ConvNet(0);
+        var trainer = new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu });
+        using var optimizer = trainer.CreateOptimizer(model);
+        string[] phases = ["batch", "forward", "loss", "zero_grad", "backward", "step", "loss read"];
+        var times = phases.ToDictionary(p => p, _ => new List<double>());
+        var loader = new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 64 });
+        var clock = new Stopwatch();
+        var warmup = 50;
+        var n = 0;
+        var enumerator = loader.GetBatches(0).GetEnumerator();
+        var total = Stopwatch.StartNew();
+        while (n < steps + warmup)
+        {
+            using var scope = NewDisposeScope();
+            clock.Restart();
+            if (!enumerator.MoveNext())
+            {
+                enumerator = loader.GetBatches(0).GetEnumerator();
+                enumerator.MoveNext();
+            }
+
+            using var batch = enumerator.Current;
+            var t = Lap(clock);
+            var logits = model.call(batch.Images);
+            var tf = Lap(clock);
+            var loss = nn.functional.cross_entropy(logits, batch.Labels);
+            var tl = Lap(clock);
+            optimizer.zero_grad();
+            var tz = Lap(clock);
+            loss.backward();
+            var tb = Lap(clock);
+            optimizer.step();
+            var ts = Lap(clock);
+            _ = loss.item<float>();
+            var tr = Lap(clock);
+            if (++n == warmup)
+            {
+                total.Restart();
+            }
+
+            if (n > warmup)
+            {
+                double[] laps = [t, tf, tl, tz, tb, ts, tr];
+                for (var i = 0; i < phases.Length; i++)
+                {
+                    times[phases[i]].Add(laps[i]);
+                }
+            }
+        }
+
+        var perStep = total.Elapsed.TotalMilliseconds / steps;
+        Console.WriteLine($"{steps} steps, {get_num_threads()} threads: {perStep.ToString("F2", CultureInfo.InvariantCulture)} ms per step (wall, incl. scope disposal)");
+        foreach (var phase in phases)
+        {
+            var sorted = times[phase].Order().ToArray();
+            Console.WriteLine($"  {phase,-10} median {sorted[sorted.Length / 2],8:F0} us   mean {sorted.Average(),8:F0} us");
+        }
+
+        var loaderTest = new DigitDataLoader(test, new DigitDataLoaderOptions { BatchSize = 64 });
+        foreach (var size in (int[])[0, 250, 500, 1000, 0, 250, 500, 1000])
+        {
+            var v = Stopwatch.StartNew();
+            var accuracy = size == 0 ? Validator.Accuracy(model, loaderTest) : Validator.Evaluate(model, loaderTest, size).Accuracy;
+            Console.WriteLine($"  validation pass, batches of {(size == 0 ? "64 (loader)" : size)}: {v.Elapsed.TotalMilliseconds:F0} ms (accuracy {accuracy:F2})");
+        }
+
+        return 0;
+    }
+
+    private static double Lap(Stopwatch clock)
+    {
+        var us = clock.Elapsed.TotalMicroseconds;
+        clock.Restart();
+        return us;
+    }
+}

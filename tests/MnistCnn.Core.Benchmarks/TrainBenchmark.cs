@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using MnistCnn.Core.Data;
+using MnistCnn.Core.Models;
+using MnistCnn.Core.Training;
+using TorchSharp;
+
+namespace MnistCnn.Core.Benchmarks;
+
+/// <summary>
+/// The case study end to end through the public API, as a user writes it: MNIST loaded with
+/// <see cref="MnistDataset.Load"/>, batches of 64 in order, <c>new ConvNet(seed)</c>, a <see cref="Trainer"/>
+/// with Adam 0.01 for 5 epochs, validation over the test set once per epoch. Writes the same JSON fields as
+/// tests/peer/casestudy.py so <see cref="BenchReport"/> can put both side by side.
+/// </summary>
+internal static class TrainBenchmark
+{
+    private const int BatchSize = 64;
+
+    public static int Run(string folder, int seed, int epochs, int threads, string? jsonPath)
+    {
+        var load = Stopwatch.StartNew();
+        using var train = MnistDataset.Load(folder, MnistSplit.Train);
+        using var test = MnistDataset.Load(folder, MnistSplit.Test);
+        var trainLoader = new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = BatchSize });
+        var testLoader = new DigitDataLoader(test, new DigitDataLoaderOptions { BatchSize = BatchSize });
+        var loadSeconds = load.Elapsed.TotalSeconds;
+
+        using var model = new ConvNet(seed);
+        var trainer = new Trainer(new TrainerOptions { Epochs = epochs, Seed = seed, Threads = threads, Device = TrainingDevice.Cpu });
+        var firstStep = new FirstStepClock();
+        var history = trainer.Fit(model, trainLoader, valLoader: testLoader, progress: firstStep);
+        var peakRssMib = PeakResidentMib();
+
+        foreach (var e in history.Epochs)
+        {
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"Epoch: {e.Epoch} Loss: {e.TrainLossMean:F6} Accuracy: {e.ValidationAccuracy:F2} (train {e.TrainDuration.TotalSeconds:F2} s, validate {e.ValidationDuration.TotalSeconds:F2} s)"));
+        }
+
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"Peak RSS: {peakRssMib:F0} MiB; first training step done {firstStep.Seconds:F2} s after process start; {torch.get_num_threads()} threads"));
+
+        if (jsonPath is not null)
+        {
+            var report = new Dictionary<string, object?>
+            {
+                ["mode"] = "mnistcnn",
+                ["seed"] = seed,
+                ["epochs"] = epochs,
+                ["threads"] = torch.get_num_threads(),
+                ["batch_size"] = BatchSize,
+                ["learning_rate"] = trainer.Options.LearningRate,
+                ["dotnet"] = Environment.Version.ToString(),
+                ["load_seconds"] = loadSeconds,
+                ["seconds_to_first_step"] = firstStep.Seconds,
+                ["train_seconds"] = history.Epochs.Select(e => e.TrainDuration.TotalSeconds).ToArray(),
+                ["validate_seconds"] = history.Epochs.Select(e => e.ValidationDuration.TotalSeconds).ToArray(),
+                ["train_loss"] = history.Epochs.Select(e => e.TrainLossMean).ToArray(),
+                ["test_accuracy"] = history.Epochs.Select(e => e.ValidationAccuracy).ToArray(),
+                ["peak_rss_mib"] = peakRssMib,
+            };
+            File.WriteAllText(jsonPath, JsonSerializer.Serialize(report, BenchReport.JsonOptions) + "\n");
+        }
+
+        return 0;
+    }
+
+    /// <summary>The process's peak resident set (VmHWM) in MiB, as ru_maxrss reports it to the peer.</summary>
+    internal static double PeakResidentMib()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                var kib = long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture);
+                return kib / 1024.0;
+            }
+        }
+
+        return double.NaN;
+    }
+
+    /// <summary>Records, synchronously, when the first training batch is done, measured from process start.</summary>
+    private sealed class FirstStepClock : IProgress<TrainingProgress>
+    {
+        public double? Seconds { get; private set; }
+
+        public void Report(TrainingProgress value)
+        {
+            if (Seconds is null && value.Phase == TrainingPhase.TrainingBatch)
+            {
+                using var process = Process.GetCurrentProcess();
+                Seconds = (DateTime.Now - process.StartTime).TotalSeconds;
+            }
+        }
+    }
+}
