@@ -44,6 +44,18 @@ internal static class DigitImage
             return grey.Select(v => (byte)Math.Clamp(MathF.Round(v), 0, 255)).ToArray();
         }
 
+        // MNIST's background is 0 and its strokes reach 255: map the paper's level to 0 and the darkest ink to 255.
+        var (background, ink) = (BorderMean(grey, width, height), grey.Max());
+        if (ink - background < 1)
+        {
+            throw new InvalidDataException($"{source} shows no digit (the image is blank)");
+        }
+
+        for (var i = 0; i < grey.Length; i++)
+        {
+            grey[i] = Math.Clamp((grey[i] - background) * 255 / (ink - background), 0, 255);
+        }
+
         var (left, top, right, bottom) = InkBounds(grey, width, height)
             ?? throw new InvalidDataException($"{source} shows no digit (the image is blank)");
         var (cropWidth, cropHeight) = (right - left + 1, bottom - top + 1);
@@ -110,8 +122,8 @@ internal static class DigitImage
 
     private static (int Left, int Top, int Right, int Bottom)? InkBounds(float[] grey, int width, int height)
     {
-        // Faint noise (JPEG artefacts, paper texture) is not ink.
-        var threshold = Math.Max(32f, grey.Max() * 0.25f);
+        // Faint noise (JPEG artefacts, paper texture) is not ink; the anti-aliased edges of strokes are.
+        const float threshold = 24f;
         var (left, top, right, bottom) = (width, height, -1, -1);
         for (var y = 0; y < height; y++)
         {
