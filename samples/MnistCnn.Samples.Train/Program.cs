@@ -1,0 +1,99 @@
+// Trains the PyTorch case study's network on MNIST with MnistCnn.Core and prints, per epoch, the case
+// study's line "Epoch: N Loss: L Accuracy: A" (mean training loss, test accuracy in percent).
+// Writes <output>/convnet.safetensors, <output>/summary.json and <output>/curves.png.
+// Exit codes: 0 done, 1 failed (data, model or device), 2 bad arguments, 130 cancelled.
+using System.Text.Json;
+using MnistCnn.Core.Data;
+using MnistCnn.Core.Models;
+using MnistCnn.Core.Training;
+using MnistCnn.Samples.Train;
+using Spectre.Console;
+
+TrainArguments arguments;
+try
+{
+    arguments = TrainArguments.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine($"error: {ex.Message}");
+    Console.Error.WriteLine(TrainArguments.Usage);
+    return 2;
+}
+
+if (arguments.Help)
+{
+    Console.WriteLine(TrainArguments.Usage);
+    return 0;
+}
+
+using var cancellation = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancellation.Cancel();
+};
+
+try
+{
+    if (arguments.Download)
+    {
+        Console.WriteLine($"Fetching MNIST into {arguments.DataFolder} (skipped for files already there and verified)");
+        await new MnistDownloader().DownloadAsync(arguments.DataFolder, cancellationToken: cancellation.Token);
+    }
+
+    using var train = MnistDataset.Load(arguments.DataFolder, MnistSplit.Train);
+    using var test = MnistDataset.Load(arguments.DataFolder, MnistSplit.Test);
+    var trainLoader = new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = arguments.BatchSize, Shuffle = arguments.Shuffle });
+    var testLoader = new DigitDataLoader(test, new DigitDataLoaderOptions { BatchSize = arguments.BatchSize });
+    using var model = new ConvNet(arguments.Seed);
+    var trainer = new Trainer(new TrainerOptions
+    {
+        Epochs = arguments.Epochs,
+        LearningRate = arguments.LearningRate,
+        Seed = arguments.Seed,
+        Device = arguments.Device,
+    });
+
+    Console.WriteLine(
+        $"Training on {train.Count} images, testing on {test.Count}: {arguments.Epochs} epochs, batch {arguments.BatchSize}, " +
+        $"lr {arguments.LearningRate}, seed {arguments.Seed?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}, shuffle {(arguments.Shuffle ? "on" : "off")}");
+    var history = Console.IsOutputRedirected
+        ? trainer.Fit(model, trainLoader, testLoader, new PlainProgress(), cancellation.Token)
+        : FitWithProgressBar(trainer, model, trainLoader, testLoader, cancellation.Token);
+
+    Directory.CreateDirectory(arguments.OutputFolder);
+    var modelPath = Path.Combine(arguments.OutputFolder, "convnet.safetensors");
+    ModelWeights.Save(model, modelPath);
+    var summary = new RunSummary(
+        history.Device, arguments.Epochs, arguments.BatchSize, arguments.LearningRate, arguments.Seed, arguments.Shuffle,
+        history.Last?.ValidationAccuracy, modelPath, history.Epochs);
+    await File.WriteAllTextAsync(
+        Path.Combine(arguments.OutputFolder, "summary.json"),
+        JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+    TrainingCurves.SavePng(history.Epochs, Path.Combine(arguments.OutputFolder, "curves.png"));
+
+    Console.WriteLine($"Final accuracy: {history.Last?.ValidationAccuracy:F2}% on {history.Device}");
+    Console.WriteLine($"Wrote {modelPath}, summary.json and curves.png in {arguments.OutputFolder}");
+    return 0;
+}
+catch (OperationCanceledException)
+{
+    Console.Error.WriteLine("cancelled");
+    return 130;
+}
+catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
+{
+    // IdxFormatException, ModelFileException and MnistDownloadException are IOExceptions; a missing
+    // CUDA device is an InvalidOperationException. Their messages name the file or the cause.
+    Console.Error.WriteLine($"error: {ex.Message}");
+    return 1;
+}
+
+static TrainingHistory FitWithProgressBar(
+    Trainer trainer, ConvNet model, DigitDataLoader trainLoader, DigitDataLoader testLoader, CancellationToken cancellationToken) =>
+    AnsiConsole.Progress()
+        .AutoClear(false)
+        .HideCompleted(false)
+        .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+        .Start(context => trainer.Fit(model, trainLoader, testLoader, new ProgressBar(context), cancellationToken));

@@ -1,0 +1,86 @@
+using System.Globalization;
+using MnistCnn.Core.Training;
+
+namespace MnistCnn.Samples.Train;
+
+/// <summary>The command line of the training sample; every default is the case study's.</summary>
+internal sealed record TrainArguments
+{
+    public const string Usage =
+        "usage: MnistCnn.Samples.Train [--data <folder>] [--download] [--epochs <n>] [--batch-size <n>] [--lr <rate>] " +
+        "[--seed <n>|none] [--device auto|cpu|cuda] [--shuffle] [--output <folder>]";
+
+    public string DataFolder { get; init; } = "data/mnist";
+
+    public bool Download { get; init; }
+
+    public int Epochs { get; init; } = 5;
+
+    public int BatchSize { get; init; } = 64;
+
+    public double LearningRate { get; init; } = 0.01;
+
+    public long? Seed { get; init; } = 0;
+
+    public TrainingDevice Device { get; init; } = TrainingDevice.Auto;
+
+    public bool Shuffle { get; init; }
+
+    public string OutputFolder { get; init; } = "mnist-run";
+
+    public bool Help { get; init; }
+
+    /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a one-line message.</summary>
+    public static TrainArguments Parse(string[] args)
+    {
+        var result = new TrainArguments();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var option = args[i];
+            result = option switch
+            {
+                "--data" => result with { DataFolder = Value(args, ++i, option) },
+                "--download" => result with { Download = true },
+                "--epochs" => result with { Epochs = Positive(Value(args, ++i, option), option) },
+                "--batch-size" => result with { BatchSize = Positive(Value(args, ++i, option), option) },
+                "--lr" => result with { LearningRate = Rate(Value(args, ++i, option), option) },
+                "--seed" => result with { Seed = ParseSeed(Value(args, ++i, option)) },
+                "--device" => result with { Device = ParseDevice(Value(args, ++i, option)) },
+                "--shuffle" => result with { Shuffle = true },
+                "--output" => result with { OutputFolder = Value(args, ++i, option) },
+                "-h" or "--help" => result with { Help = true },
+                _ => throw new ArgumentException($"unknown argument '{option}'"),
+            };
+        }
+
+        return result;
+    }
+
+    private static string Value(string[] args, int index, string option) =>
+        index < args.Length && !args[index].StartsWith("--", StringComparison.Ordinal)
+            ? args[index]
+            : throw new ArgumentException($"{option} needs a value");
+
+    private static int Positive(string text, string option) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0
+            ? value
+            : throw new ArgumentException($"{option} needs a whole number above 0, not '{text}'");
+
+    private static double Rate(string text, string option) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) && value > 0
+            ? value
+            : throw new ArgumentException($"{option} needs a number above 0, not '{text}'");
+
+    private static long? ParseSeed(string text) =>
+        text == "none" ? null
+        : long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value
+        : throw new ArgumentException($"--seed needs a whole number or 'none', not '{text}'");
+
+    private static TrainingDevice ParseDevice(string text) => text switch
+    {
+        "auto" => TrainingDevice.Auto,
+        "cpu" => TrainingDevice.Cpu,
+        "cuda" => TrainingDevice.Cuda,
+        _ => throw new ArgumentException($"--device needs auto, cpu or cuda, not '{text}'"),
+    };
+}
