@@ -10,7 +10,7 @@ using MnistCnn.Core.Training;
 //       epoch; resumes from <checkpoint> when it exists. Prints "start <completed epochs>", "saved <epoch>"
 //       once each checkpoint is in place, and "done" after saving the final weights.
 //   download <folder> <hash-table> <timeout-ms> <mirror>...
-//       runs MnistDownloader with the files of <hash-table> (lines "name md5 sha256"). Prints "ok" or
+//       runs MnistDownloader with the files of <hash-table> (lines "name md5 sha256 length"). Prints "ok" or
 //       "failed: <message>" (exit code 3).
 return args switch
 {
@@ -49,7 +49,7 @@ static async Task<int> DownloadAsync(string folder, string table, int timeoutMs,
 {
     var files = File.ReadAllLines(table)
         .Select(line => line.Split(' '))
-        .Select(f => new MnistFile(f[0], f[1], f[2]))
+        .Select(f => new MnistFile(f[0], f[1], f[2], long.Parse(f[3], CultureInfo.InvariantCulture)))
         .ToArray();
     var options = new MnistDownloadOptions
     {
