@@ -127,6 +127,99 @@ public sealed class FailingNetworkTests(ITestOutputHelper output) : IDisposable
         endless.TotalRequests.Should().Be(SyntheticMnist.Names.Count, "more data than a file can have is not worth a retry");
     }
 
+    [Fact]
+    public async Task DownloadAsync_ConcurrentProcessesIntoOneFolder_AllEndWithOnlyVerifiedFiles()
+    {
+        await using var flaky = new LocalHttpServer();
+        await using var staller = new LocalHttpServer();
+        await using var good = new LocalHttpServer();
+        foreach (var name in SyntheticMnist.Names)
+        {
+            var gzip = _data.Gzip[name];
+            flaky.Serve(name + ".gz", request => (request % 3) switch
+            {
+                0 => new Reply.Truncated(gzip, gzip.Length / 2),
+                1 => new Reply.Reset(gzip, gzip.Length / 3),
+                _ => new Reply.Ok(_data.CorruptGzip(name)),
+            });
+            staller.Serve(name + ".gz", new Reply.Stall(gzip, gzip.Length / 2));
+        }
+
+        _data.ServeAll(good);
+        var table = _work.Combine("table.txt");
+        File.WriteAllLines(table, _data.Table.Select(f => $"{f.Name} {f.GzipMd5} {f.Sha256} {f.Length}"));
+        var (processes, killed, leftovers) = (0, 0, 0);
+
+        // Round 1: two processes into an empty folder. Round 2: the same over a damaged file under a final
+        // name. Round 3: one process killed (SIGKILL) in the middle of a transfer while another completes.
+        for (var round = 1; round <= 3; round++)
+        {
+            var folder = Path.GetDirectoryName(_work.Combine($"processes-{round}", "x"))!;
+            if (round == 2)
+            {
+                File.WriteAllBytes(Path.Combine(folder, SyntheticMnist.Names[0]), [1, 2, 3]);
+            }
+
+            string[] mirrors = [flaky.BaseUrl, good.BaseUrl];
+            using var first = HostProcess.Start(["download", folder, table, "30000", .. (round == 3 ? [staller.BaseUrl] : mirrors)]);
+            using var second = HostProcess.Start(["download", folder, table, "30000", .. mirrors]);
+            processes += 2;
+            if (round == 3)
+            {
+                await WaitForPartialFileAsync(folder, first);
+                first.Kill();
+                killed++;
+            }
+
+            var firstLine = await first.ReadUntilAsync(_ => true);
+            var secondLine = await second.ReadUntilAsync(_ => true);
+            await first.WaitForExitAsync();
+            await second.WaitForExitAsync();
+            if (round < 3)
+            {
+                // Either process may store a file first; the other then finds it verified and keeps it.
+                firstLine.Should().StartWith("ok ", first.Stderr);
+                first.ExitCode.Should().Be(0);
+            }
+
+            secondLine.Should().StartWith("ok ", second.Stderr);
+            second.ExitCode.Should().Be(0);
+
+            // A killed process leaves its temporary files, but never a final name.
+            leftovers += Directory.GetFiles(folder, "*.partial").Length;
+            foreach (var partial in Directory.GetFiles(folder, "*.partial"))
+            {
+                File.Delete(partial);
+            }
+
+            CheckFolder(folder).Should().BeNull();
+            Directory.GetFiles(folder).Should().HaveCount(SyntheticMnist.Names.Count);
+        }
+
+        ReliabilityReport.Record(
+            "Concurrent downloads (child processes into one folder)",
+            [
+                $"processes: {processes}, two at a time through a flaky mirror (drop, reset, corrupt) then a good one; killed mid-transfer: {killed}",
+                $"temporary files a killed process left behind (never a final name): {leftovers}; final files that failed verification: 0",
+            ],
+            output);
+        killed.Should().Be(1);
+        leftovers.Should().BeGreaterThan(0, "the kill must land inside a transfer for the round to prove anything");
+    }
+
+    private static async Task WaitForPartialFileAsync(string folder, HostProcess host)
+    {
+        while (Directory.GetFiles(folder, "*.partial").Length == 0)
+        {
+            if (host.HasExited)
+            {
+                throw new InvalidOperationException($"The download ended before a transfer started (exit code {host.ExitCode}): {host.Stderr}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
     private enum RoundKind
     {
         Recoverable,

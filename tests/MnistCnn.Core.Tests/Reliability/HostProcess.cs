@@ -25,6 +25,8 @@ internal sealed class HostProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    public bool HasExited => _process.HasExited;
+
     public string Stderr
     {
         get
