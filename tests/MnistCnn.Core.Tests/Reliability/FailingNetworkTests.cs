@@ -162,11 +162,16 @@ public sealed class FailingNetworkTests(ITestOutputHelper output) : IDisposable
 
             string[] mirrors = [flaky.BaseUrl, good.BaseUrl];
             using var first = HostProcess.Start(["download", folder, table, "30000", .. (round == 3 ? [staller.BaseUrl] : mirrors)]);
+            if (round == 3)
+            {
+                // Alone until its transfer has started, so the temporary file seen is surely its own.
+                await WaitForPartialFileAsync(folder, first);
+            }
+
             using var second = HostProcess.Start(["download", folder, table, "30000", .. mirrors]);
             processes += 2;
             if (round == 3)
             {
-                await WaitForPartialFileAsync(folder, first);
                 first.Kill();
                 killed++;
             }

@@ -19,7 +19,8 @@ namespace MnistCnn.Core.Data;
 /// <para>
 /// Data is written under temporary names in the target folder and renamed only after it is verified, so
 /// no partial or unverified file ever carries a final name; temporary files are removed on failure and
-/// on cancellation.
+/// on cancellation. A source that sends more bytes than a <c>.gz</c> of the file can have is cut off
+/// there, so an endless or wrong stream cannot fill the disk.
 /// </para>
 /// <example>
 /// <code>
