@@ -26,7 +26,9 @@ internal static class SafeTensorsFormat
         var blobs = new List<(string Name, string DType, long[] Shape, byte[] Data)>();
         foreach (var (name, tensor) in tensors.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
-            using var cpu = tensor.detach().cpu().contiguous();
+            // detach() and cpu() return new tensors too: the scope disposes every one, not only the last.
+            using var scope = NewDisposeScope();
+            var cpu = tensor.detach().cpu().contiguous();
             var (dtype, data) = cpu.dtype switch
             {
                 ScalarType.Float32 => ("F32", MemoryMarshal.AsBytes(cpu.data<float>().ToArray().AsSpan()).ToArray()),

@@ -18,8 +18,14 @@ public sealed class BestModelCheckpoint : TrainingCallback
     /// <summary>Initializes the callback.</summary>
     /// <param name="path">The weights file to keep the best epoch in, or <see langword="null"/> to keep it in memory only.</param>
     /// <param name="restoreBestAtEnd">Whether the best weights are loaded into the model when the run ends. Default: <see langword="true"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or blank (it would only fail after the first epoch).</exception>
     public BestModelCheckpoint(string? path = null, bool restoreBestAtEnd = true)
     {
+        if (path is not null && string.IsNullOrWhiteSpace(path))
+        {
+            throw new ArgumentException("The path must name a file, or be null to keep the best weights in memory only.", nameof(path));
+        }
+
         Path = path;
         RestoreBestAtEnd = restoreBestAtEnd;
     }

@@ -42,8 +42,9 @@ public sealed class Trainer : ITrainer
     public TrainerOptions Options { get; }
 
     /// <inheritdoc/>
-    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="trainLoader"/> is null.</exception>
-    /// <exception cref="ArgumentException">The model has no parameters, its output width differs from the class count, or the loaders' datasets differ in image size or classes.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="trainLoader"/> is null, or <paramref name="valLoader"/> is null while a callback needs validation (<see cref="BestModelCheckpoint"/>, <see cref="EarlyStopping"/>).</exception>
+    /// <exception cref="ArgumentException">The model has no parameters, cannot take the images, its output width differs from the class count, or the loaders' datasets differ in image size or classes. Checked before any work starts.</exception>
+    /// <exception cref="ObjectDisposedException">A loader's dataset is disposed.</exception>
     /// <exception cref="InvalidOperationException"><see cref="TrainingDevice.Cuda"/> was asked for but CUDA is not available.</exception>
     /// <exception cref="TrainingDivergedException">A batch loss became NaN or infinite.</exception>
     /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
@@ -123,6 +124,17 @@ public sealed class Trainer : ITrainer
             }
         }
 
+        if (valLoader is null && Options.Callbacks.FirstOrDefault(c => c is BestModelCheckpoint or EarlyStopping) is { } needsValidation)
+        {
+            throw new ArgumentNullException(nameof(valLoader), $"{needsValidation.GetType().Name} needs validation accuracy: pass a validation loader.");
+        }
+
+        CheckModelFitsData(model, trainLoader.Dataset);
+        if (valLoader is not null)
+        {
+            CheckModelFitsData(model, valLoader.Dataset);
+        }
+
         var (device, reason) = ResolveDevice(Options.Device);
         TrainerLog.DeviceChosen(_logger, device, reason);
         if (Options.Threads is { } threads)
@@ -198,6 +210,34 @@ public sealed class Trainer : ITrainer
         }
 
         return new TrainingHistory(history.ToArray(), device.ToString(), context.StopRequested && history.Count < Options.Epochs);
+    }
+
+    /// <summary>
+    /// Runs the model on the dataset's first image before anything changes (seed, threads, callbacks,
+    /// checkpoint, weights), so that a disposed dataset, images the model cannot take, or an output width
+    /// other than the class count fail first. In evaluation mode and without gradients, so layers that keep
+    /// statistics are untouched; the model's mode is restored.
+    /// </summary>
+    private static void CheckModelFitsData(nn.Module<Tensor, Tensor> model, IDigitDataset dataset)
+    {
+        var wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            using var batch = dataset.GetBatch(0, 1);
+            var logits = model.call(batch.Images.to(Validator.DeviceOf(model)));
+            if (logits.dim() != 2 || logits.shape[1] != dataset.ClassCount)
+            {
+                throw new ArgumentException(
+                    $"The model returns logits of shape [{string.Join(", ", logits.shape)}] but the dataset has {dataset.ClassCount} classes.", nameof(model));
+            }
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
     }
 
     /// <summary>Creates the run's optimizer: Adam with the options' hyperparameters (TorchSharp's, with a fused CPU update; see <see cref="FusedAdam"/>).</summary>

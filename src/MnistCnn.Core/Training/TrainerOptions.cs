@@ -122,8 +122,21 @@ public sealed record TrainerOptions
     /// <summary>
     /// Gets the file a checkpoint is written to after every epoch (atomically: temporary name, then rename),
     /// or <see langword="null"/> (the default) for none. <see cref="Trainer.Resume"/> continues from it.
+    /// Not empty or blank: such a path would only fail after the first epoch.
     /// </summary>
-    public string? CheckpointPath { get; init; }
+    public string? CheckpointPath
+    {
+        get;
+        init
+        {
+            if (value is not null && string.IsNullOrWhiteSpace(value))
+            {
+                throw new ArgumentException("CheckpointPath must name a file, or be null for no checkpoint.", nameof(CheckpointPath));
+            }
+
+            field = value;
+        }
+    }
 
     /// <summary>
     /// Gets a learning-rate schedule: given the zero-based epoch and <see cref="LearningRate"/>, it returns the

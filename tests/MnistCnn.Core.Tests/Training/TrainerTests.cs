@@ -201,7 +201,8 @@ public sealed class TrainerTests
             new Trainer(Cpu with { Epochs = 1, CheckpointPath = checkpoint }).Fit(model, new DigitDataLoader(train));
         }
 
-        using var other = new WideNet();
+        // Ten outputs, so that the architecture (not the output width, checked first) is what differs.
+        using var other = new WideNet(classes: 10);
         var act = () => new Trainer(Cpu).Resume(checkpoint, other, new DigitDataLoader(train));
 
         act.Should().Throw<ModelFileException>().WithMessage($"{checkpoint}: was written from a model with parameters*");
@@ -322,15 +323,15 @@ public sealed class TrainerTests
         public override void OnEpochEnd(TrainingContext context) => action();
     }
 
-    /// <summary>A classifier of 12 classes, for architecture and output-width mismatches.</summary>
+    /// <summary>A one-layer classifier (12 classes by default), for architecture and output-width mismatches.</summary>
     private sealed class WideNet : nn.Module<Tensor, Tensor>
     {
         private readonly TorchSharp.Modules.Linear linear1;
 
-        public WideNet()
+        public WideNet(int classes = 12)
             : base(nameof(WideNet))
         {
-            linear1 = nn.Linear(784, 12);
+            linear1 = nn.Linear(784, classes);
             RegisterComponents();
         }
 

@@ -19,7 +19,8 @@ namespace MnistCnn.Core.Data;
 /// <para>
 /// Data is written under temporary names in the target folder and renamed only after it is verified, so
 /// no partial or unverified file ever carries a final name; temporary files are removed on failure and
-/// on cancellation.
+/// on cancellation. A source that sends more bytes than a <c>.gz</c> of the file can have is cut off
+/// there, so an endless or wrong stream cannot fill the disk.
 /// </para>
 /// <example>
 /// <code>
@@ -251,6 +252,11 @@ public sealed partial class MnistDownloader
                 return new Failure($"HTTP {code} ({reason}) for {uri}", IsTransient(code));
             }
 
+            if (response.Content.Headers.ContentLength > file.MaxGzipLength)
+            {
+                return new Failure($"{uri} announces {response.Content.Headers.ContentLength} bytes, more than the {file.MaxGzipLength} a .gz of {file.Name} can have (wrong file)", IsTransient: false);
+            }
+
             var body = await response.Content.ReadAsStreamAsync(attemptCts.Token).ConfigureAwait(false);
             await using (body.ConfigureAwait(false))
             {
@@ -329,14 +335,19 @@ public sealed partial class MnistDownloader
         var plainTemp = TemporaryPath(finalPath, ".partial");
         try
         {
-            string md5;
+            string? md5;
             var gzipOut = CreateNew(gzipTemp);
             await using (gzipOut.ConfigureAwait(false))
             {
                 md5 = await CopyHashingAsync(
-                    source, gzipOut, HashAlgorithmName.MD5,
+                    source, gzipOut, HashAlgorithmName.MD5, file.MaxGzipLength,
                     received => progress?.Report(new MnistDownloadProgress(file.Name, received, totalBytes, mirror)),
                     idleTimeout, ct).ConfigureAwait(false);
+            }
+
+            if (md5 is null)
+            {
+                return new Failure($"{mirror} sent more than the {file.MaxGzipLength} bytes a .gz of {file.Name} can have (wrong or endless data); stopped there", IsTransient: false);
             }
 
             if (md5 != file.GzipMd5)
@@ -344,7 +355,7 @@ public sealed partial class MnistDownloader
                 return new Failure($"MD5 mismatch for {file.Name}.gz: got {md5}, expected {file.GzipMd5} (corrupt or truncated file)", IsTransient: false);
             }
 
-            string sha256;
+            string? sha256;
             try
             {
                 var gzipIn = OpenRead(gzipTemp);
@@ -356,7 +367,7 @@ public sealed partial class MnistDownloader
                         var plainOut = CreateNew(plainTemp);
                         await using (plainOut.ConfigureAwait(false))
                         {
-                            sha256 = await CopyHashingAsync(inflater, plainOut, HashAlgorithmName.SHA256, null, null, ct).ConfigureAwait(false);
+                            sha256 = await CopyHashingAsync(inflater, plainOut, HashAlgorithmName.SHA256, file.Length, null, null, ct).ConfigureAwait(false);
                         }
                     }
                 }
@@ -381,13 +392,13 @@ public sealed partial class MnistDownloader
         var plainTemp = TemporaryPath(finalPath, ".partial");
         try
         {
-            string sha256;
+            string? sha256;
             var plainOut = CreateNew(plainTemp);
             await using (plainOut.ConfigureAwait(false))
             {
                 var total = source.Length;
                 sha256 = await CopyHashingAsync(
-                    source, plainOut, HashAlgorithmName.SHA256,
+                    source, plainOut, HashAlgorithmName.SHA256, file.Length,
                     received => progress?.Report(new MnistDownloadProgress(file.Name, received, total, mirror)),
                     null, ct).ConfigureAwait(false);
             }
@@ -400,8 +411,13 @@ public sealed partial class MnistDownloader
         }
     }
 
-    private static Failure? CommitIfVerified(MnistFile file, string sha256, string plainTemp, string finalPath)
+    private static Failure? CommitIfVerified(MnistFile file, string? sha256, string plainTemp, string finalPath)
     {
+        if (sha256 is null)
+        {
+            return new Failure($"decompressed {file.Name} is longer than its {file.Length} bytes (wrong file)", IsTransient: false);
+        }
+
         if (sha256 != file.Sha256)
         {
             return new Failure($"SHA-256 mismatch for decompressed {file.Name}: got {sha256}, expected {file.Sha256}", IsTransient: false);
@@ -411,9 +427,12 @@ public sealed partial class MnistDownloader
         return null;
     }
 
-    /// <summary>Copies a stream while hashing it; with an idle timeout, each read must finish within the request timeout.</summary>
-    private async Task<string> CopyHashingAsync(
-        Stream source, Stream destination, HashAlgorithmName algorithm, Action<long>? onProgress,
+    /// <summary>
+    /// Copies a stream while hashing it; with an idle timeout, each read must finish within the request timeout.
+    /// Returns null, having stopped, once the source gives more than <paramref name="limit"/> bytes.
+    /// </summary>
+    private async Task<string?> CopyHashingAsync(
+        Stream source, Stream destination, HashAlgorithmName algorithm, long limit, Action<long>? onProgress,
         CancellationTokenSource? idleTimeout, CancellationToken ct)
     {
         using var hash = IncrementalHash.CreateHash(algorithm);
@@ -430,9 +449,14 @@ public sealed partial class MnistDownloader
                 break;
             }
 
+            received += read;
+            if (received > limit)
+            {
+                return null;
+            }
+
             hash.AppendData(buffer, 0, read);
             await destination.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
-            received += read;
             onProgress?.Invoke(received);
         }
 

@@ -4,4 +4,13 @@ namespace MnistCnn.Core.Data;
 /// <param name="Name">File name without the <c>.gz</c> suffix, as stored on disk.</param>
 /// <param name="GzipMd5">Lower-case hex MD5 of the gzip-compressed file served by mirrors.</param>
 /// <param name="Sha256">Lower-case hex SHA-256 of the decompressed file.</param>
-internal sealed record MnistFile(string Name, string GzipMd5, string Sha256);
+/// <param name="Length">Length in bytes of the decompressed file.</param>
+internal sealed record MnistFile(string Name, string GzipMd5, string Sha256, long Length)
+{
+    /// <summary>
+    /// The most bytes a genuine <c>.gz</c> of this file can have: deflate's stored blocks add 5 bytes per
+    /// 65,535, and the gzip header and trailer at most the 64 KiB allowed here for names and extra fields.
+    /// A source that sends more is wrong (or endless) and is cut off there rather than filling the disk.
+    /// </summary>
+    public long MaxGzipLength => Length + (Length / 1000) + (64 * 1024);
+}

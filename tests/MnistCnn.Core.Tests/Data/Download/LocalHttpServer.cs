@@ -21,6 +21,12 @@ internal abstract record Reply
 
     /// <summary>Sends nothing (or headers and the first bytes of the body), then waits until the server stops.</summary>
     public sealed record Stall(byte[]? Body = null, int BytesSent = 0) : Reply;
+
+    /// <summary>Announces the whole body, sends its first bytes, then resets the connection (TCP RST).</summary>
+    public sealed record Reset(byte[] Body, int BytesSent) : Reply;
+
+    /// <summary>200 without a length, then random bytes until the client hangs up or the server stops.</summary>
+    public sealed record Endless(int Seed) : Reply;
 }
 
 /// <summary>
@@ -115,6 +121,25 @@ internal sealed class LocalHttpServer : IAsyncDisposable
                     await WriteHeadAsync(stream, 200, "OK", truncated.Body.Length);
                     await stream.WriteAsync(truncated.Body.AsMemory(0, truncated.BytesSent), _stop.Token);
                     break;
+                case Reply.Reset reset:
+                    await WriteHeadAsync(stream, 200, "OK", reset.Body.Length);
+                    await stream.WriteAsync(reset.Body.AsMemory(0, reset.BytesSent), _stop.Token);
+                    await stream.FlushAsync(_stop.Token);
+
+                    // Linger 0: closing sends RST instead of FIN, as a dropped connection does.
+                    client.Client.LingerState = new LingerOption(true, 0);
+                    return;
+                case Reply.Endless endless:
+                    await WriteHeadAsync(stream, 200, "OK", contentLength: null);
+                    var random = new Random(endless.Seed);
+                    var chunk = new byte[16 * 1024];
+                    while (!_stop.IsCancellationRequested)
+                    {
+                        random.NextBytes(chunk);
+                        await stream.WriteAsync(chunk, _stop.Token);
+                    }
+
+                    break;
                 case Reply.Stall stall:
                     if (stall.Body is not null)
                     {
@@ -131,10 +156,12 @@ internal sealed class LocalHttpServer : IAsyncDisposable
         }
     }
 
-    private async Task WriteHeadAsync(NetworkStream stream, int code, string phrase, long contentLength)
+    private async Task WriteHeadAsync(NetworkStream stream, int code, string phrase, long? contentLength)
     {
+        // Without a length, the body ends when the connection closes (Connection: close).
+        var length = contentLength is { } l ? $"Content-Length: {l}\r\n" : string.Empty;
         var head = $"HTTP/1.1 {code} {phrase}\r\nContent-Type: application/octet-stream\r\n" +
-                   $"Content-Length: {contentLength}\r\nConnection: close\r\n\r\n";
+                   $"{length}Connection: close\r\n\r\n";
         await stream.WriteAsync(Encoding.ASCII.GetBytes(head), _stop.Token);
     }
 

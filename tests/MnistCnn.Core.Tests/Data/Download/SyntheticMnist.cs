@@ -21,7 +21,7 @@ internal sealed class SyntheticMnist
             var gzip = Compress(plain);
             Plain[name] = plain;
             Gzip[name] = gzip;
-            table.Add(new MnistFile(name, Hex(HashAlgorithmName.MD5, gzip), Hex(HashAlgorithmName.SHA256, plain)));
+            table.Add(new MnistFile(name, Hex(HashAlgorithmName.MD5, gzip), Hex(HashAlgorithmName.SHA256, plain), plain.Length));
         }
 
         Table = table;

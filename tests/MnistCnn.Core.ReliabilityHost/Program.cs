@@ -1,0 +1,95 @@
+using System.Globalization;
+using MnistCnn.Core.Data;
+using MnistCnn.Core.Models;
+using MnistCnn.Core.Tests;
+using MnistCnn.Core.Training;
+
+// Modes (one line per event on stdout, so the parent test can follow and kill at chosen moments):
+//   train <checkpoint> <final-weights> <epochs>
+//       trains ConvNet on a learnable synthetic set (seed 7, one thread), writing <checkpoint> after every
+//       epoch; resumes from <checkpoint> when it exists. Prints "start <completed epochs>", "saved <epoch>"
+//       once each checkpoint is in place, and "done" after saving the final weights.
+//   download <folder> <hash-table> <timeout-ms> <mirror>...
+//       runs MnistDownloader with the files of <hash-table> (lines "name md5 sha256 length"). Prints "ok" or
+//       "failed: <message>" (exit code 3).
+return args switch
+{
+    ["train", var checkpoint, var finalWeights, var epochs] => Train(checkpoint, finalWeights, int.Parse(epochs, CultureInfo.InvariantCulture)),
+    ["download", var folder, var table, var timeout, .. var mirrors] => await DownloadAsync(folder, table, int.Parse(timeout, CultureInfo.InvariantCulture), mirrors),
+    _ => Usage(),
+};
+
+static int Train(string checkpoint, string finalWeights, int epochs)
+{
+    using var train = LearnableDigits.Make(48, seed: 1);
+    using var model = new ConvNet(seed: 7);
+    var options = new TrainerOptions
+    {
+        Device = TrainingDevice.Cpu,
+        Epochs = epochs,
+        Seed = 7,
+        Threads = 1,
+        CheckpointPath = checkpoint,
+        Callbacks = [new AnnounceStart()],
+    };
+    var loader = new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 16, Shuffle = true });
+
+    // Epoch-completed reports come after the checkpoint is renamed into place.
+    var progress = new LineProgress();
+    var trainer = new Trainer(options);
+    _ = File.Exists(checkpoint)
+        ? trainer.Resume(checkpoint, model, loader, progress: progress)
+        : trainer.Fit(model, loader, progress: progress);
+    ModelWeights.Save(model, finalWeights);
+    Console.WriteLine("done");
+    return 0;
+}
+
+static async Task<int> DownloadAsync(string folder, string table, int timeoutMs, string[] mirrors)
+{
+    var files = File.ReadAllLines(table)
+        .Select(line => line.Split(' '))
+        .Select(f => new MnistFile(f[0], f[1], f[2], long.Parse(f[3], CultureInfo.InvariantCulture)))
+        .ToArray();
+    var options = new MnistDownloadOptions
+    {
+        Mirrors = mirrors,
+        RequestTimeout = TimeSpan.FromMilliseconds(timeoutMs),
+        RetriesPerMirror = 1,
+        RetryDelay = TimeSpan.Zero,
+    };
+    try
+    {
+        var result = await new MnistDownloader(options, null, files).DownloadAsync(folder);
+        Console.WriteLine($"ok downloaded={result.DownloadedFiles.Count} existing={result.ExistingFiles.Count}");
+        return 0;
+    }
+    catch (MnistDownloadException e)
+    {
+        Console.WriteLine($"failed: {e.Message.ReplaceLineEndings(" | ")}");
+        return 3;
+    }
+}
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: train <checkpoint> <final-weights> <epochs> | download <folder> <hash-table> <timeout-ms> <mirror>...");
+    return 2;
+}
+
+internal sealed class AnnounceStart : TrainingCallback
+{
+    public override void OnFitStart(TrainingContext context) =>
+        Console.WriteLine($"start {context.History.Count.ToString(CultureInfo.InvariantCulture)}");
+}
+
+internal sealed class LineProgress : IProgress<TrainingProgress>
+{
+    public void Report(TrainingProgress value)
+    {
+        if (value.Phase == TrainingPhase.EpochCompleted)
+        {
+            Console.WriteLine($"saved {value.Epoch.ToString(CultureInfo.InvariantCulture)}");
+        }
+    }
+}
