@@ -285,7 +285,7 @@ bench_verb() {
     say "PyTorch, $mode ($threads threads, $epochs epochs)"
     if [ "$mode" = onednn ]; then
       run_torch env PYTHONDONTWRITEBYTECODE=1 python3 tests/peer/casestudy.py --data "$data" --seed 0 --epochs "$epochs" \
-        --threads "$threads" --mode faithful --onednn --json "$out/$stamp-$name.json"
+        --threads "$threads" --mode faithful --kernels onednn --json "$out/$stamp-$name.json"
     else
       run_torch env PYTHONDONTWRITEBYTECODE=1 python3 tests/peer/casestudy.py --data "$data" --seed 0 --epochs "$epochs" \
         --threads "$threads" --mode "$mode" --json "$out/$stamp-$name.json"
