@@ -84,15 +84,7 @@ public sealed record TrainerOptions
     public int? Threads
     {
         get => _threads;
-        init
-        {
-            if (value is { } v)
-            {
-                ArgumentOutOfRangeException.ThrowIfLessThan(v, 1, nameof(Threads));
-            }
-
-            _threads = value;
-        }
+        init => _threads = PositiveOrNull(value, nameof(Threads));
     }
 
     /// <summary>
@@ -108,15 +100,7 @@ public sealed record TrainerOptions
     public int? ValidationBatchSize
     {
         get => _validationBatchSize;
-        init
-        {
-            if (value is { } v)
-            {
-                ArgumentOutOfRangeException.ThrowIfLessThan(v, 1, nameof(ValidationBatchSize));
-            }
-
-            _validationBatchSize = value;
-        }
+        init => _validationBatchSize = PositiveOrNull(value, nameof(ValidationBatchSize));
     }
 
     /// <summary>
@@ -159,6 +143,8 @@ public sealed record TrainerOptions
             _callbacks = value.ToArray();
         }
     }
+
+    private static int? PositiveOrNull(int? value, string name) => value is { } v ? Positive(v, name) : null;
 
     private static int Positive(int value, string name)
     {
