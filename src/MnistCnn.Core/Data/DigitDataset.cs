@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using MnistCnn.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -37,6 +38,7 @@ public sealed class DigitDataset : IDigitDataset
     /// <exception cref="ArgumentNullException">An array is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A dimension is below 1.</exception>
     /// <exception cref="ArgumentException">The sizes do not agree, there are no images, or a label is out of range.</exception>
+    /// <exception cref="TorchBackendException">libtorch cannot be loaded in this process (no backend package, a C++ runtime older than GCC 13's, ...); the message names the cause and the fix.</exception>
     public DigitDataset(byte[] pixels, byte[] labels, int imageHeight, int imageWidth, DigitDatasetOptions? options = null)
         : this(pixels, labels, imageHeight, imageWidth, options, adoptPixels: false)
     {
@@ -50,6 +52,7 @@ public sealed class DigitDataset : IDigitDataset
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentOutOfRangeException.ThrowIfLessThan(imageHeight, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(imageWidth, 1);
+        TorchRuntime.EnsureAvailable();
         options ??= DigitDatasetOptions.Default;
         if (labels.Length == 0)
         {

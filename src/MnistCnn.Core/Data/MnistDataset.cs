@@ -1,3 +1,5 @@
+using MnistCnn.Core.Runtime;
+
 namespace MnistCnn.Core.Data;
 
 /// <summary>
@@ -39,6 +41,7 @@ public static class MnistDataset
     /// A file is malformed, the image and label counts differ, or a label is not below the class count.
     /// </exception>
     /// <exception cref="UnauthorizedAccessException">A file cannot be read; passed through, naming the path.</exception>
+    /// <exception cref="TorchBackendException">libtorch cannot be loaded in this process (no backend package, a C++ runtime older than GCC 13's, ...); the message names the cause and the fix.</exception>
     public static DigitDataset Load(string folder, MnistSplit split, DigitDatasetOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
@@ -49,6 +52,7 @@ public static class MnistDataset
             _ => throw new ArgumentOutOfRangeException(nameof(split), split, "Unknown split."),
         };
         options ??= DigitDatasetOptions.Default;
+        TorchRuntime.EnsureAvailable();
 
         var root = Path.GetFullPath(folder);
         if (!Directory.Exists(root))

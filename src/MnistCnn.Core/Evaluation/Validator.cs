@@ -1,4 +1,5 @@
 using MnistCnn.Core.Data;
+using MnistCnn.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -29,10 +30,12 @@ public static class Validator
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">The model's output width differs from the dataset's class count.</exception>
     /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
+    /// <exception cref="TorchBackendException">libtorch cannot be loaded in this process (no backend package, a C++ runtime older than GCC 13's, ...); the message names the cause and the fix.</exception>
     public static EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, DigitDataLoader loader, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loader);
+        TorchRuntime.EnsureAvailable();
         return Evaluate(model, loader.GetBatches(0), loader.Dataset.ClassCount, cancellationToken);
     }
 
@@ -45,7 +48,7 @@ public static class Validator
     /// Counts and accuracy are the same as with the loader's batches; the mean loss may differ in the last
     /// float32 digits, because the per-batch sums are grouped differently. Evaluation keeps no activations
     /// for a backward pass, so memory allows large batches, but for the case study's network on the CPU
-    /// they are not faster (see <see cref="Training.TrainerOptions.ValidationBatchSize"/>).
+    /// they are not necessarily faster (docs/performance.md has figures).
     /// </remarks>
     /// <param name="model">A classifier returning logits <c>[N, ClassCount]</c>.</param>
     /// <param name="loader">The images to classify: those of its epoch 0 (all of them unless it drops the last batch).</param>
@@ -56,11 +59,13 @@ public static class Validator
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is less than 1.</exception>
     /// <exception cref="ArgumentException">The model's output width differs from the dataset's class count.</exception>
     /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
+    /// <exception cref="TorchBackendException">libtorch cannot be loaded in this process (no backend package, a C++ runtime older than GCC 13's, ...); the message names the cause and the fix.</exception>
     public static EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, DigitDataLoader loader, int batchSize, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loader);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        TorchRuntime.EnsureAvailable();
         return Evaluate(model, Chunks(loader, batchSize), loader.Dataset.ClassCount, cancellationToken);
     }
 

@@ -1,3 +1,4 @@
+using MnistCnn.Core.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -42,8 +43,9 @@ public sealed class ConvNet : nn.Module<Tensor, Tensor>
     /// <c>torch.manual_seed(seed)</c> followed by constructing the module does in PyTorch.
     /// </summary>
     /// <param name="seed">The seed; <see langword="null"/> leaves the generator as it is.</param>
+    /// <exception cref="TorchBackendException">libtorch cannot be loaded in this process (no backend package, a C++ runtime older than GCC 13's, ...); the message names the cause and the fix.</exception>
     public ConvNet(long? seed)
-        : base(nameof(ConvNet))
+        : base(TorchRuntime.Checked(nameof(ConvNet)))
     {
         if (seed is { } s)
         {

@@ -1,3 +1,4 @@
+using MnistCnn.Core.Runtime;
 using static TorchSharp.torch;
 
 namespace MnistCnn.Core.Models;
@@ -20,6 +21,7 @@ public static class ModelWeights
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
+        TorchRuntime.EnsureAvailable();
         AtomicFile.Write(path, SafeTensorsFormat.Write(model.state_dict()));
     }
 
@@ -36,6 +38,7 @@ public static class ModelWeights
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
+        TorchRuntime.EnsureAvailable();
         LoadBytes(model, File.ReadAllBytes(path), path);
     }
 

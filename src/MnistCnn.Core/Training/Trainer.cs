@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using MnistCnn.Core.Data;
 using MnistCnn.Core.Evaluation;
+using MnistCnn.Core.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -54,7 +55,7 @@ public sealed class Trainer : ITrainer
         DigitDataLoader? valLoader = null,
         IProgress<TrainingProgress>? progress = null,
         CancellationToken cancellationToken = default) =>
-        Run(model, trainLoader, valLoader, progress, checkpointPath: null, cancellationToken);
+        Run(TorchRuntime.Checked(model), trainLoader, valLoader, progress, checkpointPath: null, cancellationToken);
 
     /// <summary>
     /// Continues a run from a checkpoint written by a trainer with <see cref="TrainerOptions.CheckpointPath"/>:
@@ -87,7 +88,7 @@ public sealed class Trainer : ITrainer
     /// <param name="device">The requested device.</param>
     /// <returns>The device, and why it was chosen.</returns>
     /// <exception cref="InvalidOperationException"><see cref="TrainingDevice.Cuda"/> was asked for but CUDA is not available.</exception>
-    public static (Device Device, string Reason) ResolveDevice(TrainingDevice device) => device switch
+    public static (Device Device, string Reason) ResolveDevice(TrainingDevice device) => TorchRuntime.Checked(device) switch
     {
         TrainingDevice.Cpu => (CPU, "the CPU was requested"),
         TrainingDevice.Cuda when cuda.is_available() => (CUDA, "CUDA was requested"),

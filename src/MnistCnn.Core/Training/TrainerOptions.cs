@@ -93,9 +93,8 @@ public sealed record TrainerOptions
     /// </summary>
     /// <remarks>
     /// Accuracy and the confusion matrix are the same either way; the mean loss may differ in the last float32
-    /// digits. Larger batches are not faster for the case study's network on the CPU: measured on 2 cores,
-    /// a pass over MNIST's 10,000 test images took about as long in batches of 250 or 500 as in the
-    /// loader's 64, and 10 times longer in batches of 1,000 (see docs/performance.md).
+    /// digits. Larger batches are not necessarily faster for the case study's network on the CPU, and very
+    /// large ones can be much slower; measure on the target machine (docs/performance.md has figures).
     /// </remarks>
     public int? ValidationBatchSize
     {
