@@ -32,10 +32,10 @@ Verbs:
   exec -- CMD...  run CMD in the environment where torch can load (for development)
   peer -- ARGS... run python3 ARGS with PyTorch + torchvision in that environment (the PyTorch peer:
                   benchmarks and fixture regeneration, see tests/peer/README.md)
-  bench [--no-onednn]
-                  the case study, one after another on this machine: PyTorch faithful (DataLoader),
-                  PyTorch preloaded, PyTorch with oneDNN on (unless --no-onednn), then MnistCnn.Core; prints
-                  the table and the ratios ours/PyTorch, writes them to artifacts/bench/ (docs/performance.md)
+  bench [--kernels K]
+                  the kernel check (PyTorch's fastest convolution kernels that are correct here), then the
+                  case study one after another: PyTorch faithful (DataLoader) and preloaded with those kernels,
+                  then MnistCnn.Core; prints CPU, table and ratios, writes artifacts/bench/ (docs/performance.md)
   bench micro [BENCHMARKDOTNET ARGS]
                   BenchmarkDotNet micro-benchmarks of the hot paths (short runs; default filter '*')
 
