@@ -47,6 +47,11 @@ Verbs:
                   the case study, one after another on this machine: PyTorch faithful (DataLoader),
                   PyTorch preloaded, PyTorch with oneDNN on (unless --no-onednn), then MnistCnn.Core; prints
                   the table and the ratios ours/PyTorch, writes them to artifacts/bench/ (docs/performance.md)
+  bench inference [MODEL]
+                  inference speed and memory in one run: the managed DigitClassifier, TorchSharp's ConvNet.forward and
+                  PyTorch's model(x) with the same weights (default: the pretrained model): single-image median latency
+                  (1 thread), batch throughput over the 10,000 test images (2 threads), bytes allocated per
+                  prediction; writes artifacts/bench/<stamp>-inference.md (docs/performance.md)
   bench micro [BENCHMARKDOTNET ARGS]
                   BenchmarkDotNet micro-benchmarks of the hot paths (short runs; default filter '*')
 
@@ -260,6 +265,11 @@ bench_project=tests/MnistCnn.Core.Benchmarks
 bench_dll=$bench_project/bin/Release/net10.0/MnistCnn.Core.Benchmarks.dll
 
 bench_verb() {
+  if [ "${1:-}" = inference ]; then
+    shift
+    bench_inference "$@"
+    return
+  fi
   if [ "${1:-}" = micro ]; then
     shift
     run_torch dotnet build "$bench_project" -c Release -p:UseSharedCompilation=false -v:q -nologo
@@ -306,6 +316,25 @@ bench_verb() {
   context="$(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $threads threads, $epochs epochs, seed 0; load average (1/5/15 min) $load_before at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
   run_torch dotnet "$bench_dll" report --out "$out/$stamp-summary.json" --context "$context" "${columns[@]}"
   cp "$out/$stamp-summary.json" "$out/latest-summary.json"
+}
+
+# Inference speed: the managed DigitClassifier, TorchSharp's forward and PyTorch's model(x), same weights, one after
+# another in one run.
+bench_inference() {
+  local data=data/mnist
+  mnist_verified "$data" || MNISTCNN_DATA_DIR="$repo/$data" data_verb
+  run_torch dotnet build "$bench_project" -c Release -p:UseSharedCompilation=false -v:q -nologo
+  ensure_python_torch
+  local out=artifacts/bench stamp model=${1:-src/MnistCnn.Core/Inference/Pretrained/convnet.safetensors}
+  stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  mkdir -p "$out"
+  say "PyTorch inference (1 thread single, ${MNISTCNN_BENCH_THREADS:-2} threads batch)"
+  run_torch env PYTHONDONTWRITEBYTECODE=1 python3 tests/peer/inference_bench.py --model "$model" --data "$data" \
+    --threads "${MNISTCNN_BENCH_THREADS:-2}" --json "$out/$stamp-inference-pytorch.json"
+  say "MnistCnn.Core and TorchSharp inference"
+  run_torch dotnet "$bench_dll" inference "$data" --model "$model" --threads "${MNISTCNN_BENCH_THREADS:-2}" \
+    --peer "$out/$stamp-inference-pytorch.json" --markdown "$out/$stamp-inference.md"
+  cp "$out/$stamp-inference.md" "$out/latest-inference.md"
 }
 
 # The package version, kept in one place (Directory.Build.props).
