@@ -6,13 +6,14 @@
 # accuracy the model records and docs/package-readme.md states. Expects the package packed and the data
 # present (./build.sh classify-check does both first).
 set -euo pipefail
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$repo"
-data=$(cd "${MNISTCNN_DATA_DIR:-data/mnist}" && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+[ $# -eq 0 ] || die "takes no arguments"
+data=$(cd "$(data_dir)" && pwd)
 dir=$repo/artifacts/classify-check
-version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props | head -n1)
+version=$(package_version)
 stated=$(sed -n 's/.*pretrained model.s test accuracy: \*\*\([0-9.]*\)%\*\*.*/\1/p' docs/package-readme.md | head -n1)
-[ -n "$stated" ] || { echo "classify-check: docs/package-readme.md states no pretrained test accuracy" >&2; exit 1; }
+[ -n "$stated" ] || die "classify-check: docs/package-readme.md states no pretrained test accuracy"
 
 rm -rf "$dir"
 mkdir -p "$dir"
@@ -34,15 +35,16 @@ dotnet new console -o Classify --no-restore >/dev/null
 cd Classify
 dotnet add package MnistCnn.Core --version "$version" >/dev/null
 cp "$repo/samples/MnistCnn.Samples.Classify/Program.cs" Program.cs
-dotnet build -c Release -v q -nologo -p:UseSharedCompilation=false >/dev/null
+dotnet build -c Release -v q -nologo >/dev/null
 
 # The app's dependency graph has the managed TorchSharp package (MnistCnn.Core's dependency) but no backend.
 if grep -qiE '"(TorchSharp-cpu|TorchSharp-cuda-[a-z]+|libtorch-[a-z0-9-]+)/' obj/project.assets.json; then
-  echo "classify-check: the app's dependencies include a TorchSharp backend:" >&2
   grep -oiE '"(TorchSharp-cpu|TorchSharp-cuda-[a-z]+|libtorch-[a-z0-9-]+)/[^"]*"' obj/project.assets.json | sort -u >&2
-  exit 1
+  die "classify-check: the app's dependencies include a TorchSharp backend (above)"
 fi
-echo "==> classify-check: MnistCnn.Core $version restored without any TorchSharp backend ($(grep -oE '"TorchSharp/[^"]*"' obj/project.assets.json | head -n1 | tr -d '"') managed only)" >&2
+say "classify-check: MnistCnn.Core $version restored without any TorchSharp backend ($(grep -oE '"TorchSharp/[^"]*"' obj/project.assets.json | head -n1 | tr -d '"') managed only)"
 
-dotnet run -c Release --no-build -- "$data" --expect "$stated"
-echo "==> classify-check: the pretrained model classified the MNIST test set on this host at the stated $stated%" >&2
+# On the host itself, never through run_torch: on hosts whose libstdc++ is too old for libtorch this is the point.
+dotnet run -c Release --no-build -- "$data" --expect "$stated" \
+  || die "classify-check: the app failed or missed the stated $stated% (output above)"
+say "classify-check: the pretrained model classified the MNIST test set on this host at the stated $stated%"

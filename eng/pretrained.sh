@@ -10,19 +10,18 @@
 # Same machine type and thread count give the same bytes (docs/training.md, "Determinism and seeds").
 # It packs and restores MnistCnn.Core like ./build.sh train; run it under the package lock on shared machines.
 set -euo pipefail
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$repo"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 check=0
 case "${1:-}" in
   "") ;;
   --check) check=1 ;;
-  *) echo "pretrained: unknown argument '$1' (expected --check)" >&2; exit 2 ;;
+  *) die "unknown argument '$1' (expected --check)" ;;
 esac
 
 # The case study's settings, recorded in the model file.
 seed=0 epochs=5 batch=64 lr=0.01
-data=${MNISTCNN_DATA_DIR:-data/mnist}
+data=$(data_dir)
 committed=src/MnistCnn.Core/Inference/Pretrained
 work=artifacts/pretrained
 rm -rf "$work"
@@ -32,8 +31,8 @@ train_args=(--seed "$seed" --epochs "$epochs" --batch-size "$batch" --lr "$lr")
 
 out=$committed
 [ "$check" = 1 ] && out=$work/model
-torchsharp=$(sed -n 's:.*<PackageVersion Include="TorchSharp" Version="\([^"]*\)".*:\1:p' Directory.Packages.props)
-dotnet run --project eng/MnistCnn.Core.Pretrained -c Release -p:UseSharedCompilation=false -- \
+torchsharp=$(central_version TorchSharp)
+dotnet run --project eng/MnistCnn.Core.Pretrained -c Release -- \
   --trained "$work/train" --data "$data" --out "$out" \
   --setting "training_command=./build.sh train ${train_args[*]}" \
   --setting "seed=$seed" --setting "epochs=$epochs" --setting "batch_size=$batch" --setting "learning_rate=$lr" \
@@ -42,9 +41,8 @@ dotnet run --project eng/MnistCnn.Core.Pretrained -c Release -p:UseSharedCompila
 if [ "$check" = 1 ]; then
   for f in convnet.safetensors convnet.json; do
     if ! cmp "$out/$f" "$committed/$f"; then
-      echo "pretrained --check: the regenerated $f differs from $committed/$f" >&2
-      exit 1
+      die "--check: the regenerated $f differs from $committed/$f"
     fi
   done
-  echo "==> pretrained --check: the regenerated model equals $committed/convnet.safetensors byte for byte ($(sha256sum <"$out/convnet.safetensors" | cut -d' ' -f1))" >&2
+  say "pretrained --check: the regenerated model equals $committed/convnet.safetensors byte for byte ($(sha256sum <"$out/convnet.safetensors" | cut -d' ' -f1))"
 fi
