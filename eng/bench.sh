@@ -5,6 +5,8 @@
 # machine's CPU and ISA, the table and the ratios ours/PyTorch, and writes them to artifacts/bench/
 # (docs/performance.md). `--kernels K` overrides the checked choice (native, onednn, onednn-nhwc).
 # `bench micro [ARGS]` runs the BenchmarkDotNet micro-benchmarks of the hot paths instead.
+# `bench inference [MODEL]` times prediction instead: the managed DigitClassifier, TorchSharp's ConvNet.forward
+# and PyTorch's model(x) (tests/peer/inference_bench.py) with the same weights, one after another in one run.
 # MNISTCNN_BENCH_THREADS (2) and MNISTCNN_BENCH_EPOCHS (5) set every run's threads and epochs.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -24,7 +26,31 @@ cpu_line() {
   echo "${model:-unknown}, ISA:${isa:- none of AVX2/AVX-512}"
 }
 
+# Inference: PyTorch first (its JSON joins ours), then the managed classifier and TorchSharp in one process.
+bench_inference() {
+  local data=data/mnist threads=${MNISTCNN_BENCH_THREADS:-2} out=artifacts/bench stamp
+  local model=${1:-src/MnistCnn.Core/Inference/Pretrained/convnet.safetensors}
+  MNISTCNN_DATA_DIR="$repo/$data" "$repo/eng/data.sh"
+  stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  mkdir -p "$out"
+  run_torch dotnet build "$bench_project" -c Release -p:UseSharedCompilation=false -v:q -nologo
+  ensure_python_torch
+  say "$(cpu_line)"
+  say "PyTorch inference (1 thread for single images, $threads threads for the batch)"
+  run_torch env PYTHONDONTWRITEBYTECODE=1 python3 tests/peer/inference_bench.py --model "$model" --data "$data" \
+    --threads "$threads" --json "$out/$stamp-inference-pytorch.json"
+  say "MnistCnn.Core and TorchSharp inference"
+  run_torch dotnet "$bench_dll" inference "$data" --model "$model" --threads "$threads" \
+    --peer "$out/$stamp-inference-pytorch.json" --markdown "$out/$stamp-inference.md"
+  cp "$out/$stamp-inference.md" "$out/latest-inference.md"
+}
+
 bench() {
+  if [ "${1:-}" = inference ]; then
+    shift
+    bench_inference "$@"
+    return
+  fi
   if [ "${1:-}" = micro ]; then
     shift
     run_torch dotnet build "$bench_project" -c Release -p:UseSharedCompilation=false -v:q -nologo

@@ -6,6 +6,8 @@ using MnistCnn.Core.Benchmarks;
 //   train <folder> [--seed N] [--epochs N] [--threads N] [--json OUT]
 //                                                   the case study through the public API, timed
 //   profile <folder> [--threads N] [--steps N]     per-phase timings of training steps, validation passes
+//   inference <folder> --model M [--threads N] [--peer PEER.json] [--markdown OUT]
+//                                                   managed DigitClassifier vs TorchSharp (and PyTorch's figures)
 //   micro [BENCHMARKDOTNET ARGS]                   BenchmarkDotNet micro-benchmarks of the hot paths
 //   report --out OUT [--context TEXT] NAME=JSON...  side-by-side table and ratios; the last NAME is ours
 switch (args)
@@ -23,6 +25,14 @@ switch (args)
     case ["profile", var folder, .. var rest]:
         var profileOptions = Options(rest);
         return StepProfile.Run(folder, Int(profileOptions, "--threads", 2), Int(profileOptions, "--steps", 300));
+    case ["inference", var folder, .. var rest]:
+        var inferenceOptions = Options(rest);
+        return InferenceBenchmark.Run(
+            folder,
+            inferenceOptions.GetValueOrDefault("--model") ?? throw new ArgumentException("inference needs --model <weights.safetensors>"),
+            Int(inferenceOptions, "--threads", 2),
+            inferenceOptions.GetValueOrDefault("--peer"),
+            inferenceOptions.GetValueOrDefault("--markdown"));
     case ["micro", .. var rest]:
         return MicroBenchmarks.Run(rest);
     case ["report", .. var rest]:

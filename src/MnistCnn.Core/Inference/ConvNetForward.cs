@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using MnistCnn.Core.Data;
+using MnistCnn.Core.Models;
+
+namespace MnistCnn.Core.Inference;
+
+/// <summary>
+/// The case-study network's forward pass in managed code (no torch): conv 1→3 (3x3) + sigmoid, conv 3→6
+/// (3x3) + sigmoid, linear 3456→10, in float32 with 256-bit vectors and fused multiply-adds where the CPU has them.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Layout: the image is kept in rows of <see cref="InputStride"/> floats, so every conv1 output row of 26
+/// values is four whole 8-float vectors (the last six lanes read the zero padding and are never used).
+/// conv1's output rows have the same stride; conv2's output rows are 24 floats, three whole vectors, and
+/// are stored contiguously, channel-major, which is exactly PyTorch's flatten order for the linear layer.
+/// Every weight is broadcast from memory as a scalar; each output vector accumulates its 9 (conv1) or 27
+/// (conv2) taps in a register, then goes through the sigmoid once. conv2 computes three output channels
+/// at a time, so each input vector loaded serves three accumulators. The sigmoid's exponential is a
+/// float32 polynomial (<see cref="Exp"/>): <c>Vector256.Exp</c> computes in float64 (measured, one image on
+/// one thread of a busy machine: 10.7 us per prediction with it, 7.9 us with this one).
+/// </para>
+/// <para>
+/// Scratch space lives on the caller's stack (about 27 KB), so a forward pass allocates nothing and
+/// threads never share state.
+/// </para>
+/// </remarks>
+internal static class ConvNetForward
+{
+    /// <summary>Floats per input row (28 used).</summary>
+    public const int InputStride = 32;
+
+    /// <summary>
+    /// Floats of the padded input: 28 rows plus 8 floats, because the last conv1 row reads two columns
+    /// past the 32nd of row 27.
+    /// </summary>
+    public const int InputLength = (ConvNet.ImageSize * InputStride) + 8;
+
+    private const int Conv1Size = 26;
+    private const int Conv1Stride = 32;
+    private const int Conv1Plane = Conv1Size * Conv1Stride;
+    private const int Conv2Size = 24;
+    private const int Conv2Plane = Conv2Size * Conv2Size;
+    private const int Lanes = 8;
+
+    /// <summary>Fills a padded input buffer (zeroed by the caller) from 784 MNIST pixel bytes, as <c>p / 255f</c>.</summary>
+    [SkipLocalsInit]
+    public static void LoadPixels(ReadOnlySpan<byte> pixels, Span<float> input)
+    {
+        Debug.Assert(pixels.Length == ConvNet.ImageSize * ConvNet.ImageSize && input.Length >= InputLength);
+
+        // The training batches' vectorised scaling (true division: equal bit for bit to torch's ToTensor).
+        Span<float> scaled = stackalloc float[ConvNet.ImageSize * ConvNet.ImageSize];
+        PixelScaler.Scale(pixels, scaled, normalization: null);
+        LoadImage(scaled, input);
+    }
+
+    /// <summary>Fills a padded input buffer (zeroed by the caller) from 784 prepared floats.</summary>
+    public static void LoadImage(ReadOnlySpan<float> image, Span<float> input)
+    {
+        Debug.Assert(image.Length == ConvNet.ImageSize * ConvNet.ImageSize && input.Length >= InputLength);
+        for (var row = 0; row < ConvNet.ImageSize; row++)
+        {
+            image.Slice(row * ConvNet.ImageSize, ConvNet.ImageSize).CopyTo(input.Slice(row * InputStride));
+        }
+    }
+
+    /// <summary>Computes the ten logits of one padded input image.</summary>
+    [SkipLocalsInit]
+    public static void Logits(ConvNetWeights weights, ReadOnlySpan<float> input, Span<float> logits)
+    {
+        if (input.Length < InputLength || logits.Length < ConvNet.ClassCount)
+        {
+            throw new ArgumentException("The input or logits buffer is too short.");
+        }
+
+        // conv1's padding lanes are written (with garbage from the padding) but never read, and every
+        // feature is written before it is read, so neither buffer needs zeroing.
+        Span<float> conv1 = stackalloc float[ConvNetWeights.Conv1Channels * Conv1Plane];
+        Span<float> features = stackalloc float[ConvNetWeights.Features];
+        Conv1(weights, input, conv1);
+        Conv2(weights, conv1, features);
+        Linear(weights, features, logits);
+    }
+
+    private static void Conv1(ConvNetWeights weights, ReadOnlySpan<float> input, Span<float> output)
+    {
+        ref var source = ref MemoryMarshal.GetReference(input);
+        ref var destination = ref MemoryMarshal.GetReference(output);
+        ref var w = ref MemoryMarshal.GetArrayDataReference(weights.Conv1Weight);
+        for (var channel = 0; channel < ConvNetWeights.Conv1Channels; channel++)
+        {
+            ref var k = ref Unsafe.Add(ref w, channel * 9);
+            var bias = Vector256.Create(weights.Conv1Bias[channel]);
+            for (var y = 0; y < Conv1Size; y++)
+            {
+                for (var x = 0; x < Conv1Stride; x += Lanes)
+                {
+                    var sum = bias;
+                    for (var ky = 0; ky < 3; ky++)
+                    {
+                        var at = (nuint)(((y + ky) * InputStride) + x);
+                        sum = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref source, at), Vector256.Create(Unsafe.Add(ref k, (ky * 3) + 0)), sum);
+                        sum = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref source, at + 1), Vector256.Create(Unsafe.Add(ref k, (ky * 3) + 1)), sum);
+                        sum = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref source, at + 2), Vector256.Create(Unsafe.Add(ref k, (ky * 3) + 2)), sum);
+                    }
+
+                    Sigmoid(sum).StoreUnsafe(ref destination, (nuint)((channel * Conv1Plane) + (y * Conv1Stride) + x));
+                }
+            }
+        }
+    }
+
+    private static void Conv2(ConvNetWeights weights, ReadOnlySpan<float> input, Span<float> output)
+    {
+        ref var source = ref MemoryMarshal.GetReference(input);
+        ref var destination = ref MemoryMarshal.GetReference(output);
+        ref var w = ref MemoryMarshal.GetArrayDataReference(weights.Conv2Weight);
+        ref var biases = ref MemoryMarshal.GetArrayDataReference(weights.Conv2Bias);
+
+        // Three output channels at a time share every input load: 9 accumulators, 3 loads and 3 broadcasts
+        // per tap fit the 16 vector registers of AVX2.
+        for (var first = 0; first < ConvNetWeights.Conv2Channels; first += 3)
+        {
+            ref var k0 = ref Unsafe.Add(ref w, first * 27);
+            ref var k1 = ref Unsafe.Add(ref w, (first + 1) * 27);
+            ref var k2 = ref Unsafe.Add(ref w, (first + 2) * 27);
+            var bias0 = Vector256.Create(Unsafe.Add(ref biases, first));
+            var bias1 = Vector256.Create(Unsafe.Add(ref biases, first + 1));
+            var bias2 = Vector256.Create(Unsafe.Add(ref biases, first + 2));
+            for (var y = 0; y < Conv2Size; y++)
+            {
+                Vector256<float> a0 = bias0, b0 = bias0, c0 = bias0;
+                Vector256<float> a1 = bias1, b1 = bias1, c1 = bias1;
+                Vector256<float> a2 = bias2, b2 = bias2, c2 = bias2;
+                for (var row = 0; row < 9; row++)
+                {
+                    // row = input channel * 3 + ky; its three taps are row * 3 + kx.
+                    var at = (nuint)(((row / 3) * Conv1Plane) + ((y + (row % 3)) * Conv1Stride));
+                    for (var kx = 0; kx < 3; kx++, at++)
+                    {
+                        var tap = (row * 3) + kx;
+                        var xa = Vector256.LoadUnsafe(ref source, at);
+                        var xb = Vector256.LoadUnsafe(ref source, at + Lanes);
+                        var xc = Vector256.LoadUnsafe(ref source, at + (2 * Lanes));
+                        var t0 = Vector256.Create(Unsafe.Add(ref k0, tap));
+                        a0 = Vector256.MultiplyAddEstimate(xa, t0, a0);
+                        b0 = Vector256.MultiplyAddEstimate(xb, t0, b0);
+                        c0 = Vector256.MultiplyAddEstimate(xc, t0, c0);
+                        var t1 = Vector256.Create(Unsafe.Add(ref k1, tap));
+                        a1 = Vector256.MultiplyAddEstimate(xa, t1, a1);
+                        b1 = Vector256.MultiplyAddEstimate(xb, t1, b1);
+                        c1 = Vector256.MultiplyAddEstimate(xc, t1, c1);
+                        var t2 = Vector256.Create(Unsafe.Add(ref k2, tap));
+                        a2 = Vector256.MultiplyAddEstimate(xa, t2, a2);
+                        b2 = Vector256.MultiplyAddEstimate(xb, t2, b2);
+                        c2 = Vector256.MultiplyAddEstimate(xc, t2, c2);
+                    }
+                }
+
+                var to = (nuint)((first * Conv2Plane) + (y * Conv2Size));
+                Sigmoid(a0).StoreUnsafe(ref destination, to);
+                Sigmoid(b0).StoreUnsafe(ref destination, to + Lanes);
+                Sigmoid(c0).StoreUnsafe(ref destination, to + (2 * Lanes));
+                Sigmoid(a1).StoreUnsafe(ref destination, to + Conv2Plane);
+                Sigmoid(b1).StoreUnsafe(ref destination, to + Conv2Plane + Lanes);
+                Sigmoid(c1).StoreUnsafe(ref destination, to + Conv2Plane + (2 * Lanes));
+                Sigmoid(a2).StoreUnsafe(ref destination, to + (2 * Conv2Plane));
+                Sigmoid(b2).StoreUnsafe(ref destination, to + (2 * Conv2Plane) + Lanes);
+                Sigmoid(c2).StoreUnsafe(ref destination, to + (2 * Conv2Plane) + (2 * Lanes));
+            }
+        }
+    }
+
+    private static void Linear(ConvNetWeights weights, ReadOnlySpan<float> features, Span<float> logits)
+    {
+        ref var x = ref MemoryMarshal.GetReference(features);
+        ref var w = ref MemoryMarshal.GetArrayDataReference(weights.LinearWeight);
+        for (var j = 0; j < ConvNet.ClassCount; j++)
+        {
+            ref var row = ref Unsafe.Add(ref w, j * ConvNetWeights.Features);
+
+            // Four independent sums hide the latency of the multiply-adds; 3456 = 108 x 32.
+            Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (nuint i = 0; i < ConvNetWeights.Features; i += 4 * Lanes)
+            {
+                s0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref row, i), Vector256.LoadUnsafe(ref x, i), s0);
+                s1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref row, i + Lanes), Vector256.LoadUnsafe(ref x, i + Lanes), s1);
+                s2 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref row, i + (2 * Lanes)), Vector256.LoadUnsafe(ref x, i + (2 * Lanes)), s2);
+                s3 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref row, i + (3 * Lanes)), Vector256.LoadUnsafe(ref x, i + (3 * Lanes)), s3);
+            }
+
+            logits[j] = Vector256.Sum((s0 + s1) + (s2 + s3)) + weights.LinearBias[j];
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Sigmoid(Vector256<float> x) =>
+        Vector256<float>.One / (Vector256<float>.One + Exp(-x));
+
+    /// <summary>
+    /// e^x in float32, within 2 units in the last place for |x| below 87 (Cephes' expf: x = n ln 2 + r with
+    /// |r| at most ln 2 / 2, a degree-6 polynomial for e^r, and 2^n put into the exponent bits). Inputs are
+    /// clamped to [-87, 88.5], so very negative x gives a tiny number instead of 0, which a sigmoid
+    /// cannot tell apart. Vector256.Exp computes in float64, at about twice the cost.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> Exp(Vector256<float> x)
+    {
+        x = Vector256.Min(Vector256.Max(x, Vector256.Create(-87f)), Vector256.Create(88.5f));
+        var n = Vector256.Floor(Vector256.MultiplyAddEstimate(x, Vector256.Create(1.44269504088896341f), Vector256.Create(0.5f)));
+        var r = Vector256.MultiplyAddEstimate(n, Vector256.Create(-0.693359375f), x);
+        r = Vector256.MultiplyAddEstimate(n, Vector256.Create(2.12194440e-4f), r);
+        var p = Vector256.Create(1.9875691500e-4f);
+        p = Vector256.MultiplyAddEstimate(p, r, Vector256.Create(1.3981999507e-3f));
+        p = Vector256.MultiplyAddEstimate(p, r, Vector256.Create(8.3334519073e-3f));
+        p = Vector256.MultiplyAddEstimate(p, r, Vector256.Create(4.1665795894e-2f));
+        p = Vector256.MultiplyAddEstimate(p, r, Vector256.Create(1.6666665459e-1f));
+        p = Vector256.MultiplyAddEstimate(p, r, Vector256.Create(5.0000001201e-1f));
+        p = Vector256.MultiplyAddEstimate(p, r * r, r) + Vector256<float>.One;
+        var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
+        return p * scale;
+    }
+}
