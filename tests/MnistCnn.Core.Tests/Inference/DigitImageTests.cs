@@ -262,4 +262,53 @@ public sealed class DigitImageTests
 
         prepared.Should().Equal(DigitImage.ToMnist(small, 120, 190), "only the ink's surroundings matter");
     }
+
+    [Fact]
+    public void TryToMnist_RandomPicturesOfAnySize_NeverThrowAndGiveMnistBytes()
+    {
+        // Noise, stripes, single dots, one-pixel-wide and one-pixel-high pictures: whatever they show, the
+        // answer is 784 bytes, and no ink means all zero.
+        var random = new Random(12);
+        var (withInk, blank) = (0, 0);
+        for (var trial = 0; trial < 400; trial++)
+        {
+            var (width, height) = (random.Next(1, 70), random.Next(1, 70));
+            var stride = width + (trial % 3 == 0 ? random.Next(0, 9) : 0);
+            var picture = new byte[height * stride];
+            switch (trial % 4)
+            {
+                case 0:
+                    random.NextBytes(picture);
+                    break;
+                case 1:
+                    Array.Fill(picture, (byte)random.Next(256));
+                    picture[random.Next(picture.Length)] = (byte)random.Next(256);
+                    break;
+                case 2:
+                    for (var i = 0; i < picture.Length; i++)
+                    {
+                        picture[i] = (byte)((i / 3 % 2) * 200);
+                    }
+
+                    break;
+                default:
+                    Array.Fill(picture, (byte)random.Next(256));
+                    break;
+            }
+
+            var destination = new byte[784];
+            if (DigitImage.TryToMnist(picture, width, height, destination, stride))
+            {
+                withInk++;
+            }
+            else
+            {
+                destination.Should().OnlyContain(p => p == 0, "a picture without ink gives zeros");
+                blank++;
+            }
+        }
+
+        withInk.Should().BeGreaterThan(100);
+        blank.Should().BeGreaterThan(50);
+    }
 }
