@@ -20,7 +20,7 @@ usage() {
 Usage: ./build.sh <verb> [args]
 
 Verbs:
-  test            restore, build (Release) and run every test
+  test            fetch MNIST if missing, restore, build (Release) and run every test
   build           restore and build (Release)
   pack            pack the library: MnistCnn.Core.<version>.nupkg and .snupkg into artifacts/packages
   train [ARGS]    pack, fetch MNIST if missing, then train with the case study's defaults (5 epochs) through
@@ -429,6 +429,8 @@ command -v dotnet >/dev/null 2>&1 || die "dotnet (the .NET 10 SDK) is not on PAT
 
 case "$verb" in
   test)
+    # The real-data tests need MNIST: fetched and verified here on a fresh clone, as for train.
+    data_verb
     run_torch dotnet test MnistCnn.Core.sln -c Release -p:UseSharedCompilation=false "$@"
     ;;
   build)
