@@ -22,8 +22,9 @@ namespace MnistCnn.Core.Inference;
 /// mass is nearest the centre of pixel (14, 14), as in MNIST; where that would push ink off the field, the box stops at the
 /// edge instead.</description></item>
 /// </list>
-/// <para>A 28x28 picture of light ink on a background of exactly 0 is taken as already prepared (MNIST's own
-/// digits pass through unchanged, not resampled a second time).</para>
+/// <para>A 28x28 picture already in MNIST's form (light ink on a background of exactly 0, the ink 19 or 20
+/// pixels on its longer side, its centre of mass within a pixel of the centre, as all 70,000 MNIST digits are)
+/// is returned unchanged rather than resampled a second time.</para>
 /// <para>Uneven lighting (shadows across a photo) is not corrected: the paper must be about one grey level.</para>
 /// </remarks>
 public static class DigitImage
@@ -98,16 +99,17 @@ public static class DigitImage
             throw new ArgumentException($"The destination must be {PixelCount} bytes long ({Size}x{Size}); it is {destination.Length}.", nameof(destination));
         }
 
-        destination.Clear();
+        // The picture is read completely before the destination is written, so the two may share memory.
         Span<long> histogram = stackalloc long[256];
         Span<long> border = stackalloc long[256];
         Histograms(gray, width, height, stride, histogram, border);
         if (InkLevels.Find(histogram, border) is not { } levels)
         {
+            destination.Clear();
             return false;
         }
 
-        if (width == Size && height == Size && !levels.LightPaper && levels.Paper == 0)
+        if (width == Size && height == Size && !levels.LightPaper && levels.Paper == 0 && IsMnistForm(gray, stride))
         {
             for (var y = 0; y < Size; y++)
             {
@@ -121,6 +123,7 @@ public static class DigitImage
         levels.FillInkTable(inkTable);
         if (InkBounds(gray, width, height, stride, inkTable) is not { } crop)
         {
+            destination.Clear();
             return false;
         }
 
@@ -165,6 +168,36 @@ public static class DigitImage
         }
 
         return stride;
+    }
+
+    /// <summary>
+    /// Whether a 28x28 light-on-black picture is laid out as MNIST's digits are: its ink's bounding box 19 or
+    /// 20 pixels on the longer side and its centre of mass within a pixel of (14, 14). All 70,000 MNIST
+    /// digits are (longer side 19-20, centre of mass within 0.52 pixels).
+    /// </summary>
+    private static bool IsMnistForm(ReadOnlySpan<byte> gray, int stride)
+    {
+        var (left, top, right, bottom) = (Size, Size, -1, -1);
+        double mass = 0, sumX = 0, sumY = 0;
+        for (var y = 0; y < Size; y++)
+        {
+            for (var x = 0; x < Size; x++)
+            {
+                var v = gray[(y * stride) + x];
+                if (v > 0)
+                {
+                    (left, right) = (Math.Min(left, x), Math.Max(right, x));
+                    (top, bottom) = (Math.Min(top, y), Math.Max(bottom, y));
+                    mass += v;
+                    sumX += v * x;
+                    sumY += v * y;
+                }
+            }
+        }
+
+        var side = Math.Max(right - left, bottom - top) + 1;
+        return side is DigitBoxSize - 1 or DigitBoxSize
+            && Math.Abs((sumX / mass) - Centre) <= 1 && Math.Abs((sumY / mass) - Centre) <= 1;
     }
 
     private static void Histograms(ReadOnlySpan<byte> gray, int width, int height, int stride, Span<long> histogram, Span<long> border)
@@ -265,6 +298,8 @@ public static class DigitImage
         inked = inked[..count];
         inked.Sort();
         var gain = 255f / inked[Math.Min(count - 1, (int)(FullInkPercentile * count))];
+
+        destination.Clear();
 
         // Whole-pixel moves, as MNIST's translation, bringing the mass onto pixel (14, 14) as in MNIST (whose
         // test digits' mean centre of mass is pixel 14.0, 14.0 to within 0.02); clamped so no ink leaves the field.
