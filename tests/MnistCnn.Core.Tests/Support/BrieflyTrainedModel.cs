@@ -2,7 +2,7 @@ using MnistCnn.Core.Data;
 using MnistCnn.Core.Models;
 using static TorchSharp.torch;
 
-namespace MnistCnn.Core.Tests;
+namespace MnistCnn.Core.Tests.Support;
 
 /// <summary>
 /// A ConvNet trained for one epoch as the case study does (938 Adam steps: batch 64 in order, lr 0.01, seed 0)
