@@ -1,74 +1,96 @@
-// Uses a model saved by MnistCnn.Samples.Train (or ModelWeights.Save):
-//   predict  --model <file> <image>...          class and probabilities of PNG/JPEG files
-//   evaluate --model <file> [--data <folder>]   accuracy, per-class accuracy, confusion matrix, worst mistakes
-//   export   --data <folder> --out <folder> [--count <n>] [--model <file>]
-//            writes test digits as PNG files; with --model also expected.tsv, the model's answers computed
-//            from the dataset's tensors directly (to check that predict gives the same answers)
-// Exit codes: 0 done, 1 failed (file, data or model), 2 bad arguments.
-using MnistCnn.Core.Data;
-using MnistCnn.Core.Models;
+// Classifies pictures of handwritten digits with the MnistCnn.Core package:
+//   predict --model <file> <image>...     one line per PNG or JPEG file, any size, colour or grey:
+//                                         "<file>: <digit> (<confidence>)  0:<p> ... 9:<p>"
+//   export --data <folder> --out <folder> [--count <n>] [--model <file>]
+//            writes MNIST test digits as PNG files and paper-style JPEGs; with --model also expected.tsv,
+//            the classifier's answers for the digits' own bytes (what ./build.sh predict-check compares)
+// Exit codes: 0 done, 1 a file or the model failed (one "error: ..." line each on stderr; the other files
+// are still classified), 2 bad arguments.
+using System.Globalization;
+using MnistCnn.Core.Inference;
 using MnistCnn.Samples.Predict;
 
-const string Usage =
-    "usage: MnistCnn.Samples.Predict predict --model <file> <image>... | evaluate --model <file> [--data <folder>] [--worst <n>] | " +
-    "export --data <folder> --out <folder> [--count <n>] [--model <file>]";
+const string Usage = "usage: MnistCnn.Samples.Predict predict --model <file> <image>... | export --data <folder> --out <folder> [--count <n>] [--model <file>]";
 
-PredictArguments arguments;
-try
+string? model = null, data = "data/mnist", output = null;
+var (count, files) = (20, new List<string>());
+var command = args.FirstOrDefault();
+if (command is not ("predict" or "export"))
 {
-    arguments = PredictArguments.Parse(args);
+    Console.Error.WriteLine(command is null or "-h" or "--help" or "help" ? Usage : $"error: unknown command '{command}'\n{Usage}");
+    return command is null or "-h" or "--help" or "help" ? 0 : 2;
 }
-catch (ArgumentException ex)
+
+for (var i = 1; i < args.Length; i++)
 {
-    Console.Error.WriteLine($"error: {ex.Message}");
-    Console.Error.WriteLine(Usage);
+    string Value() => ++i < args.Length ? args[i] : throw new ArgumentException($"{args[i - 1]} needs a value");
+    try
+    {
+        switch (args[i])
+        {
+            case "--model": model = Value(); break;
+            case "--data": data = Value(); break;
+            case "--out": output = Value(); break;
+            case "--count":
+                var text = Value();
+                count = int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
+                    ? n : throw new ArgumentException($"--count needs a whole number above 0, not '{text}'");
+                break;
+            case var option when option.StartsWith("--", StringComparison.Ordinal): throw new ArgumentException($"unknown option '{option}'");
+            case var file when command == "predict": files.Add(file); break;
+            default: throw new ArgumentException($"unexpected argument '{args[i]}'");
+        }
+    }
+    catch (ArgumentException ex)
+    {
+        Console.Error.WriteLine($"error: {ex.Message}\n{Usage}");
+        return 2;
+    }
+}
+
+var missing = command == "predict"
+    ? (model is null ? "predict needs --model <file>" : files.Count == 0 ? "predict needs at least one image file" : null)
+    : (output is null ? "export needs --out <folder>" : null);
+if (missing is not null)
+{
+    Console.Error.WriteLine($"error: {missing}\n{Usage}");
     return 2;
 }
 
+DigitClassifier classifier;
 try
 {
-    switch (arguments.Command)
+    if (command == "export")
     {
-        case "predict":
-            using (var model = Classifier.LoadModel(arguments.ModelPath!))
-            {
-                // Every file is read and checked before the model runs, then all go through it as one batch.
-                var digits = arguments.Files.Select(DigitImage.Load).ToArray();
-                var probabilities = Classifier.Probabilities(model, digits);
-                for (var i = 0; i < digits.Length; i++)
-                {
-                    Console.WriteLine(Report.Prediction(arguments.Files[i], probabilities[i]));
-                }
-            }
-
-            break;
-        case "evaluate":
-            using (var model = Classifier.LoadModel(arguments.ModelPath!))
-            using (var test = MnistDataset.Load(arguments.DataFolder, MnistSplit.Test))
-            {
-                Evaluation.Run(model, test, arguments.Worst);
-            }
-
-            break;
-        case "export":
-            using (var test = MnistDataset.Load(arguments.DataFolder, MnistSplit.Test))
-            using (var model = arguments.ModelPath is null ? null : Classifier.LoadModel(arguments.ModelPath))
-            {
-                Export.Run(test, arguments.OutputFolder!, arguments.Count, model);
-            }
-
-            break;
-        default:
-            Console.WriteLine(Usage);
-            break;
+        Export.Run(data, output!, count, model is null ? null : DigitClassifier.Load(model));
+        return 0;
     }
 
-    return 0;
+    classifier = DigitClassifier.Load(model!);
 }
-catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException)
+catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
 {
-    // InvalidDataException: not an image. ModelFileException (damaged or foreign model) and
-    // IdxFormatException (damaged data) are IOExceptions. All their messages name the file.
+    // ModelFileException (damaged or foreign weights) and IdxFormatException (damaged data) are IOExceptions
+    // whose messages name the file.
     Console.Error.WriteLine($"error: {ex.Message}");
     return 1;
 }
+
+var failed = 0;
+foreach (var file in files)
+{
+    try
+    {
+        var (pixels, width, height) = GreyImage.Load(file);
+        var prediction = classifier.PredictImage(pixels, width, height);
+        var all = string.Join(' ', prediction.Probabilities.Select((p, digit) => string.Create(CultureInfo.InvariantCulture, $"{digit}:{p:F3}")));
+        Console.WriteLine($"{file}: {prediction}  {all}");
+    }
+    catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
+    {
+        Console.Error.WriteLine($"error: {ex.Message}");
+        failed++;
+    }
+}
+
+return failed == 0 ? 0 : 1;
