@@ -174,6 +174,33 @@ public sealed class Trainer : ITrainer
         return Run(model, trainLoader, valLoader, progress, checkpointPath, cancellationToken);
     }
 
+    /// <summary>
+    /// Continues a run from a checkpoint as <see cref="Resume"/> does, on a thread of its own so the caller's thread
+    /// is never blocked by the torch work. Progress reports arrive on that thread.
+    /// </summary>
+    /// <param name="checkpointPath">The checkpoint file.</param>
+    /// <param name="model">A model of the architecture the checkpoint was written from. Do not use it until the task has ended.</param>
+    /// <param name="trainLoader">The training batches.</param>
+    /// <param name="valLoader">The validation batches, or <see langword="null"/> to skip validation.</param>
+    /// <param name="progress">Receives a report after every batch and every epoch; may be <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Checked before every batch; the task then ends as canceled.</param>
+    /// <returns>The history of the whole run, the checkpoint's epochs included. The task fails with the exceptions <see cref="Resume"/> throws.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="checkpointPath"/>, <paramref name="model"/> or <paramref name="trainLoader"/> is null (thrown at once, not through the task).</exception>
+    /// <exception cref="ArgumentException"><paramref name="checkpointPath"/> is empty (thrown at once).</exception>
+    public Task<TrainingHistory> ResumeAsync(
+        string checkpointPath,
+        nn.Module<Tensor, Tensor> model,
+        DigitDataLoader trainLoader,
+        DigitDataLoader? valLoader = null,
+        IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(checkpointPath);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(trainLoader);
+        return OffCallerThread(() => Run(model, trainLoader, valLoader, progress, checkpointPath, cancellationToken), cancellationToken);
+    }
+
     /// <summary>Resolves a <see cref="TrainingDevice"/> to a torch device, and says why it was chosen.</summary>
     /// <exception cref="InvalidOperationException"><see cref="TrainingDevice.Cuda"/> was asked for but CUDA is not available.</exception>
     internal static (Device Device, string Reason) ResolveDevice(TrainingDevice device) => device switch

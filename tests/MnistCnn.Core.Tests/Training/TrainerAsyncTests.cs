@@ -126,6 +126,28 @@ public sealed class TrainerAsyncTests
     }
 
     [Fact]
+    public async Task ResumeAsync_FromAnEpochCheckpoint_EndsWithTheWeightsOfAnUninterruptedRun()
+    {
+        using var folder = new TempDirectory();
+        using var train = LearnableDigits.Make(64, seed: 1);
+        var loaderOptions = new DigitDataLoaderOptions { BatchSize = 16, Shuffle = true };
+        var options = Cpu with { Epochs = 2, Seed = 9 };
+        var checkpoint = folder.File("run.ckpt");
+        using var uninterrupted = new ConvNet(seed: 9);
+        new Trainer(options).Fit(uninterrupted, new DigitDataLoader(train, loaderOptions));
+        using (var interrupted = new ConvNet(seed: 9))
+        {
+            await new Trainer(options with { Epochs = 1, CheckpointPath = checkpoint }).FitAsync(interrupted, new DigitDataLoader(train, loaderOptions));
+        }
+
+        using var resumed = new ConvNet(seed: 1);
+        var history = await new Trainer(options).ResumeAsync(checkpoint, resumed, new DigitDataLoader(train, loaderOptions));
+
+        history.Epochs.Should().HaveCount(2);
+        AssertSameWeights(uninterrupted, resumed);
+    }
+
+    [Fact]
     public void Fit_StaticCallOfTheDesignCard_TrainsWithTheDefaultOptions()
     {
         using var train = LearnableDigits.Make(64, seed: 1);
