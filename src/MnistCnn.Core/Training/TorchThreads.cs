@@ -18,9 +18,9 @@ namespace MnistCnn.Core.Training;
 internal static class TorchThreads
 {
     private static readonly object Gate = new();
-    private static int s_holders;
-    private static int s_leased;
-    private static int s_original;
+    private static int _holders;
+    private static int _leased;
+    private static int _original;
 
     /// <summary>Sets torch's thread count to <paramref name="threads"/> (when given) until the returned lease is disposed.</summary>
     /// <exception cref="OperationCanceledException">Cancellation was requested while waiting for runs with another count to end.</exception>
@@ -33,16 +33,16 @@ internal static class TorchThreads
 
         lock (Gate)
         {
-            while (s_holders > 0 && s_leased != count)
+            while (_holders > 0 && _leased != count)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 Monitor.Wait(Gate, TimeSpan.FromMilliseconds(100));
             }
 
             var previous = get_num_threads();
-            if (s_holders == 0)
+            if (_holders == 0)
             {
-                (s_original, s_leased) = (previous, count);
+                (_original, _leased) = (previous, count);
             }
 
             if (previous != count)
@@ -50,7 +50,7 @@ internal static class TorchThreads
                 set_num_threads(count);
             }
 
-            s_holders++;
+            _holders++;
             return new Lease(previous, active: true);
         }
     }
@@ -68,13 +68,13 @@ internal static class TorchThreads
 
             lock (Gate)
             {
-                var restore = s_holders == 1 ? s_original : previous;
+                var restore = _holders == 1 ? _original : previous;
                 if (get_num_threads() != restore)
                 {
                     set_num_threads(restore);
                 }
 
-                if (--s_holders == 0)
+                if (--_holders == 0)
                 {
                     Monitor.PulseAll(Gate);
                 }
