@@ -51,7 +51,8 @@ try
     {
         Epochs = arguments.Epochs,
         LearningRate = arguments.LearningRate,
-        Seed = arguments.Seed,
+        // The run's seed orders the shuffled epochs; "--seed none" draws one (the weights then come from torch's generator).
+        Seed = arguments.Seed ?? Random.Shared.NextInt64(),
         Device = arguments.Device,
     });
 

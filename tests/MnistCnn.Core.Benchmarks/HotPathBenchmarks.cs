@@ -77,7 +77,7 @@ public class HotPathBenchmarks : IDisposable
     public double TrainingStep()
     {
         using var scope = NewDisposeScope();
-        return Trainer.Step(_model!, _optimizer!, _fixedBatch!.Images, _fixedBatch.Labels, ConvNet.ClassCount);
+        return Trainer.Step(_model!, _optimizer!, _fixedBatch!.Images, _fixedBatch.Labels);
     }
 
     /// <summary>Accuracy and loss over the 10,000 test images, as the trainer validates after each epoch.</summary>

@@ -14,7 +14,7 @@ namespace MnistCnn.Core.Data;
 /// TorchSharp dispose scope is open while the batch is produced, the batch's tensors join that scope.
 /// </para>
 /// <para>
-/// <see cref="GetBatches(int)"/> yields the batches of a given epoch; enumerating the loader itself yields
+/// <see cref="GetBatches(int, long)"/> yields the batches of a given epoch; enumerating the loader itself yields
 /// epoch <see cref="Epoch"/> and then advances it, so repeated <c>foreach</c> loops see new orders when
 /// shuffling, as PyTorch's DataLoader does. The loader does not own the dataset.
 /// </para>
@@ -23,7 +23,7 @@ public sealed class DigitDataLoader : IEnumerable<DigitBatch>
 {
     /// <summary>Initializes a loader over <paramref name="dataset"/>.</summary>
     /// <param name="dataset">The dataset to batch; not owned by the loader.</param>
-    /// <param name="options">Batch size, shuffling and device; <see langword="null"/> for the defaults.</param>
+    /// <param name="options">Batch size and shuffling; <see langword="null"/> for the defaults.</param>
     /// <exception cref="ArgumentNullException"><paramref name="dataset"/> is null.</exception>
     /// <exception cref="ArgumentException">The dataset is empty, or smaller than one batch with <see cref="DigitDataLoaderOptions.DropLast"/>.</exception>
     public DigitDataLoader(IDigitDataset dataset, DigitDataLoaderOptions? options = null)
@@ -69,39 +69,28 @@ public sealed class DigitDataLoader : IEnumerable<DigitBatch>
         }
     }
 
-    /// <summary>Yields the batches of one epoch; with shuffling, the order depends only on the seed and <paramref name="epoch"/>.</summary>
+    /// <summary>
+    /// Yields the batches of one epoch. With <see cref="DigitDataLoaderOptions.Shuffle"/>, the order depends only on
+    /// (<paramref name="seed"/>, <paramref name="epoch"/>); without it, every epoch is in dataset order.
+    /// </summary>
     /// <param name="epoch">The zero-based epoch.</param>
-    /// <returns>The epoch's batches, each owned by the caller.</returns>
+    /// <param name="seed">The seed of the shuffled order. Default: 0. A trainer passes <see cref="Training.TrainerOptions.Seed"/>.</param>
+    /// <returns>The epoch's batches, on the CPU, each owned by the caller.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epoch"/> is negative.</exception>
-    public IEnumerable<DigitBatch> GetBatches(int epoch) => GetBatches(epoch, Options.Seed);
+    public IEnumerable<DigitBatch> GetBatches(int epoch, long seed = 0) => GetBatches(epoch, seed, device: null);
 
-    /// <summary>Yields the batches of one epoch, shuffling (when enabled) with <paramref name="seed"/> instead of the options' seed.</summary>
-    /// <param name="epoch">The zero-based epoch.</param>
-    /// <param name="seed">The shuffle seed.</param>
-    /// <returns>The epoch's batches, each owned by the caller.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="epoch"/> is negative.</exception>
-    public IEnumerable<DigitBatch> GetBatches(int epoch, long seed)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(epoch);
-        return Options.Shuffle ? ShuffledBatches(GetOrder(epoch, seed)) : OrderedBatches();
-    }
-
-    /// <summary>Yields the batches of epoch <see cref="Epoch"/>, then advances <see cref="Epoch"/>.</summary>
-    /// <returns>An enumerator of batches, each owned by the caller.</returns>
+    /// <summary>Yields the batches of epoch <see cref="Epoch"/> (shuffled, when enabled, with seed 0), then advances <see cref="Epoch"/>.</summary>
+    /// <returns>An enumerator of batches, on the CPU, each owned by the caller.</returns>
     public IEnumerator<DigitBatch> GetEnumerator() => GetBatches(Epoch++).GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     /// <summary>Returns the image order of an epoch: a permutation of <c>[0, Dataset.Count)</c>.</summary>
     /// <param name="epoch">The zero-based epoch.</param>
+    /// <param name="seed">The seed of the shuffled order (ignored without shuffling). Default: 0.</param>
     /// <returns>The dataset indices in the order the epoch visits them (before drop-last).</returns>
-    public long[] GetOrder(int epoch) => GetOrder(epoch, Options.Seed);
-
-    /// <summary>Returns the image order of an epoch shuffled (when enabled) with <paramref name="seed"/>.</summary>
-    /// <param name="epoch">The zero-based epoch.</param>
-    /// <param name="seed">The shuffle seed.</param>
-    /// <returns>The dataset indices in the order the epoch visits them (before drop-last).</returns>
-    public long[] GetOrder(int epoch, long seed)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="epoch"/> is negative.</exception>
+    public long[] GetOrder(int epoch, long seed = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
         var order = new long[Dataset.Count];
@@ -118,17 +107,27 @@ public sealed class DigitDataLoader : IEnumerable<DigitBatch>
         return order;
     }
 
-    private IEnumerable<DigitBatch> OrderedBatches()
+    /// <summary>
+    /// The batches of one epoch placed on <paramref name="device"/> (<see langword="null"/> for the CPU): for
+    /// another device, the dataset moves the bytes and converts them there, a quarter of the float transfer.
+    /// </summary>
+    internal IEnumerable<DigitBatch> GetBatches(int epoch, long seed, Device? device)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(epoch);
+        return Options.Shuffle ? ShuffledBatches(GetOrder(epoch, seed), device) : OrderedBatches(device);
+    }
+
+    private IEnumerable<DigitBatch> OrderedBatches(Device? device)
     {
         var batchSize = Options.BatchSize;
         for (var b = 0; b < BatchCount; b++)
         {
             var start = b * batchSize;
-            yield return Dataset.GetBatch(start, Math.Min(batchSize, Dataset.Count - start), Options.Device);
+            yield return Dataset.GetBatch(start, Math.Min(batchSize, Dataset.Count - start), device);
         }
     }
 
-    private IEnumerable<DigitBatch> ShuffledBatches(long[] epochOrder)
+    private IEnumerable<DigitBatch> ShuffledBatches(long[] epochOrder, Device? device)
     {
         var batchSize = Options.BatchSize;
         using var order = tensor(epochOrder, ScalarType.Int64).DetachFromDisposeScope();
@@ -136,7 +135,7 @@ public sealed class DigitDataLoader : IEnumerable<DigitBatch>
         {
             var start = b * batchSize;
             using var indices = order.narrow(0, start, Math.Min(batchSize, Dataset.Count - start)).DetachFromDisposeScope();
-            yield return Dataset.GetBatch(indices, Options.Device);
+            yield return Dataset.GetBatch(indices, device);
         }
     }
 }

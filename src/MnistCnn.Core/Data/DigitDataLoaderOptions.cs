@@ -1,8 +1,11 @@
-using static TorchSharp.torch;
-
 namespace MnistCnn.Core.Data;
 
-/// <summary>Options of a <see cref="DigitDataLoader"/>. Defaults follow PyTorch's DataLoader and the case study.</summary>
+/// <summary>Options of a <see cref="DigitDataLoader"/>: how images are batched and whether they are shuffled. Defaults follow PyTorch's DataLoader and the case study.</summary>
+/// <remarks>
+/// The loader owns batching and shuffling only. The seed of a shuffled order is given by whoever runs the epoch
+/// (<see cref="Training.TrainerOptions.Seed"/> for a training run), and batches are placed on the device of the
+/// run (<see cref="Training.TrainerOptions.Device"/>) or of the model being evaluated.
+/// </remarks>
 public sealed record DigitDataLoaderOptions
 {
     private readonly int _batchSize = 64;
@@ -29,13 +32,4 @@ public sealed record DigitDataLoaderOptions
     /// Gets whether a last batch smaller than <see cref="BatchSize"/> is dropped. Default: <see langword="false"/>.
     /// </summary>
     public bool DropLast { get; init; }
-
-    /// <summary>
-    /// Gets the seed of the shuffled orders. Epoch <c>e</c>'s order depends only on (<see cref="Seed"/>, e),
-    /// so runs repeat exactly. Default: 0.
-    /// </summary>
-    public long Seed { get; init; }
-
-    /// <summary>Gets the device batches are placed on. Default: <see langword="null"/> (the CPU).</summary>
-    public Device? Device { get; init; }
 }

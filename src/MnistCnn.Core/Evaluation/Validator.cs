@@ -1,5 +1,6 @@
 using MnistCnn.Core.Data;
 using MnistCnn.Core.Runtime;
+using MnistCnn.Core.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -7,7 +8,8 @@ namespace MnistCnn.Core.Evaluation;
 
 /// <summary>
 /// Measures a classifier over a whole loader: in evaluation mode, without gradients, on the model's device.
-/// The model's previous training/evaluation mode is restored afterwards.
+/// The model's previous training/evaluation mode is restored afterwards. Batches are placed on the model's
+/// device; torch's global state (generator, thread count) is neither read nor changed.
 /// </summary>
 public static class Validator
 {
@@ -36,7 +38,7 @@ public static class Validator
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loader);
         TorchRuntime.EnsureAvailable();
-        return Evaluate(model, loader.GetBatches(0), loader.Dataset.ClassCount, cancellationToken);
+        return Evaluate(model, loader.GetBatches(0, seed: 0, DeviceOf(model)), loader.Dataset.ClassCount, cancellationToken);
     }
 
     /// <summary>
@@ -66,13 +68,13 @@ public static class Validator
         ArgumentNullException.ThrowIfNull(loader);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         TorchRuntime.EnsureAvailable();
-        return Evaluate(model, Chunks(loader, batchSize), loader.Dataset.ClassCount, cancellationToken);
+        return Evaluate(model, Chunks(loader, batchSize, DeviceOf(model)), loader.Dataset.ClassCount, cancellationToken);
     }
 
     // The images of the loader's epoch 0 (the ones its batches would hold), batchSize at a time.
-    private static IEnumerable<DigitBatch> Chunks(DigitDataLoader loader, int batchSize)
+    private static IEnumerable<DigitBatch> Chunks(DigitDataLoader loader, int batchSize, Device device)
     {
-        var (dataset, device, count) = (loader.Dataset, loader.Options.Device, loader.ImageCount);
+        var (dataset, count) = (loader.Dataset, loader.ImageCount);
         if (!loader.Options.Shuffle)
         {
             for (var start = 0; start < count; start += batchSize)
@@ -101,6 +103,7 @@ public static class Validator
             using var noGrad = no_grad();
             using var confusion = zeros(classes * classes, ScalarType.Int64, device);
             using var lossSum = zeros(1, ScalarType.Float64, device);
+            var first = true;
             foreach (var batch in batches)
             {
                 using var scope = NewDisposeScope();
@@ -109,12 +112,12 @@ public static class Validator
                     cancellationToken.ThrowIfCancellationRequested();
                     var labels = batch.Labels.to(device);
                     var logits = model.call(batch.Images.to(device));
-                    if (logits.dim() != 2 || logits.shape[1] != classes)
+                    if (first)
                     {
-                        throw new ArgumentException(
-                            $"The model returns logits of shape [{string.Join(", ", logits.shape)}] but the dataset has {classes} classes.",
-                            nameof(model));
+                        ClassifierCheck.EnsureLogits(logits, classes, nameof(model));
+                        first = false;
                     }
+
 
                     lossSum.add_(nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).to(ScalarType.Float64));
                     confusion.add_(bincount(labels.mul(classes).add_(logits.argmax(1)), minlength: classes * classes));

@@ -12,7 +12,10 @@ namespace MnistCnn.Core.Models;
 /// <remarks>
 /// Parameter names match the PyTorch module (<c>conv1.weight</c>, <c>conv1.bias</c>, <c>conv2.weight</c>,
 /// <c>conv2.bias</c>, <c>linear1.weight</c>, <c>linear1.bias</c>), so weights move between the two.
-/// Parameters are initialised as PyTorch initialises them, from torch's global generator.
+/// Parameters are initialised as PyTorch initialises them (Kaiming-uniform weights, uniform biases, in
+/// module order), so <c>new ConvNet(seed)</c> holds the same numbers as <c>torch.manual_seed(seed)</c>
+/// followed by constructing the PyTorch module. A seeded network draws them from a generator of its own and
+/// leaves torch's global generator as it was; several can be built at once on different threads.
 /// </remarks>
 public sealed class ConvNet : nn.Module<Tensor, Tensor>
 {
@@ -32,29 +35,35 @@ public sealed class ConvNet : nn.Module<Tensor, Tensor>
     private readonly Conv2d conv2;
     private readonly Linear linear1;
 
-    /// <summary>Initializes the network with parameters drawn from torch's global generator, on the CPU.</summary>
+    /// <summary>
+    /// Initializes the network on the CPU with parameters drawn from torch's global generator, as constructing
+    /// the PyTorch module does (the generator advances, like after any random torch call).
+    /// </summary>
     public ConvNet()
         : this(seed: null)
     {
     }
 
     /// <summary>
-    /// Initializes the network after seeding torch's global generator with <paramref name="seed"/>, as
-    /// <c>torch.manual_seed(seed)</c> followed by constructing the module does in PyTorch.
+    /// Initializes the network on the CPU with the parameters PyTorch gives the module after
+    /// <c>torch.manual_seed(seed)</c>, drawn from a generator of the network's own: torch's global generator
+    /// is neither read nor changed.
     /// </summary>
-    /// <param name="seed">The seed; <see langword="null"/> leaves the generator as it is.</param>
+    /// <param name="seed">The seed of the initial parameters; <see langword="null"/> draws them from torch's global generator.</param>
     /// <exception cref="TorchBackendException">libtorch cannot be loaded in this process (no backend package, a C++ runtime older than GCC 13's, ...); the message names the cause and the fix.</exception>
     public ConvNet(long? seed)
         : base(TorchRuntime.Checked(nameof(ConvNet)))
     {
-        if (seed is { } s)
-        {
-            manual_seed(s);
-        }
-
-        conv1 = nn.Conv2d(1, 3, kernel_size: 3, stride: 1);
-        conv2 = nn.Conv2d(3, 6, kernel_size: 3, stride: 1);
-        linear1 = nn.Linear(Features, ClassCount);
+        // TorchSharp's modules draw their parameters from torch's global generator while they are built, and its
+        // nn.init functions ignore a generator argument. So the modules are built on the meta device (shapes
+        // only, nothing drawn) and then given CPU parameters drawn as PyTorch's reset_parameters draws them.
+        conv1 = nn.Conv2d(1, 3, kernel_size: 3, stride: 1, device: META);
+        conv2 = nn.Conv2d(3, 6, kernel_size: 3, stride: 1, device: META);
+        linear1 = nn.Linear(Features, ClassCount, device: META);
+        using var generator = seed is { } s ? new Generator().manual_seed(s) : null;
+        (conv1.weight, conv1.bias) = ResetParameters(conv1.weight, conv1.bias!, generator);
+        (conv2.weight, conv2.bias) = ResetParameters(conv2.weight, conv2.bias!, generator);
+        (linear1.weight, linear1.bias) = ResetParameters(linear1.weight, linear1.bias!, generator);
         RegisterComponents();
     }
 
@@ -89,6 +98,23 @@ public sealed class ConvNet : nn.Module<Tensor, Tensor>
     /// </remarks>
     private static Tensor Convolve(Tensor input, Conv2d conv) =>
         nn.functional.conv2d(ChannelsLast(input), ChannelsLast(conv.weight!), conv.bias);
+
+    /// <summary>
+    /// New CPU parameters shaped like <paramref name="weight"/> and <paramref name="bias"/>, drawn as PyTorch's
+    /// <c>Conv2d</c>/<c>Linear.reset_parameters</c> draws them: <c>kaiming_uniform_(weight, a=sqrt(5))</c>, then
+    /// the bias uniform in ±1/sqrt(fan_in). The bounds are computed in double in PyTorch's order of operations.
+    /// </summary>
+    private static (Parameter Weight, Parameter Bias) ResetParameters(Parameter weight, Parameter bias, Generator? generator)
+    {
+        var fanIn = weight.shape.Skip(1).Aggregate(1L, (product, size) => product * size);
+        var gain = Math.Sqrt(2.0 / (1 + Math.Pow(Math.Sqrt(5), 2)));
+        var weightBound = Math.Sqrt(3.0) * (gain / Math.Sqrt(fanIn));
+        var biasBound = 1 / Math.Sqrt(fanIn);
+        using var noGrad = no_grad();
+        var newWeight = nn.Parameter(empty(weight.shape, weight.dtype).uniform_(-weightBound, weightBound, generator));
+        var newBias = nn.Parameter(empty(bias.shape, bias.dtype).uniform_(-biasBound, biasBound, generator));
+        return (newWeight, newBias);
+    }
 
     // TorchSharp has no memory_format argument: permuting to NHWC, copying, and permuting back gives the
     // channels-last strides torch recognises.

@@ -1,8 +1,10 @@
-using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using MnistCnn.Core.Data;
 using MnistCnn.Core.Evaluation;
+using MnistCnn.Core.Models;
 using MnistCnn.Core.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -15,15 +17,25 @@ namespace MnistCnn.Core.Training;
 /// epoch over the whole validation loader.
 /// </summary>
 /// <remarks>
+/// <para>
+/// The trainer owns the settings of a run: the device, the seed of the shuffled orders and torch's CPU thread
+/// count (see <see cref="TrainerOptions"/>). It leaves torch's process-wide state as it found it: it never seeds
+/// or reads torch's global generator, and a thread count it sets is restored when the run ends. Runs on
+/// different threads do not disturb each other; one trainer may run several at once.
+/// </para>
 /// <para>Each training step runs in its own dispose scope, so per-step tensors are released every step.</para>
 /// <para>
-/// Cancellation is checked before every batch. When it is requested, <see cref="Fit"/> throws
+/// Cancellation is checked before every batch. When it is requested, the run throws
 /// <see cref="OperationCanceledException"/>; the model keeps the weights of the last completed step, and the
 /// checkpoint file (when configured) still holds the last completed epoch.
 /// </para>
 /// <para>
 /// A NaN or infinite batch loss stops the run with <see cref="TrainingDivergedException"/> naming the epoch
 /// and batch; the checkpoint file is not overwritten by the diverged epoch.
+/// </para>
+/// <para>
+/// Runs publish metrics and activities under <see cref="Diagnostics.MnistCnnTelemetry.MeterName"/> and
+/// <see cref="Diagnostics.MnistCnnTelemetry.ActivitySourceName"/>.
 /// </para>
 /// </remarks>
 public sealed class Trainer : ITrainer
@@ -42,6 +54,21 @@ public sealed class Trainer : ITrainer
     /// <summary>Gets the trainer's options.</summary>
     public TrainerOptions Options { get; }
 
+    /// <summary>
+    /// Trains <paramref name="model"/> with the case study's defaults (<c>new TrainerOptions()</c>), as the
+    /// instance method <see cref="Fit(nn.Module{Tensor, Tensor}, DigitDataLoader, DigitDataLoader?, IProgress{TrainingProgress}?, CancellationToken)"/> does.
+    /// </summary>
+    /// <param name="model">A classifier returning logits <c>[N, ClassCount]</c>; moved to the training device and updated in place.</param>
+    /// <param name="trainLoader">The training batches.</param>
+    /// <param name="valLoader">The validation batches, or <see langword="null"/> to skip validation.</param>
+    /// <returns>One result per completed epoch.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="trainLoader"/> is null.</exception>
+    /// <exception cref="ArgumentException">The model has no parameters, cannot take the images, its output width differs from the class count, or the loaders' datasets differ in image size or classes.</exception>
+    /// <exception cref="ObjectDisposedException">A loader's dataset is disposed.</exception>
+    /// <exception cref="TrainingDivergedException">A batch loss became NaN or infinite.</exception>
+    public static TrainingHistory Fit(nn.Module<Tensor, Tensor> model, DigitDataLoader trainLoader, DigitDataLoader? valLoader = null) =>
+        new Trainer().Fit(model, trainLoader, valLoader, progress: null);
+
     /// <inheritdoc/>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="trainLoader"/> is null, or <paramref name="valLoader"/> is null while a callback needs validation (<see cref="BestModelCheckpoint"/>, <see cref="EarlyStopping"/>).</exception>
     /// <exception cref="ArgumentException">The model has no parameters, cannot take the images, its output width differs from the class count, or the loaders' datasets differ in image size or classes. Checked before any work starts.</exception>
@@ -57,11 +84,77 @@ public sealed class Trainer : ITrainer
         CancellationToken cancellationToken = default) =>
         Run(TorchRuntime.Checked(model), trainLoader, valLoader, progress, checkpointPath: null, cancellationToken);
 
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="trainLoader"/> is null (thrown at once, not through the task).</exception>
+    public Task<TrainingHistory> FitAsync(
+        nn.Module<Tensor, Tensor> model,
+        DigitDataLoader trainLoader,
+        DigitDataLoader? valLoader = null,
+        IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(trainLoader);
+        return OffCallerThread(() => Run(model, trainLoader, valLoader, progress, checkpointPath: null, cancellationToken), cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async IAsyncEnumerable<EpochResult> FitEpochsAsync(
+        nn.Module<Tensor, Tensor> model,
+        DigitDataLoader trainLoader,
+        DigitDataLoader? valLoader = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(trainLoader);
+        var epochs = Channel.CreateUnbounded<EpochResult>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var training = OffCallerThread(
+            () =>
+            {
+                try
+                {
+                    var history = Run(model, trainLoader, valLoader, new EpochWriter(epochs.Writer), checkpointPath: null, stop.Token);
+                    epochs.Writer.TryComplete();
+                    return history;
+                }
+                catch (Exception e)
+                {
+                    epochs.Writer.TryComplete(e);
+                    throw;
+                }
+            },
+            CancellationToken.None); // always start, so the channel is always completed; the run checks the token itself
+
+        var finished = false;
+        try
+        {
+            await foreach (var epoch in epochs.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                yield return epoch;
+            }
+
+            finished = true;
+        }
+        finally
+        {
+            if (!finished)
+            {
+                // The consumer stopped early or the run failed: stop the run between batches and wait for it, so the
+                // model is no longer being trained once the enumeration has ended.
+                await stop.CancelAsync().ConfigureAwait(false);
+                await ((Task)training).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+
+        await training.ConfigureAwait(false);
+    }
+
     /// <summary>
     /// Continues a run from a checkpoint written by a trainer with <see cref="TrainerOptions.CheckpointPath"/>:
-    /// restores the weights, the optimizer state, the random generator and the history, then trains the
-    /// remaining epochs up to <see cref="TrainerOptions.Epochs"/>. With the same options, seed and data the
-    /// result equals that of an uninterrupted run.
+    /// restores the weights, the optimizer state and the history, then trains the remaining epochs up to
+    /// <see cref="TrainerOptions.Epochs"/>. With the same options, seed and data the result equals that of an
+    /// uninterrupted run.
     /// </summary>
     /// <param name="checkpointPath">The checkpoint file.</param>
     /// <param name="model">A model of the architecture the checkpoint was written from.</param>
@@ -71,7 +164,7 @@ public sealed class Trainer : ITrainer
     /// <param name="cancellationToken">Checked before every batch.</param>
     /// <returns>The history of the whole run, the checkpoint's epochs included.</returns>
     /// <exception cref="FileNotFoundException">The checkpoint does not exist.</exception>
-    /// <exception cref="Models.ModelFileException">The checkpoint is damaged or was written from another architecture.</exception>
+    /// <exception cref="ModelFileException">The checkpoint is damaged or was written from another architecture.</exception>
     public TrainingHistory Resume(
         string checkpointPath,
         nn.Module<Tensor, Tensor> model,
@@ -84,11 +177,36 @@ public sealed class Trainer : ITrainer
         return Run(model, trainLoader, valLoader, progress, checkpointPath, cancellationToken);
     }
 
-    /// <summary>Resolves a <see cref="TrainingDevice"/> to a torch device.</summary>
-    /// <param name="device">The requested device.</param>
-    /// <returns>The device, and why it was chosen.</returns>
+    /// <summary>
+    /// Continues a run from a checkpoint as <see cref="Resume"/> does, on a thread of its own so the caller's thread
+    /// is never blocked by the torch work. Progress reports arrive on that thread.
+    /// </summary>
+    /// <param name="checkpointPath">The checkpoint file.</param>
+    /// <param name="model">A model of the architecture the checkpoint was written from. Do not use it until the task has ended.</param>
+    /// <param name="trainLoader">The training batches.</param>
+    /// <param name="valLoader">The validation batches, or <see langword="null"/> to skip validation.</param>
+    /// <param name="progress">Receives a report after every batch and every epoch; may be <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Checked before every batch; the task then ends as canceled.</param>
+    /// <returns>The history of the whole run, the checkpoint's epochs included. The task fails with the exceptions <see cref="Resume"/> throws.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="checkpointPath"/>, <paramref name="model"/> or <paramref name="trainLoader"/> is null (thrown at once, not through the task).</exception>
+    /// <exception cref="ArgumentException"><paramref name="checkpointPath"/> is empty (thrown at once).</exception>
+    public Task<TrainingHistory> ResumeAsync(
+        string checkpointPath,
+        nn.Module<Tensor, Tensor> model,
+        DigitDataLoader trainLoader,
+        DigitDataLoader? valLoader = null,
+        IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(checkpointPath);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(trainLoader);
+        return OffCallerThread(() => Run(model, trainLoader, valLoader, progress, checkpointPath, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Resolves a <see cref="TrainingDevice"/> to a torch device, and says why it was chosen.</summary>
     /// <exception cref="InvalidOperationException"><see cref="TrainingDevice.Cuda"/> was asked for but CUDA is not available.</exception>
-    public static (Device Device, string Reason) ResolveDevice(TrainingDevice device) => TorchRuntime.Checked(device) switch
+    internal static (Device Device, string Reason) ResolveDevice(TrainingDevice device) => TorchRuntime.Checked(device) switch
     {
         TrainingDevice.Cpu => (CPU, "the CPU was requested"),
         TrainingDevice.Cuda when cuda.is_available() => (CUDA, "CUDA was requested"),
@@ -99,6 +217,30 @@ public sealed class Trainer : ITrainer
         _ => throw new ArgumentOutOfRangeException(nameof(device), device, "Unknown training device."),
     };
 
+    /// <summary>Creates the run's optimizer: Adam with the options' hyperparameters (TorchSharp's, with a fused CPU update; see <see cref="FusedAdam"/>).</summary>
+    internal OptimizerHelper CreateOptimizer(nn.Module model) =>
+        new FusedAdam(model.parameters(), Options.LearningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay);
+
+    /// <summary>
+    /// One training step: forward, mean cross-entropy, zero_grad, backward, optimizer step. Returns the
+    /// batch's loss before the update. Runs inside the caller's dispose scope. The model's output shape is
+    /// checked once per run, before the first step (<see cref="ClassifierCheck"/>).
+    /// </summary>
+    internal static double Step(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, Tensor images, Tensor labels)
+    {
+        var loss = nn.functional.cross_entropy(model.call(images), labels);
+        optimizer.zero_grad();
+        loss.backward();
+        optimizer.step();
+
+        // Read the raw value: item<float>() refuses to convert an infinite loss.
+        return loss.detach().cpu().data<float>()[0];
+    }
+
+    // The blocking torch work runs on a thread of its own (it lasts minutes), never on the caller's.
+    private static Task<T> OffCallerThread<T>(Func<T> work, CancellationToken cancellationToken) =>
+        Task.Factory.StartNew(work, cancellationToken, TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+
     private TrainingHistory Run(
         nn.Module<Tensor, Tensor> model,
         DigitDataLoader trainLoader,
@@ -106,6 +248,16 @@ public sealed class Trainer : ITrainer
         IProgress<TrainingProgress>? progress,
         string? checkpointPath,
         CancellationToken cancellationToken)
+    {
+        CheckArguments(model, trainLoader, valLoader);
+        using var threads = TorchThreads.Use(Options.Threads, cancellationToken);
+        var (device, reason) = ResolveDevice(Options.Device);
+        TrainerLog.DeviceChosen(_logger, device, reason);
+        return new TrainingRun(this, _logger, model, trainLoader, valLoader, device, progress, cancellationToken).Execute(checkpointPath);
+    }
+
+    /// <summary>Rejects bad arguments before anything changes (threads, callbacks, checkpoint, weights).</summary>
+    private void CheckArguments(nn.Module<Tensor, Tensor> model, DigitDataLoader trainLoader, DigitDataLoader? valLoader)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(trainLoader);
@@ -130,206 +282,22 @@ public sealed class Trainer : ITrainer
             throw new ArgumentNullException(nameof(valLoader), $"{needsValidation.GetType().Name} needs validation accuracy: pass a validation loader.");
         }
 
-        CheckModelFitsData(model, trainLoader.Dataset);
+        ClassifierCheck.EnsureFits(model, trainLoader.Dataset);
         if (valLoader is not null)
         {
-            CheckModelFitsData(model, valLoader.Dataset);
-        }
-
-        var (device, reason) = ResolveDevice(Options.Device);
-        TrainerLog.DeviceChosen(_logger, device, reason);
-        if (Options.Threads is { } threads)
-        {
-            set_num_threads(threads);
-        }
-
-        if (Options.Seed is { } seed)
-        {
-            manual_seed(seed);
-        }
-
-        model.to(device);
-        using var optimizer = CreateOptimizer(model);
-        var history = new List<EpochResult>();
-        var settings = CheckpointSettings.Of(Options, trainLoader);
-        if (checkpointPath is not null)
-        {
-            var (completed, saved) = TrainingCheckpoint.Restore(checkpointPath, model, optimizer, history);
-            TrainerLog.Resuming(_logger, checkpointPath, completed);
-            if (saved != settings)
-            {
-                // Allowed (a new learning rate can be deliberate), but the run will not repeat the original.
-                TrainerLog.SettingsChanged(_logger, checkpointPath, saved.ToString(), settings.ToString());
-            }
-        }
-
-        var context = new TrainingContext(model, Options, history);
-        foreach (var callback in Options.Callbacks)
-        {
-            callback.OnFitStart(context);
-        }
-
-        for (var epoch = history.Count; epoch < Options.Epochs && !context.StopRequested; epoch++)
-        {
-            var learningRate = Options.LearningRateSchedule?.Invoke(epoch, Options.LearningRate) ?? Options.LearningRate;
-            if (!double.IsFinite(learningRate) || learningRate <= 0)
-            {
-                throw new InvalidOperationException($"The learning-rate schedule returned {learningRate} for epoch {epoch + 1}; it must be finite and greater than zero.");
-            }
-
-            foreach (var group in optimizer.ParamGroups)
-            {
-                group.LearningRate = learningRate;
-            }
-
-            TrainerLog.EpochStarted(_logger, epoch + 1, Options.Epochs, learningRate);
-            var result = RunEpoch(model, optimizer, trainLoader, valLoader, device, epoch, learningRate, progress, cancellationToken);
-            history.Add(result);
-            TrainerLog.EpochCompleted(_logger, result.Epoch, result.TrainLossMean, result.TrainLossLast, result.ValidationLoss, result.ValidationAccuracy, result.ImagesPerSecond);
-
-            foreach (var callback in Options.Callbacks)
-            {
-                callback.OnEpochEnd(context);
-            }
-
-            if (Options.CheckpointPath is { } path)
-            {
-                TrainingCheckpoint.Save(path, model, optimizer, history, settings);
-                TrainerLog.CheckpointWritten(_logger, result.Epoch, path);
-            }
-
-            progress?.Report(new TrainingProgress(TrainingPhase.EpochCompleted, result.Epoch, Options.Epochs, trainLoader.BatchCount, trainLoader.BatchCount, result.TrainLossMean, result));
-            if (context.StopRequested)
-            {
-                TrainerLog.StopRequested(_logger, result.Epoch);
-            }
-        }
-
-        foreach (var callback in Options.Callbacks)
-        {
-            callback.OnFitEnd(context);
-        }
-
-        return new TrainingHistory(history.ToArray(), device.ToString(), context.StopRequested && history.Count < Options.Epochs);
-    }
-
-    /// <summary>
-    /// Runs the model on the dataset's first image before anything changes (seed, threads, callbacks,
-    /// checkpoint, weights), so that a disposed dataset, images the model cannot take, or an output width
-    /// other than the class count fail first. In evaluation mode and without gradients, so layers that keep
-    /// statistics are untouched; the model's mode is restored.
-    /// </summary>
-    private static void CheckModelFitsData(nn.Module<Tensor, Tensor> model, IDigitDataset dataset)
-    {
-        var wasTraining = model.training;
-        model.eval();
-        try
-        {
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            using var batch = dataset.GetBatch(0, 1);
-            var logits = model.call(batch.Images.to(Validator.DeviceOf(model)));
-            if (logits.dim() != 2 || logits.shape[1] != dataset.ClassCount)
-            {
-                throw new ArgumentException(
-                    $"The model returns logits of shape [{string.Join(", ", logits.shape)}] but the dataset has {dataset.ClassCount} classes.", nameof(model));
-            }
-        }
-        finally
-        {
-            model.train(wasTraining);
+            ClassifierCheck.EnsureFits(model, valLoader.Dataset);
         }
     }
 
-    /// <summary>Creates the run's optimizer: Adam with the options' hyperparameters (TorchSharp's, with a fused CPU update; see <see cref="FusedAdam"/>).</summary>
-    internal OptimizerHelper CreateOptimizer(nn.Module model) =>
-        new FusedAdam(model.parameters(), Options.LearningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay);
-
-    /// <summary>
-    /// One training step: forward, mean cross-entropy, zero_grad, backward, optimizer step. Returns the
-    /// batch's loss before the update. Runs inside the caller's dispose scope.
-    /// </summary>
-    internal static double Step(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, Tensor images, Tensor labels, int classes)
+    /// <summary>Passes completed epochs to a channel; the other reports are dropped.</summary>
+    private sealed class EpochWriter(ChannelWriter<EpochResult> writer) : IProgress<TrainingProgress>
     {
-        var logits = model.call(images);
-        if (logits.dim() != 2 || logits.shape[1] != classes)
+        public void Report(TrainingProgress value)
         {
-            throw new ArgumentException(
-                $"The model returns logits of shape [{string.Join(", ", logits.shape)}] but the dataset has {classes} classes.", nameof(model));
-        }
-
-        var loss = nn.functional.cross_entropy(logits, labels);
-        optimizer.zero_grad();
-        loss.backward();
-        optimizer.step();
-
-        // Read the raw value: item<float>() refuses to convert an infinite loss.
-        return loss.detach().cpu().data<float>()[0];
-    }
-
-    private EpochResult RunEpoch(
-        nn.Module<Tensor, Tensor> model,
-        OptimizerHelper optimizer,
-        DigitDataLoader trainLoader,
-        DigitDataLoader? valLoader,
-        Device device,
-        int epoch,
-        double learningRate,
-        IProgress<TrainingProgress>? progress,
-        CancellationToken cancellationToken)
-    {
-        var classes = trainLoader.Dataset.ClassCount;
-        var batches = Options.Seed is { } seed ? trainLoader.GetBatches(epoch, seed) : trainLoader.GetBatches(epoch);
-        var (lossSum, lastLoss, batchIndex, images) = (0.0, 0.0, 0, 0L);
-        model.train();
-        var clock = Stopwatch.StartNew();
-        foreach (var batch in batches)
-        {
-            using var scope = NewDisposeScope();
-            using (batch)
+            if (value is { Phase: TrainingPhase.EpochCompleted, Result: { } result })
             {
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    TrainerLog.Cancelled(_logger, epoch + 1, batchIndex + 1);
-                    cancellationToken.ThrowIfCancellationRequested();
-                }
-
-                lastLoss = Step(model, optimizer, batch.Images.to(device), batch.Labels.to(device), classes);
-                batchIndex++;
-                images += batch.Count;
-                if (!double.IsFinite(lastLoss))
-                {
-                    TrainerLog.Diverged(_logger, epoch + 1, batchIndex, lastLoss);
-                    throw new TrainingDivergedException(epoch + 1, batchIndex, lastLoss);
-                }
-
-                lossSum += lastLoss;
-                progress?.Report(new TrainingProgress(TrainingPhase.TrainingBatch, epoch + 1, Options.Epochs, batchIndex, trainLoader.BatchCount, lastLoss, null));
+                writer.TryWrite(result);
             }
         }
-
-        var trainTime = clock.Elapsed;
-        EvaluationResult? validation = null;
-        var validationTime = TimeSpan.Zero;
-        if (valLoader is not null)
-        {
-            progress?.Report(new TrainingProgress(TrainingPhase.Validating, epoch + 1, Options.Epochs, batchIndex, trainLoader.BatchCount, lossSum / batchIndex, null));
-            clock.Restart();
-            validation = Options.ValidationBatchSize is { } validationBatch
-                ? Validator.Evaluate(model, valLoader, validationBatch, cancellationToken)
-                : Validator.Evaluate(model, valLoader, cancellationToken);
-            validationTime = clock.Elapsed;
-        }
-
-        return new EpochResult(
-            epoch + 1,
-            learningRate,
-            lossSum / batchIndex,
-            lastLoss,
-            validation?.Loss,
-            validation?.Accuracy,
-            trainTime,
-            validationTime,
-            images / Math.Max(trainTime.TotalSeconds, 1e-9));
     }
 }

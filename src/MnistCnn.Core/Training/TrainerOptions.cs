@@ -4,7 +4,14 @@ namespace MnistCnn.Core.Training;
 /// Options of a <see cref="Trainer"/>. The defaults are the case study's: 5 epochs of Adam at learning
 /// rate 0.01 with PyTorch's other Adam defaults, cross-entropy loss, CUDA when available.
 /// </summary>
-/// <remarks>Every setter validates its value and throws <see cref="ArgumentOutOfRangeException"/> when it is out of range.</remarks>
+/// <remarks>
+/// <para>Every setter validates its value and throws <see cref="ArgumentOutOfRangeException"/> when it is out of range.</para>
+/// <para>
+/// These are the settings of a run, and the trainer is their only owner: the device, the seed and torch's thread
+/// count are set here, not on the loaders (which own batching and shuffling) or the model (which owns its
+/// architecture and initial weights).
+/// </para>
+/// </remarks>
 public sealed record TrainerOptions
 {
     private readonly int _epochs = 5;
@@ -67,19 +74,29 @@ public sealed record TrainerOptions
         }
     }
 
-    /// <summary>Gets where to train. Default: <see cref="TrainingDevice.Auto"/> (CUDA when available, else CPU).</summary>
+    /// <summary>
+    /// Gets where to train. Default: <see cref="TrainingDevice.Auto"/> (CUDA when available, else CPU). The run
+    /// moves the model there and asks the loaders for batches there; loaders have no device of their own.
+    /// </summary>
     public TrainingDevice Device { get; init; } = TrainingDevice.Auto;
 
     /// <summary>
-    /// Gets the seed of the run, or <see langword="null"/> (the default) to leave randomness as it is. When set,
-    /// <see cref="Trainer.Fit"/> seeds torch's global generator with it and shuffles the training loader
-    /// with it (epoch <c>e</c> gets the order of (seed, e)); the same seed on the same machine then gives the
-    /// same numbers. Seed the model's initial weights too, with <c>new ConvNet(seed)</c>.
+    /// Gets the seed of the run. Default: 0. With a shuffling training loader
+    /// (<see cref="Data.DigitDataLoaderOptions.Shuffle"/>), epoch <c>e</c> visits the images in the order of
+    /// (seed, e), so the same seed, data and machine give the same numbers. Loaders have no seed of their own.
     /// </summary>
-    public long? Seed { get; init; }
+    /// <remarks>
+    /// The run does not seed, read or change torch's global generator: the case study's network draws no random
+    /// numbers while it trains. The initial weights are the model's, seeded where it is built
+    /// (<c>new ConvNet(seed)</c>); a model that draws random numbers in its forward pass (dropout) draws them from
+    /// torch's global generator, which the application seeds.
+    /// </remarks>
+    public long Seed { get; init; }
 
     /// <summary>
-    /// Gets the number of CPU threads torch may use, or <see langword="null"/> (the default) for torch's own choice.
+    /// Gets the number of CPU threads torch may use during the run, or <see langword="null"/> (the default) for
+    /// the count in force. torch's thread count is process-wide: the run sets it when it starts and restores the
+    /// previous count when it ends; runs asking for different counts run one after another.
     /// </summary>
     public int? Threads
     {

@@ -11,18 +11,19 @@ using static TorchSharp.torch;
 namespace MnistCnn.Core.Training;
 
 /// <summary>
-/// A training checkpoint file: the model's weights, the optimizer's state, torch's random generator and the
-/// history so far, behind a header that records the architecture, and sealed with a SHA-256 of the content.
+/// A training checkpoint file: the model's weights, the optimizer's state and the history so far, behind a
+/// header that records the architecture and the run's settings, and sealed with a SHA-256 of the content.
 /// </summary>
 /// <remarks>
-/// Layout: magic <c>MNCKPT01</c>, then four length-prefixed (int64, little-endian) sections: JSON header,
-/// model weights (safetensors), optimizer state (TorchSharp's format), random generator state; then the
-/// SHA-256 of everything before it. Checkpoints are written at epoch ends, so the loader position is the
-/// number of completed epochs.
+/// Layout: magic <c>MNCKPT02</c>, then three length-prefixed (int64, little-endian) sections: JSON header,
+/// model weights (safetensors), optimizer state (TorchSharp's format); then the SHA-256 of everything before
+/// it. Checkpoints are written at epoch ends, so the loader position is the number of completed epochs.
+/// Torch's global generator is not part of a run (the shuffled orders come from the run's seed), so it is
+/// neither saved nor restored.
 /// </remarks>
 internal static class TrainingCheckpoint
 {
-    private static readonly byte[] Magic = "MNCKPT01"u8.ToArray();
+    private static readonly byte[] Magic = "MNCKPT02"u8.ToArray();
 
     public static void Save(string path, nn.Module model, OptimizerHelper optimizer, IReadOnlyList<EpochResult> history, CheckpointSettings settings)
     {
@@ -33,13 +34,11 @@ internal static class TrainingCheckpoint
             optimizer.save_state_dict(writer);
         }
 
-        using var rng = get_rng_state();
         using var body = new MemoryStream();
         body.Write(Magic);
         WriteSection(body, JsonSerializer.SerializeToUtf8Bytes(header));
         WriteSection(body, SafeTensorsFormat.Write(model.state_dict()));
         WriteSection(body, optimizerState.ToArray());
-        WriteSection(body, rng.data<byte>().ToArray());
         body.Write(SHA256.HashData(body.GetBuffer().AsSpan(0, (int)body.Length)));
         AtomicFile.Write(path, body.GetBuffer().AsSpan(0, (int)body.Length));
     }
@@ -66,7 +65,6 @@ internal static class TrainingCheckpoint
         var headerBytes = ReadSection(content, ref offset, path);
         var weights = ReadSection(content, ref offset, path);
         var optimizerState = ReadSection(content, ref offset, path);
-        var rng = ReadSection(content, ref offset, path);
 
         CheckpointHeader header;
         try
@@ -89,11 +87,6 @@ internal static class TrainingCheckpoint
         using (var reader = new BinaryReader(new MemoryStream(optimizerState.ToArray()), Encoding.UTF8))
         {
             optimizer.load_state_dict(reader);
-        }
-
-        using (var state = tensor(rng.ToArray(), ScalarType.Byte))
-        {
-            set_rng_state(state);
         }
 
         history.AddRange(header.History);
@@ -131,11 +124,10 @@ internal sealed record CheckpointSettings(
     double Beta2,
     double Epsilon,
     double WeightDecay,
-    long? Seed,
+    long Seed,
     int BatchSize,
     bool Shuffle,
     bool DropLast,
-    long LoaderSeed,
     int TrainImages)
 {
     public static CheckpointSettings Of(TrainerOptions options, DigitDataLoader trainLoader) => new(
@@ -148,6 +140,5 @@ internal sealed record CheckpointSettings(
         trainLoader.Options.BatchSize,
         trainLoader.Options.Shuffle,
         trainLoader.Options.DropLast,
-        trainLoader.Options.Seed,
         trainLoader.Dataset.Count);
 }

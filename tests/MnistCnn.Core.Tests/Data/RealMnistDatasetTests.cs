@@ -55,10 +55,10 @@ public sealed class RealMnistDatasetTests
     {
         using var dataset = MnistDataset.Load(Folder.Value, MnistSplit.Train);
         var raw = IdxFile.ReadImages(FilePath("train-images-idx3-ubyte"));
-        var loader = new DigitDataLoader(dataset, new DigitDataLoaderOptions { Shuffle = true, Seed = 11 });
-        var order = loader.GetOrder(0);
+        var loader = new DigitDataLoader(dataset, new DigitDataLoaderOptions { Shuffle = true });
+        var order = loader.GetOrder(0, seed: 11);
 
-        using var batch = loader.GetBatches(0).First();
+        using var batch = loader.GetBatches(0, seed: 11).First();
 
         var expected = order.Take(64).SelectMany(i => Scaled(raw.Pixels, (int)i, 1)).ToArray();
         batch.Images.data<float>().ToArray().Should().Equal(expected);

@@ -53,7 +53,7 @@ public sealed class PyTorchFixtureTests : IDisposable
 
         using (var scope = NewDisposeScope())
         {
-            Trainer.Step(model, optimizer, _fixture["batch0.images"], _fixture["batch0.labels"], 10);
+            Trainer.Step(model, optimizer, _fixture["batch0.images"], _fixture["batch0.labels"]);
         }
 
         AssertWeights(model, "step1.", Tolerance);
@@ -70,7 +70,7 @@ public sealed class PyTorchFixtureTests : IDisposable
         for (var b = 0; b < 3; b++)
         {
             using var scope = NewDisposeScope();
-            losses.Add(Trainer.Step(model, optimizer, _fixture[$"batch{b}.images"], _fixture[$"batch{b}.labels"], 10));
+            losses.Add(Trainer.Step(model, optimizer, _fixture[$"batch{b}.images"], _fixture[$"batch{b}.labels"]));
         }
 
         var expected = _fixture["step3.losses"].data<float>().ToArray();

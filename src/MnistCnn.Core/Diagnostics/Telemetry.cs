@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Reflection;
+using MnistCnn.Core.Training;
+
+namespace MnistCnn.Core.Diagnostics;
+
+/// <summary>
+/// The library's one meter and activity source, and the training instruments on it. Inference instruments
+/// (a <c>predict</c> counter and latency histogram) belong on the same <see cref="Meter"/>.
+/// </summary>
+internal static class Telemetry
+{
+    private static readonly string? Version =
+        typeof(Telemetry).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+
+    public static readonly Meter Meter = new(MnistCnnTelemetry.MeterName, Version);
+
+    public static readonly ActivitySource Source = new(MnistCnnTelemetry.ActivitySourceName, Version);
+
+    private static readonly Counter<long> Epochs =
+        Meter.CreateCounter<long>(MnistCnnTelemetry.EpochsCounter, "{epoch}", "Training epochs completed.");
+
+    private static readonly Counter<long> Images =
+        Meter.CreateCounter<long>(MnistCnnTelemetry.ImagesCounter, "{image}", "Images trained on.");
+
+    private static readonly Gauge<double> Loss =
+        Meter.CreateGauge<double>(MnistCnnTelemetry.LossGauge, null, "Mean training loss of the last completed epoch.");
+
+    private static readonly Gauge<double> ValidationLoss =
+        Meter.CreateGauge<double>(MnistCnnTelemetry.ValidationLossGauge, null, "Mean validation loss of the last completed epoch.");
+
+    private static readonly Gauge<double> ValidationAccuracy =
+        Meter.CreateGauge<double>(MnistCnnTelemetry.ValidationAccuracyGauge, "%", "Validation accuracy of the last completed epoch.");
+
+    private static readonly Gauge<double> Throughput =
+        Meter.CreateGauge<double>(MnistCnnTelemetry.ThroughputGauge, "{image}/s", "Training throughput of the last completed epoch.");
+
+    private static readonly Histogram<double> EpochDuration =
+        Meter.CreateHistogram<double>(MnistCnnTelemetry.EpochDurationHistogram, "s", "Duration of a training epoch, validation included.");
+
+    /// <summary>Records a completed epoch on every training instrument.</summary>
+    public static void EpochCompleted(EpochResult result, long images, string device)
+    {
+        var tag = new KeyValuePair<string, object?>(MnistCnnTelemetry.DeviceTag, device);
+        Epochs.Add(1, tag);
+        Images.Add(images, tag);
+        Loss.Record(result.TrainLossMean, tag);
+        Throughput.Record(result.ImagesPerSecond, tag);
+        EpochDuration.Record((result.TrainDuration + result.ValidationDuration).TotalSeconds, tag);
+        if (result.ValidationLoss is { } validationLoss)
+        {
+            ValidationLoss.Record(validationLoss, tag);
+        }
+
+        if (result.ValidationAccuracy is { } accuracy)
+        {
+            ValidationAccuracy.Record(accuracy, tag);
+        }
+    }
+
+    /// <summary>Marks an activity as failed with the exception that ended it.</summary>
+    public static void Failed(Activity? activity, Exception exception)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetStatus(ActivityStatusCode.Error, exception.Message);
+        activity.AddException(exception);
+    }
+}

@@ -1,0 +1,108 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using MnistCnn.Core.Data;
+using MnistCnn.Core.Diagnostics;
+using MnistCnn.Core.Models;
+using MnistCnn.Core.Training;
+
+namespace MnistCnn.Core.Tests.Diagnostics;
+
+[Collection(TorchGlobalState.Name)]
+public sealed class TelemetryTests
+{
+    [Fact]
+    public void Fit_WithAMeterListener_RecordsEveryEpochUnderTheDocumentedNames()
+    {
+        using var train = LearnableDigits.Make(48, seed: 1);
+        using var test = LearnableDigits.Make(20, seed: 2);
+        using var model = new ConvNet(seed: 0);
+        var measurements = new ConcurrentQueue<(string Instrument, double Value, string? Device)>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == MnistCnnTelemetry.MeterName)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => measurements.Enqueue((instrument.Name, value, DeviceOf(tags))));
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => measurements.Enqueue((instrument.Name, value, DeviceOf(tags))));
+        listener.Start();
+
+        var history = new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu, Epochs = 3 })
+            .Fit(model, new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 16 }), new DigitDataLoader(test));
+        listener.Dispose();
+
+        double[] Values(string name) => measurements.Where(m => m.Instrument == name).Select(m => m.Value).ToArray();
+        Values(MnistCnnTelemetry.EpochsCounter).Should().Equal(1, 1, 1);
+        Values(MnistCnnTelemetry.ImagesCounter).Should().Equal(48, 48, 48);
+        Values(MnistCnnTelemetry.LossGauge).Should().Equal(history.Epochs.Select(e => e.TrainLossMean));
+        Values(MnistCnnTelemetry.ValidationLossGauge).Should().Equal(history.Epochs.Select(e => e.ValidationLoss!.Value));
+        Values(MnistCnnTelemetry.ValidationAccuracyGauge).Should().Equal(history.Epochs.Select(e => e.ValidationAccuracy!.Value));
+        Values(MnistCnnTelemetry.ThroughputGauge).Should().Equal(history.Epochs.Select(e => e.ImagesPerSecond));
+        Values(MnistCnnTelemetry.EpochDurationHistogram).Should().HaveCount(3).And.OnlyContain(seconds => seconds > 0);
+        measurements.Should().OnlyContain(m => m.Device == "cpu");
+    }
+
+    [Fact]
+    public void Fit_WithAnActivityListener_TracesTheFitAndEachEpochBelowIt()
+    {
+        using var train = LearnableDigits.Make(32, seed: 1);
+        using var model = new ConvNet(seed: 0);
+        var stopped = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == MnistCnnTelemetry.ActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = stopped.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu, Epochs = 2 }).Fit(model, new DigitDataLoader(train));
+
+        var fit = stopped.Should().ContainSingle(a => a.OperationName == MnistCnnTelemetry.FitActivity).Subject;
+        fit.GetTagItem(MnistCnnTelemetry.DeviceTag).Should().Be("cpu");
+        var epochs = stopped.Where(a => a.OperationName == MnistCnnTelemetry.EpochActivity).ToArray();
+        epochs.Select(a => a.GetTagItem(MnistCnnTelemetry.EpochTag)).Should().Equal(1, 2);
+        epochs.Should().OnlyContain(a => a.ParentSpanId == fit.SpanId && a.TraceId == fit.TraceId);
+    }
+
+    [Fact]
+    public void Fit_RunFails_MarksTheFitActivityAsFailed()
+    {
+        using var train = LearnableDigits.Make(32, seed: 1);
+        using var model = new ConvNet(seed: 0);
+        var stopped = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == MnistCnnTelemetry.ActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = stopped.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        var trainer = new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu, Epochs = 2, LearningRateSchedule = (epoch, rate) => epoch == 1 ? double.NaN : rate });
+
+        var act = () => trainer.Fit(model, new DigitDataLoader(train));
+
+        act.Should().Throw<InvalidOperationException>();
+        var fit = stopped.Should().ContainSingle(a => a.OperationName == MnistCnnTelemetry.FitActivity).Subject;
+        fit.Status.Should().Be(ActivityStatusCode.Error);
+        fit.StatusDescription.Should().Contain("schedule");
+    }
+
+    private static string? DeviceOf(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        foreach (var tag in tags)
+        {
+            if (tag.Key == MnistCnnTelemetry.DeviceTag)
+            {
+                return tag.Value as string;
+            }
+        }
+
+        return null;
+    }
+}
