@@ -1,21 +1,17 @@
-using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using System.Text;
-using System.Text.Json;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MnistCnn.Core.Models;
 
 /// <summary>
-/// Reads and writes the safetensors layout: an 8-byte little-endian header length, a JSON header mapping
-/// each tensor name to its dtype, shape and byte range, then the raw little-endian data.
+/// Moves tensors to and from the safetensors layout. Parsing, validation and the byte layout are
+/// <see cref="SafeTensorsFile"/>'s (managed code only); this class adds what needs torch: reading tensors'
+/// data out of torch and creating tensors from a parsed file.
 /// </summary>
 /// <remarks>The layout is simple enough that PyTorch reads and writes it with a few lines and no package.</remarks>
 internal static class SafeTensorsFormat
 {
-    private const long MaxHeaderBytes = 100_000_000;
-
     public static byte[] Write(IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         if (!BitConverter.IsLittleEndian)
@@ -41,125 +37,37 @@ internal static class SafeTensorsFormat
             blobs.Add((name, dtype, cpu.shape, data));
         }
 
-        using var header = new MemoryStream();
-        using (var json = new Utf8JsonWriter(header))
-        {
-            json.WriteStartObject();
-            if (metadata is { Count: > 0 })
-            {
-                json.WriteStartObject("__metadata__");
-                foreach (var (key, value) in metadata)
-                {
-                    json.WriteString(key, value);
-                }
-
-                json.WriteEndObject();
-            }
-
-            long offset = 0;
-            foreach (var blob in blobs)
-            {
-                json.WriteStartObject(blob.Name);
-                json.WriteString("dtype", blob.DType);
-                json.WriteStartArray("shape");
-                foreach (var d in blob.Shape)
-                {
-                    json.WriteNumberValue(d);
-                }
-
-                json.WriteEndArray();
-                json.WriteStartArray("data_offsets");
-                json.WriteNumberValue(offset);
-                json.WriteNumberValue(offset + blob.Data.Length);
-                json.WriteEndArray();
-                json.WriteEndObject();
-                offset += blob.Data.Length;
-            }
-
-            json.WriteEndObject();
-        }
-
-        // The header is padded with spaces to a multiple of 8 bytes, as the format recommends.
-        var headerLength = (header.Length + 7) / 8 * 8;
-        using var output = new MemoryStream();
-        Span<byte> length = stackalloc byte[8];
-        BinaryPrimitives.WriteInt64LittleEndian(length, headerLength);
-        output.Write(length);
-        output.Write(header.GetBuffer().AsSpan(0, (int)header.Length));
-        for (var i = header.Length; i < headerLength; i++)
-        {
-            output.WriteByte((byte)' ');
-        }
-
-        foreach (var blob in blobs)
-        {
-            output.Write(blob.Data);
-        }
-
-        return output.ToArray();
+        return SafeTensorsFile.Write(blobs, metadata);
     }
 
     /// <summary>Parses a safetensors image; the caller owns (disposes) the returned tensors.</summary>
-    public static Dictionary<string, Tensor> Read(ReadOnlySpan<byte> bytes, string source)
+    /// <exception cref="ModelFileException">The image is invalid (see <see cref="SafeTensorsFile"/>) or holds a dtype torch tensors are not made from here.</exception>
+    public static Dictionary<string, Tensor> Read(ReadOnlySpan<byte> bytes, string source) => Read(SafeTensorsFile.Parse(bytes.ToArray(), source));
+
+    /// <summary>Creates a tensor per entry of a parsed file; the caller owns (disposes) them.</summary>
+    public static Dictionary<string, Tensor> Read(SafeTensorsFile file)
     {
-        if (bytes.Length < 8)
+        var unsupported = file.Entries.FirstOrDefault(e => e.DType is not ("F32" or "F64" or "I32" or "I64" or "U8"));
+        if (unsupported.Name is not null)
         {
-            throw new ModelFileException(source, $"holds {bytes.Length} bytes, fewer than a safetensors header needs.");
+            throw new ModelFileException(file.Source, $"tensor '{unsupported.Name}' has dtype {unsupported.DType}, which is not supported here (F32, F64, I32, I64, U8).");
         }
 
-        var headerLength = BinaryPrimitives.ReadInt64LittleEndian(bytes);
-        if (headerLength <= 1 || headerLength > MaxHeaderBytes || headerLength > bytes.Length - 8)
-        {
-            throw new ModelFileException(source, $"declares a header of {headerLength} bytes in a file of {bytes.Length} bytes; it is not a safetensors file or is truncated.");
-        }
-
-        var data = bytes[(8 + (int)headerLength)..];
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
-            using var document = JsonDocument.Parse(Encoding.UTF8.GetString(bytes.Slice(8, (int)headerLength)));
-            foreach (var entry in document.RootElement.EnumerateObject())
+            foreach (var entry in file.Entries)
             {
-                if (entry.Name == "__metadata__")
+                var bytes = file.GetBytes(entry);
+                result[entry.Name] = entry.DType switch
                 {
-                    continue;
-                }
-
-                var dtype = entry.Value.GetProperty("dtype").GetString();
-                var shape = entry.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-                var offsets = entry.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-                var elements = shape.Aggregate(1L, (a, b) => checked(a * b));
-                var width = dtype switch
-                {
-                    "F32" or "I32" => 4,
-                    "F64" or "I64" => 8,
-                    "U8" => 1,
-                    _ => throw new ModelFileException(source, $"tensor '{entry.Name}' has dtype {dtype}, which is not supported (F32, F64, I32, I64, U8)."),
-                };
-                if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] > data.Length || offsets[1] - offsets[0] != elements * width)
-                {
-                    throw new ModelFileException(source, $"tensor '{entry.Name}' declares bytes [{string.Join(", ", offsets)}] that do not fit its shape [{string.Join(", ", shape)}] or the file's {data.Length} data bytes.");
-                }
-
-                var slice = data.Slice((int)offsets[0], (int)(offsets[1] - offsets[0]));
-                result[entry.Name] = dtype switch
-                {
-                    "F32" => tensor(MemoryMarshal.Cast<byte, float>(slice).ToArray(), shape),
-                    "F64" => tensor(MemoryMarshal.Cast<byte, double>(slice).ToArray(), shape),
-                    "I32" => tensor(MemoryMarshal.Cast<byte, int>(slice).ToArray(), shape),
-                    "I64" => tensor(MemoryMarshal.Cast<byte, long>(slice).ToArray(), shape),
-                    _ => tensor(slice.ToArray(), shape),
+                    "F32" => tensor(Copy<float>(bytes), entry.Shape),
+                    "F64" => tensor(Copy<double>(bytes), entry.Shape),
+                    "I32" => tensor(Copy<int>(bytes), entry.Shape),
+                    "I64" => tensor(Copy<long>(bytes), entry.Shape),
+                    _ => tensor(bytes.ToArray(), entry.Shape),
                 };
             }
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
-        {
-            foreach (var t in result.Values)
-            {
-                t.Dispose();
-            }
-
-            throw new ModelFileException(source, $"has a malformed safetensors header ({e.Message}).", e);
         }
         catch
         {
@@ -172,5 +80,13 @@ internal static class SafeTensorsFormat
         }
 
         return result;
+    }
+
+    private static T[] Copy<T>(ReadOnlySpan<byte> bytes)
+        where T : unmanaged
+    {
+        var values = new T[bytes.Length / Marshal.SizeOf<T>()];
+        SafeTensorsFile.CopyLittleEndian(bytes, MemoryMarshal.AsBytes(values.AsSpan()), Marshal.SizeOf<T>());
+        return values;
     }
 }
