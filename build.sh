@@ -158,6 +158,8 @@ ensure_python_torch() {
   if needs_root; then
     ensure_root
     root_apt_install python3-torch python3-torchvision
+    # The ONNX project's checker and reference evaluator, for tests/peer/onnx_check.py.
+    root_apt_install python3-onnx
   elif ! python3 -c 'import torch, torchvision' >/dev/null 2>&1; then
     die "the PyTorch peer needs python3 with torch and torchvision; install them (Debian 13+/Ubuntu 24.04+: apt-get install python3-torch python3-torchvision; elsewhere: pip install torch torchvision), or set MNISTCNN_USE_ROOT=1 to use the Debian 13 root"
   fi

@@ -17,7 +17,7 @@ namespace MnistCnn.Core.Inference;
 /// black). The network sees each pixel as <c>p / 255</c>, as in training.
 /// </para>
 /// </remarks>
-public sealed class DigitClassifier
+public sealed partial class DigitClassifier
 {
     /// <summary>The number of pixels of one image: 28 x 28.</summary>
     public const int PixelCount = ConvNet.ImageSize * ConvNet.ImageSize;

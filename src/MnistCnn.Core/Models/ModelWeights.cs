@@ -39,6 +39,31 @@ public static class ModelWeights
         LoadBytes(model, File.ReadAllBytes(path), path);
     }
 
+    /// <summary>
+    /// Writes <paramref name="model"/> as an ONNX model (opset 13) to <paramref name="path"/>, atomically, so that
+    /// ONNX Runtime, ML.NET or Windows ML can run it without TorchSharp. The graph is Conv, Sigmoid, Conv,
+    /// Sigmoid, Flatten, Gemm; input <c>input</c> float <c>[N, 1, 28, 28]</c> (pixels / 255, MNIST's form: see
+    /// <see cref="Inference.DigitImage"/>), output <c>logits</c> float <c>[N, 10]</c>, N any batch size.
+    /// </summary>
+    /// <param name="model">The model; its parameters are read as float32, whatever their device.</param>
+    /// <param name="path">The destination file (conventionally <c>.onnx</c>); replaced if it exists.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="path"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    public static void ExportOnnx(ConvNet model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var weights = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        foreach (var (name, tensor) in model.state_dict())
+        {
+            using var scope = NewDisposeScope();
+            weights[name] = tensor.detach().cpu().to(ScalarType.Float32).contiguous().data<float>().ToArray();
+        }
+
+        AtomicFile.Write(path, OnnxFormat.Write(weights));
+    }
+
     internal static void LoadBytes(nn.Module model, ReadOnlySpan<byte> bytes, string source)
     {
         var loaded = SafeTensorsFormat.Read(bytes, source);

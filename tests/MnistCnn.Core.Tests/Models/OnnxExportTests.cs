@@ -1,0 +1,194 @@
+using System.Globalization;
+using MnistCnn.Core.Data;
+using MnistCnn.Core.Inference;
+using MnistCnn.Core.Models;
+using Microsoft.ML.OnnxRuntime;
+using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
+using static TorchSharp.torch;
+
+namespace MnistCnn.Core.Tests.Models;
+
+/// <summary>
+/// <see cref="ModelWeights.ExportOnnx"/>: the file runs in ONNX Runtime and gives TorchSharp's logits. The
+/// model is trained briefly on the real MNIST training split (<see cref="BrieflyTrainedModel"/>) so that its
+/// logits are those of a working classifier; the exported file is left in <c>artifacts/onnx/</c> for the
+/// ONNX checker on the Python side.
+/// </summary>
+[Collection(TorchGlobalState.Name)]
+[Trait("Category", "RealData")]
+public sealed class OnnxExportTests
+{
+    // Differences are measured relative to the logit's size, absolute below 1: float32 rounding in sums of
+    // 3,456 products grows with the logits, which reach about 20 for a trained model.
+    private const float Tolerance = 1e-5f;
+
+    private static readonly Lazy<(ConvNet Model, string Path)> Exported = new(() =>
+    {
+        var model = BrieflyTrainedModel.Value;
+        var path = Path.Combine(TestArtifacts.RepositoryRoot, "artifacts", "onnx", "convnet.onnx");
+        ModelWeights.ExportOnnx(model, path);
+        return (model, path);
+    });
+
+    [Fact]
+    public void ExportOnnx_RealTestImages_OnnxRuntimeGivesTorchSharpsLogits()
+    {
+        var (model, path) = Exported.Value;
+        using var test = MnistDataset.Load(RealMnistFolder.Path, MnistSplit.Test);
+        using var session = new InferenceSession(path);
+        float worst = 0, worstRelative = 0, largest = 0;
+        var (agree, count) = (0, 0);
+        foreach (var (start, size) in new[] { (0, 1000), (1000, 1000), (5000, 1), (9993, 7) })
+        {
+            using var batch = test.GetBatch(start, size);
+            var pixels = batch.Images.data<float>().ToArray();
+            var expected = TorchLogits(model, batch.Images);
+
+            var actual = RunOnnx(session, pixels, size);
+
+            actual.Should().HaveSameCount(expected);
+            for (var i = 0; i < actual.Length; i++)
+            {
+                worst = Math.Max(worst, Math.Abs(actual[i] - expected[i]));
+                worstRelative = Math.Max(worstRelative, Difference(actual[i], expected[i]));
+                largest = Math.Max(largest, Math.Abs(expected[i]));
+            }
+
+            for (var n = 0; n < size; n++)
+            {
+                agree += ArgMax(actual.AsSpan(n * 10, 10)) == ArgMax(expected.AsSpan(n * 10, 10)) ? 1 : 0;
+            }
+
+            count += size;
+        }
+
+        TestArtifacts.Write("onnx-export.txt", [string.Create(CultureInfo.InvariantCulture,
+            $"ONNX Runtime {OrtEnv.Instance().GetVersionString()} on {count} real MNIST test images: largest logit difference from TorchSharp {worst:E2} (logits up to {largest:F1}; relative {worstRelative:E2}); same class for {agree} of {count}")]);
+        worstRelative.Should().BeLessThanOrEqualTo(Tolerance);
+        agree.Should().Be(count);
+    }
+
+    [Fact]
+    public void ExportOnnx_SyntheticImages_OnnxRuntimeGivesTorchSharpsLogits()
+    {
+        var (model, path) = Exported.Value;
+        using var session = new InferenceSession(path);
+        var random = new Random(3);
+        const int Count = 33;
+        var pixels = new float[Count * 784];
+        for (var i = 0; i < pixels.Length; i++)
+        {
+            // Blank, saturated, noise and out-of-range inputs: the graph computes the same function everywhere.
+            pixels[i] = (i / 784) switch
+            {
+                0 => 0f,
+                1 => 1f,
+                2 => -3f,
+                _ => (float)random.NextDouble(),
+            };
+        }
+
+        using var images = tensor(pixels, [Count, 1, 28, 28]);
+        var expected = TorchLogits(model, images);
+
+        var actual = RunOnnx(session, pixels, Count);
+
+        actual.Zip(expected, Difference).Max().Should().BeLessThanOrEqualTo(Tolerance);
+    }
+
+    [Fact]
+    public void ExportOnnx_File_DeclaresTheInterfaceWithADynamicBatch()
+    {
+        var (_, path) = Exported.Value;
+        using var session = new InferenceSession(path);
+
+        var input = session.InputMetadata.Should().ContainSingle().Subject;
+        input.Key.Should().Be("input");
+        input.Value.ElementType.Should().Be<float>();
+        input.Value.Dimensions.Should().Equal(-1, 1, 28, 28);
+        input.Value.SymbolicDimensions[0].Should().Be("N");
+        var output = session.OutputMetadata.Should().ContainSingle().Subject;
+        output.Key.Should().Be("logits");
+        output.Value.Dimensions.Should().Equal(-1, 10);
+        session.ModelMetadata.ProducerName.Should().Be("MnistCnn.Core");
+    }
+
+    [Fact]
+    public void DigitClassifierExportOnnx_SameWeights_WritesTheSameFileWithoutTorch()
+    {
+        var (model, path) = Exported.Value;
+        using var folder = new TempDirectory();
+        var classifier = DigitClassifier.FromModel(model);
+
+        classifier.ExportOnnx(folder.File("classifier.onnx"));
+
+        File.ReadAllBytes(folder.File("classifier.onnx")).Should().Equal(File.ReadAllBytes(path));
+    }
+
+    [Fact]
+    public void ExportOnnx_ExistingFile_IsReplacedWithNoTemporaryFileLeft()
+    {
+        using var folder = new TempDirectory();
+        using var model = new ConvNet(seed: 4);
+        var path = folder.File("model.onnx");
+        File.WriteAllText(path, "old");
+
+        ModelWeights.ExportOnnx(model, path);
+
+        Directory.GetFiles(folder.Path).Should().Equal(path);
+        using var session = new InferenceSession(path);
+        session.InputMetadata.Should().ContainKey("input");
+    }
+
+    [Fact]
+    public void ExportOnnx_SameModelTwice_WritesTheSameBytes()
+    {
+        using var folder = new TempDirectory();
+        using var model = new ConvNet(seed: 5);
+
+        ModelWeights.ExportOnnx(model, folder.File("a.onnx"));
+        ModelWeights.ExportOnnx(model, folder.File("b.onnx"));
+
+        File.ReadAllBytes(folder.File("b.onnx")).Should().Equal(File.ReadAllBytes(folder.File("a.onnx")));
+    }
+
+    [Fact]
+    public void ExportOnnx_BadArguments_ThrowNamingThem()
+    {
+        using var model = new ConvNet(seed: 6);
+
+        ((Action)(() => ModelWeights.ExportOnnx(null!, "x.onnx"))).Should().Throw<ArgumentNullException>().WithParameterName("model");
+        ((Action)(() => ModelWeights.ExportOnnx(model, null!))).Should().Throw<ArgumentNullException>().WithParameterName("path");
+        ((Action)(() => ModelWeights.ExportOnnx(model, ""))).Should().Throw<ArgumentException>().WithParameterName("path");
+        ((Action)(() => DigitClassifier.FromModel(model).ExportOnnx(""))).Should().Throw<ArgumentException>().WithParameterName("path");
+    }
+
+    private static float[] TorchLogits(ConvNet model, Tensor images)
+    {
+        using var noGrad = no_grad();
+        using var logits = model.call(images);
+        return logits.data<float>().ToArray();
+    }
+
+    private static float[] RunOnnx(InferenceSession session, float[] pixels, int count)
+    {
+        var input = new DenseTensor(pixels, [count, 1, 28, 28]);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", input)]);
+        var logits = results.Single(r => r.Name == "logits").AsTensor<float>();
+        logits.Dimensions.ToArray().Should().Equal(count, 10);
+        return logits.ToArray();
+    }
+
+    private static float Difference(float actual, float expected) => Math.Abs(actual - expected) / Math.Max(1, Math.Abs(expected));
+
+    private static int ArgMax(ReadOnlySpan<float> values)
+    {
+        var best = 0;
+        for (var i = 1; i < values.Length; i++)
+        {
+            best = values[i] > values[best] ? i : best;
+        }
+
+        return best;
+    }
+}
