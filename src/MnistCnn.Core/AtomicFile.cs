@@ -11,6 +11,10 @@ internal static class AtomicFile
     }
 
     /// <summary>Creates the folder if needed, lets <paramref name="write"/> fill a temporary file, then renames it into place.</summary>
+    /// <exception cref="IOException">
+    /// The file could not be written (for example, the disk is full). The message names <paramref name="path"/>; a file
+    /// already there is unchanged and the temporary file is removed.
+    /// </exception>
     public static void Write(string path, Action<Stream> write)
     {
         var full = Path.GetFullPath(path);
@@ -31,10 +35,32 @@ internal static class AtomicFile
 
             File.Move(temporary, full, overwrite: true);
         }
+        catch (IOException e)
+        {
+            DeleteQuietly(temporary);
+
+            // The system's message names the temporary file; the caller knows the file by its final name.
+            throw new IOException($"Could not write '{full}': {e.Message} Any previous '{Path.GetFileName(full)}' is unchanged.", e);
+        }
         catch
         {
-            File.Delete(temporary);
+            DeleteQuietly(temporary);
             throw;
+        }
+    }
+
+    private static void DeleteQuietly(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Deleting the partial file is best effort; the write's own error is the one to report.
+        }
+        catch (UnauthorizedAccessException)
+        {
         }
     }
 }

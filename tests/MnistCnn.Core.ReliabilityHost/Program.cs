@@ -12,8 +12,14 @@ using MnistCnn.Core.Training;
 //   download <folder> <hash-table> <timeout-ms> <mirror>...
 //       runs MnistDownloader with the files of <hash-table> (lines "name md5 sha256 length"). Prints "ok" or
 //       "failed: <message>" (exit code 3).
+//   fulldisk <folder>
+//       <folder> is a small file system of its own. Trains one epoch with a checkpoint there and saves the weights,
+//       fills the file system, then tries a second epoch (its checkpoint) and another weights save. Prints
+//       "key: value" lines: what each save threw, the files left, whether the earlier files are unchanged, and,
+//       after the filler is deleted, whether training resumes from the earlier checkpoint.
 return args switch
 {
+    ["fulldisk", var folder] => FullDisk(folder),
     ["train", var checkpoint, var finalWeights, var epochs] => Train(checkpoint, finalWeights, int.Parse(epochs, CultureInfo.InvariantCulture)),
     ["download", var folder, var table, var timeout, .. var mirrors] => await DownloadAsync(folder, table, int.Parse(timeout, CultureInfo.InvariantCulture), mirrors),
     _ => Usage(),
@@ -45,6 +51,65 @@ static int Train(string checkpoint, string finalWeights, int epochs)
     return 0;
 }
 
+static int FullDisk(string folder)
+{
+    var checkpoint = Path.Combine(folder, "run.ckpt");
+    var weights = Path.Combine(folder, "model.safetensors");
+    using var train = LearnableDigits.Make(32, seed: 1);
+    var loader = new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 16 });
+    TrainerOptions Options(int epochs) => new() { Device = TrainingDevice.Cpu, Epochs = epochs, Seed = 7, Threads = 1, CheckpointPath = checkpoint };
+
+    using var model = new ConvNet(seed: 7);
+    new Trainer(Options(1)).Fit(model, loader);
+    ModelWeights.Save(model, weights);
+    var checkpointHash = Hash(checkpoint);
+    var weightsHash = Hash(weights);
+
+    // Leave less free space than either file needs, so both saves below run out of it part-way.
+    var free = new DriveInfo(folder).AvailableFreeSpace;
+    var leave = Math.Min(new FileInfo(weights).Length, new FileInfo(checkpoint).Length) / 4;
+    var filler = Path.Combine(folder, "filler");
+    using (var stream = new FileStream(filler, FileMode.CreateNew))
+    {
+        var zeros = new byte[64 * 1024];
+        for (var left = free - leave; left > 0; left -= zeros.Length)
+        {
+            stream.Write(zeros, 0, (int)Math.Min(zeros.Length, left));
+        }
+    }
+
+    Console.WriteLine($"free-before-saves: {new DriveInfo(folder).AvailableFreeSpace}");
+    Console.WriteLine($"checkpoint-save: {Outcome(() => new Trainer(Options(2)).Resume(checkpoint, model, loader))}");
+    Console.WriteLine($"weights-save: {Outcome(() => ModelWeights.Save(model, weights))}");
+    Console.WriteLine($"files: {string.Join(' ', Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal))}");
+    Console.WriteLine($"checkpoint-unchanged: {Hash(checkpoint) == checkpointHash}");
+    Console.WriteLine($"weights-unchanged: {Hash(weights) == weightsHash}");
+
+    File.Delete(filler);
+    using var reloaded = new ConvNet(seed: 99);
+    ModelWeights.Load(reloaded, weights);
+    Console.WriteLine("weights-load: ok");
+    using var resumed = new ConvNet(seed: 99);
+    var history = new Trainer(Options(2)).Resume(checkpoint, resumed, loader);
+    Console.WriteLine($"resumed-epochs: {history.Epochs.Count.ToString(CultureInfo.InvariantCulture)}");
+    return 0;
+
+    static string Hash(string path) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
+
+    static string Outcome(Action save)
+    {
+        try
+        {
+            save();
+            return "saved";
+        }
+        catch (Exception e)
+        {
+            return $"{e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}";
+        }
+    }
+}
+
 static async Task<int> DownloadAsync(string folder, string table, int timeoutMs, string[] mirrors)
 {
     var files = File.ReadAllLines(table)
@@ -73,7 +138,7 @@ static async Task<int> DownloadAsync(string folder, string table, int timeoutMs,
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: train <checkpoint> <final-weights> <epochs> | download <folder> <hash-table> <timeout-ms> <mirror>...");
+    Console.Error.WriteLine("usage: train <checkpoint> <final-weights> <epochs> | fulldisk <folder> | download <folder> <hash-table> <timeout-ms> <mirror>...");
     return 2;
 }
 

@@ -116,13 +116,13 @@ public sealed class ValidatorTests
     private sealed class FirstPixelClassifier : nn.Module<Tensor, Tensor>
     {
         private readonly int _classes;
-        private readonly Parameter confidence;
+        private readonly Parameter _confidence;
 
         public FirstPixelClassifier(float confidence, int classes = 10)
             : base(nameof(FirstPixelClassifier))
         {
             _classes = classes;
-            this.confidence = nn.Parameter(tensor(confidence));
+            _confidence = nn.Parameter(tensor(confidence));
             RegisterComponents();
         }
 
@@ -133,7 +133,7 @@ public sealed class ValidatorTests
             ForwardModes.Add((training, is_grad_enabled()));
             using var scope = NewDisposeScope();
             var predicted = input.flatten(1).select(1, 0).mul(255f).round().to(ScalarType.Int64).remainder(_classes);
-            return nn.functional.one_hot(predicted, _classes).to(ScalarType.Float32).mul(confidence).MoveToOuterDisposeScope();
+            return nn.functional.one_hot(predicted, _classes).to(ScalarType.Float32).mul(_confidence).MoveToOuterDisposeScope();
         }
     }
 }

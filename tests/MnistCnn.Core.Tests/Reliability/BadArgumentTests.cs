@@ -124,7 +124,7 @@ public sealed class BadArgumentTests(ITestOutputHelper output)
         var checkpoint = folder.File("run.ckpt");
         var trainer = new Trainer(Cpu with { Seed = 5, CheckpointPath = checkpoint, Callbacks = [callback] });
 
-        var act = () => trainer.Fit(model, new DigitDataLoader(data), progress: new Progress(() => reports++));
+        var act = () => trainer.Fit(model, new DigitDataLoader(data), progress: new SynchronousProgress<TrainingProgress>(_ => reports++));
 
         act.Should().Throw<ArgumentException>().WithParameterName("model").WithMessage("*[1, 12]*10 classes*");
         using var rngAfter = get_rng_state();
@@ -146,11 +146,6 @@ public sealed class BadArgumentTests(ITestOutputHelper output)
         return new DigitDataLoader(new DigitDataset(pixels, labels, 14, 14));
     }
 
-    private sealed class Progress(Action report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report();
-    }
-
     private sealed class CountingCallback : TrainingCallback
     {
         public int Calls { get; private set; }
@@ -158,20 +153,5 @@ public sealed class BadArgumentTests(ITestOutputHelper output)
         public override void OnFitStart(TrainingContext context) => Calls++;
 
         public override void OnEpochEnd(TrainingContext context) => Calls++;
-    }
-
-    /// <summary>A classifier of 12 classes: its output width differs from the 10 classes of the data.</summary>
-    private sealed class WideNet : nn.Module<Tensor, Tensor>
-    {
-        private readonly TorchSharp.Modules.Linear linear1;
-
-        public WideNet()
-            : base(nameof(WideNet))
-        {
-            linear1 = nn.Linear(784, 12);
-            RegisterComponents();
-        }
-
-        public override Tensor forward(Tensor input) => linear1.call(input.flatten(1));
     }
 }

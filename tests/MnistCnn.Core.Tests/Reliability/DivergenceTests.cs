@@ -26,7 +26,7 @@ public sealed class DivergenceTests(ITestOutputHelper output)
         var best = new BestModelCheckpoint(folder.File("best.safetensors"));
         byte[]? checkpointAfterEpochTwo = null;
         byte[]? bestAfterEpochTwo = null;
-        var progress = new EpochEnd(epoch =>
+        var progress = SynchronousProgress.OnEpochCompleted(epoch =>
         {
             if (epoch == 2)
             {
@@ -73,16 +73,5 @@ public sealed class DivergenceTests(ITestOutputHelper output)
                 $"epoch checkpoint kept (2 epochs, byte-identical) and resumed to epoch 3; best weights (epoch {best.BestEpoch}, {best.BestAccuracy:F1}%) kept and loaded; data lost: 0",
             ],
             output);
-    }
-
-    private sealed class EpochEnd(Action<int> action) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value)
-        {
-            if (value.Phase == TrainingPhase.EpochCompleted)
-            {
-                action(value.Epoch);
-            }
-        }
     }
 }

@@ -21,7 +21,7 @@ public sealed class FailingNetworkTests(ITestOutputHelper output) : IDisposable
     private static readonly TimeSpan HangGuard = TimeSpan.FromMinutes(2);
 
     private readonly SyntheticMnist _data = new();
-    private readonly WorkFolder _work = new();
+    private readonly TempDirectory _work = TempDirectory.OnDisk();
 
     private enum Fault
     {
@@ -47,7 +47,7 @@ public sealed class FailingNetworkTests(ITestOutputHelper output) : IDisposable
         var faults = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var outcomes = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var problems = new List<string>();
-        var goodFolder = _work.Combine("good", "x");
+        var goodFolder = _work.File("good", "x");
         _data.WriteGzipFiles(Path.GetDirectoryName(goodFolder)!);
         await using var first = new LocalHttpServer();
         await using var second = new LocalHttpServer();
@@ -74,7 +74,7 @@ public sealed class FailingNetworkTests(ITestOutputHelper output) : IDisposable
                 mirrors.Add(Path.GetDirectoryName(goodFolder)!);
             }
 
-            var target = _work.Combine($"round-{round}", "x");
+            var target = _work.File($"round-{round}", "x");
             target = Path.GetDirectoryName(target)!;
             var outcome = await DownloadAsync(target, mirrors);
             outcomes[$"{kind}: {outcome.Name}"] = outcomes.GetValueOrDefault($"{kind}: {outcome.Name}") + 1;
@@ -118,7 +118,7 @@ public sealed class FailingNetworkTests(ITestOutputHelper output) : IDisposable
         }
 
         _data.ServeAll(good);
-        var target = Path.GetDirectoryName(_work.Combine("endless", "x"))!;
+        var target = Path.GetDirectoryName(_work.File("endless", "x"))!;
 
         var outcome = await DownloadAsync(target, [endless.BaseUrl, good.BaseUrl]);
 
@@ -146,7 +146,7 @@ public sealed class FailingNetworkTests(ITestOutputHelper output) : IDisposable
         }
 
         _data.ServeAll(good);
-        var table = _work.Combine("table.txt");
+        var table = _work.File("table.txt");
         File.WriteAllLines(table, _data.Table.Select(f => $"{f.Name} {f.GzipMd5} {f.Sha256} {f.Length}"));
         var (processes, killed, leftovers) = (0, 0, 0);
 
@@ -154,7 +154,7 @@ public sealed class FailingNetworkTests(ITestOutputHelper output) : IDisposable
         // name. Round 3: one process killed (SIGKILL) in the middle of a transfer while another completes.
         for (var round = 1; round <= 3; round++)
         {
-            var folder = Path.GetDirectoryName(_work.Combine($"processes-{round}", "x"))!;
+            var folder = Path.GetDirectoryName(_work.File($"processes-{round}", "x"))!;
             if (round == 2)
             {
                 File.WriteAllBytes(Path.Combine(folder, SyntheticMnist.Names[0]), [1, 2, 3]);

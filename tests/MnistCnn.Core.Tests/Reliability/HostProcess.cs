@@ -38,19 +38,27 @@ internal sealed class HostProcess : IDisposable
         }
     }
 
-    public static HostProcess Start(params string[] arguments)
+    public static HostProcess Start(params string[] arguments) => StartUnder([], arguments);
+
+    /// <summary>Starts the host as the last arguments of <paramref name="launcher"/> (e.g. <c>unshare ...</c>).</summary>
+    public static HostProcess StartUnder(IReadOnlyList<string> launcher, params string[] arguments)
     {
         if (!File.Exists(HostPath))
         {
             throw new FileNotFoundException($"The reliability host is not built at {HostPath}; build the solution first.", HostPath);
         }
 
-        var start = new ProcessStartInfo(DotnetPath())
+        var start = new ProcessStartInfo(launcher.Count > 0 ? launcher[0] : DotnetPath())
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var argument in launcher.Skip(1).Concat(launcher.Count > 0 ? [DotnetPath()] : []))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         start.ArgumentList.Add(HostPath);
         foreach (var argument in arguments)
         {

@@ -20,7 +20,7 @@ public sealed class InterruptedTrainingTests(ITestOutputHelper output) : IDispos
     // AtomicFile's temporary name: ".<name>.<guid>.tmp" in the destination's folder.
     private const string TemporaryPattern = "." + CheckpointName + ".*.tmp";
 
-    private readonly WorkFolder _work = new();
+    private readonly TempDirectory _work = TempDirectory.OnDisk();
 
     private enum Kill
     {
@@ -34,11 +34,11 @@ public sealed class InterruptedTrainingTests(ITestOutputHelper output) : IDispos
     [Fact]
     public async Task Train_KilledDuringTrainingAndCheckpointWrites_ResumesToTheWeightsOfAnUninterruptedRun()
     {
-        var referenceWeights = _work.Combine("reference", "final.safetensors");
-        var (referenceFinished, _) = await RunAsync(_work.Combine("reference", CheckpointName), referenceWeights, Kill.None, null);
+        var referenceWeights = _work.File("reference", "final.safetensors");
+        var (referenceFinished, _) = await RunAsync(_work.File("reference", CheckpointName), referenceWeights, Kill.None, null);
         referenceFinished.Should().BeTrue();
 
-        var folder = Path.GetDirectoryName(_work.Combine("killed", CheckpointName))!;
+        var folder = Path.GetDirectoryName(_work.File("killed", CheckpointName))!;
         var checkpoint = Path.Combine(folder, CheckpointName);
         var finalWeights = Path.Combine(folder, "final.safetensors");
         var random = new Random(42);

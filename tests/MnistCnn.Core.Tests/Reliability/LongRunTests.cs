@@ -31,7 +31,7 @@ public sealed class LongRunTests(ITestOutputHelper output)
         using var model = new ConvNet(seed: 0);
         var liveTensors = new List<long>();
         var resident = new List<long>();
-        var progress = new EpochEnd(() =>
+        var progress = SynchronousProgress.OnEpochCompleted(_ =>
         {
             // Finalizers release tensors nobody disposed; collecting first shows what is really still held.
             GC.Collect();
@@ -68,16 +68,5 @@ public sealed class LongRunTests(ITestOutputHelper output)
         history.Epochs.Should().HaveCount(Epochs);
         liveTensors.Should().HaveCount(Epochs).And.OnlyContain(count => count == liveTensors[0]);
         residentGrowth.Should().BeLessThanOrEqualTo(ResidentGrowthBound);
-    }
-
-    private sealed class EpochEnd(Action action) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value)
-        {
-            if (value.Phase == TrainingPhase.EpochCompleted)
-            {
-                action();
-            }
-        }
     }
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text;
 using Xunit.Abstractions;
 
 namespace MnistCnn.Core.Tests.Reliability;
@@ -13,9 +12,6 @@ internal static class ReliabilityReport
     private static readonly ConcurrentDictionary<string, string> Sections = new(StringComparer.Ordinal);
     private static readonly Lock FileLock = new();
 
-    /// <summary>The repository root: the first folder above the test assembly holding MnistCnn.Core.sln.</summary>
-    public static string RepositoryRoot { get; } = FindRepositoryRoot();
-
     /// <summary>Records (or replaces) one section and rewrites the file with every section recorded so far.</summary>
     public static void Record(string section, IEnumerable<string> lines, ITestOutputHelper? output = null)
     {
@@ -24,28 +20,12 @@ internal static class ReliabilityReport
         output?.WriteLine($"{section}{Environment.NewLine}{text}");
         lock (FileLock)
         {
-            var folder = Path.Combine(RepositoryRoot, "artifacts", "test-results");
-            Directory.CreateDirectory(folder);
-            var content = new StringBuilder("Reliability figures (tests/MnistCnn.Core.Tests/Reliability; see docs/reliability.md)").AppendLine();
-            foreach (var (name, body) in Sections.OrderBy(s => s.Key, StringComparer.Ordinal))
-            {
-                content.AppendLine(name).AppendLine(body);
-            }
-
-            File.WriteAllText(Path.Combine(folder, "reliability.txt"), content.ToString());
+            TestArtifacts.Write(
+                "reliability.txt",
+                [
+                    "Reliability figures (tests/MnistCnn.Core.Tests/Reliability; see docs/reliability.md)",
+                    .. Sections.OrderBy(s => s.Key, StringComparer.Ordinal).SelectMany(s => new[] { s.Key, s.Value }),
+                ]);
         }
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "MnistCnn.Core.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No MnistCnn.Core.sln above {AppContext.BaseDirectory}.");
     }
 }

@@ -54,7 +54,7 @@ public sealed class TrainerTests
         using var model = new ConvNet(seed: 0);
         using var cancellation = new CancellationTokenSource();
         var batches = 0;
-        var progress = new SynchronousProgress(p =>
+        var progress = new SynchronousProgress<TrainingProgress>(p =>
         {
             if (p.Phase == TrainingPhase.TrainingBatch && ++batches == 3)
             {
@@ -90,7 +90,7 @@ public sealed class TrainerTests
         using var model = new ConvNet(seed: 0);
         var reports = new List<TrainingProgress>();
 
-        new Trainer(Cpu with { Epochs = 2 }).Fit(model, new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 20 }), new DigitDataLoader(test), new SynchronousProgress(reports.Add));
+        new Trainer(Cpu with { Epochs = 2 }).Fit(model, new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 20 }), new DigitDataLoader(test), new SynchronousProgress<TrainingProgress>(reports.Add));
 
         reports.Select(r => (r.Phase, r.Epoch, r.Batch)).Should().Equal(
             (TrainingPhase.TrainingBatch, 1, 1), (TrainingPhase.TrainingBatch, 1, 2), (TrainingPhase.TrainingBatch, 1, 3),
@@ -312,29 +312,8 @@ public sealed class TrainerTests
             Entries.Add((logLevel, formatter(state, exception)));
     }
 
-    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
-    }
-
     private sealed class EpochEndAction(Action action) : TrainingCallback
     {
         public override void OnEpochEnd(TrainingContext context) => action();
-    }
-
-    /// <summary>A one-layer classifier (12 classes by default), for architecture and output-width mismatches.</summary>
-    private sealed class WideNet : nn.Module<Tensor, Tensor>
-    {
-        private readonly TorchSharp.Modules.Linear linear1;
-
-        public WideNet(int classes = 12)
-            : base(nameof(WideNet))
-        {
-            linear1 = nn.Linear(784, classes);
-            RegisterComponents();
-        }
-
-        public override Tensor forward(Tensor input) => linear1.call(input.flatten(1));
     }
 }

@@ -12,7 +12,7 @@ public sealed class MnistDownloaderTests : IDisposable
     private static readonly TimeSpan StallTimeout = TimeSpan.FromMilliseconds(500);
 
     private readonly SyntheticMnist _data = new();
-    private readonly TestFolder _target = new();
+    private readonly TempDirectory _target = new();
 
     public void Dispose() => _target.Dispose();
 
@@ -36,7 +36,7 @@ public sealed class MnistDownloaderTests : IDisposable
     {
         await using var server = new LocalHttpServer();
         _data.ServeAll(server);
-        var nested = _target.Combine("a/b");
+        var nested = Path.Combine(_target.Path, "a", "b");
 
         await CreateDownloader(server.BaseUrl).DownloadAsync(nested);
 
@@ -64,7 +64,7 @@ public sealed class MnistDownloaderTests : IDisposable
         await using var server = new LocalHttpServer();
         _data.ServeAll(server);
         _data.WritePlainFiles(_target.Path);
-        File.WriteAllBytes(_target.Combine(FirstFile), [1, 2, 3]);
+        File.WriteAllBytes(_target.File(FirstFile), [1, 2, 3]);
 
         var result = await CreateDownloader(server.BaseUrl).DownloadAsync(_target.Path);
 
@@ -165,7 +165,7 @@ public sealed class MnistDownloaderTests : IDisposable
     {
         await using var silent = new LocalHttpServer();
         silent.Serve(FirstFile + ".gz", new Reply.Stall());
-        using var good = new TestFolder();
+        using var good = new TempDirectory();
         _data.WriteGzipFiles(good.Path);
 
         // The fallback is a local folder, which the request timeout does not govern, so only the silent
@@ -217,7 +217,7 @@ public sealed class MnistDownloaderTests : IDisposable
         await using var flaky = new LocalHttpServer();
         corrupt.Serve(FirstFile + ".gz", new Reply.Ok(_data.CorruptGzip(FirstFile)));
         flaky.Serve(FirstFile + ".gz", new Reply.StatusOnly(503, "Service Unavailable"));
-        using var emptyFolder = new TestFolder();
+        using var emptyFolder = new TempDirectory();
         string[] mirrors = [missing.BaseUrl, corrupt.BaseUrl, flaky.BaseUrl, emptyFolder.Path];
 
         var act = () => CreateDownloader(mirrors, retries: 1).DownloadAsync(_target.Path);
@@ -276,7 +276,7 @@ public sealed class MnistDownloaderTests : IDisposable
     [Fact]
     public async Task DownloadAsync_FileUriMirrorWithGzipFiles_StoresVerifiedFiles()
     {
-        using var mirror = new TestFolder();
+        using var mirror = new TempDirectory();
         _data.WriteGzipFiles(mirror.Path);
         var fileUri = new Uri(mirror.Path + Path.DirectorySeparatorChar).AbsoluteUri;
         fileUri.Should().StartWith("file://");
@@ -291,7 +291,7 @@ public sealed class MnistDownloaderTests : IDisposable
     [Fact]
     public async Task DownloadAsync_LocalFolderMirrorWithPlainFiles_StoresVerifiedFiles()
     {
-        using var mirror = new TestFolder();
+        using var mirror = new TempDirectory();
         _data.WritePlainFiles(mirror.Path);
 
         var result = await CreateDownloader(mirror.Path).DownloadAsync(_target.Path);
@@ -304,10 +304,10 @@ public sealed class MnistDownloaderTests : IDisposable
     [Fact]
     public async Task DownloadAsync_LocalFolderMirrorWithWrongPlainFile_FallsBackToNextMirror()
     {
-        using var wrong = new TestFolder();
-        using var good = new TestFolder();
+        using var wrong = new TempDirectory();
+        using var good = new TempDirectory();
         _data.WritePlainFiles(wrong.Path);
-        File.WriteAllBytes(wrong.Combine(FirstFile), [9, 9, 9]);
+        File.WriteAllBytes(wrong.File(FirstFile), [9, 9, 9]);
         _data.WriteGzipFiles(good.Path);
 
         await CreateDownloader(wrong.Path, good.Path).DownloadAsync(_target.Path);
@@ -402,7 +402,7 @@ public sealed class MnistDownloaderTests : IDisposable
     public async Task VerifyAsync_OneWrongFile_ReportsThatFile()
     {
         _data.WritePlainFiles(_target.Path);
-        File.WriteAllBytes(_target.Combine(FirstFile), [0]);
+        File.WriteAllBytes(_target.File(FirstFile), [0]);
 
         var problems = await new MnistDownloader(new MnistDownloadOptions(), null, _data.Table).VerifyAsync(_target.Path);
 
@@ -464,11 +464,11 @@ public sealed class MnistDownloaderTests : IDisposable
         return new MnistDownloader(options, null, _data.Table);
     }
 
-    private void ShouldHoldPlainFiles(TestFolder folder)
+    private void ShouldHoldPlainFiles(TempDirectory folder)
     {
         foreach (var name in SyntheticMnist.Names)
         {
-            File.ReadAllBytes(folder.Combine(name)).Should().Equal(_data.Plain[name], $"{name} must be stored decompressed");
+            File.ReadAllBytes(folder.File(name)).Should().Equal(_data.Plain[name], $"{name} must be stored decompressed");
         }
     }
 

@@ -25,13 +25,13 @@ public sealed class RealMnistTests
     {
         var folder = RealMnistFolder.Path;
         Directory.Exists(folder).Should().BeTrue($"the real MNIST files are expected in {folder}; {RealMnistFolder.HowToGetThem}");
-        using var target = new TestFolder();
+        using var target = new TempDirectory();
         var downloader = new MnistDownloader(new MnistDownloadOptions { Mirrors = [folder] });
 
         var result = await downloader.DownloadAsync(target.Path);
 
         result.DownloadedFiles.Should().Equal(MnistDownloader.FileNames);
         (await downloader.VerifyAsync(target.Path)).Should().BeEmpty();
-        new FileInfo(target.Combine("train-images-idx3-ubyte")).Length.Should().Be(47_040_016);
+        new FileInfo(target.File("train-images-idx3-ubyte")).Length.Should().Be(47_040_016);
     }
 }

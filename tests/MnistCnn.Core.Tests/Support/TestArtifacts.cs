@@ -1,4 +1,4 @@
-namespace MnistCnn.Core.Tests;
+namespace MnistCnn.Core.Tests.Support;
 
 /// <summary>The repository the tests run from, and the folder where tests leave figures for CI logs.</summary>
 internal static class TestArtifacts

@@ -1,4 +1,4 @@
-namespace MnistCnn.Core.Tests;
+namespace MnistCnn.Core.Tests.Support;
 
 /// <summary>Where the real MNIST files are for real-data tests (put there by <c>./build.sh data</c>).</summary>
 internal static class RealMnistFolder

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Benchmarks (./build.sh bench): first the kernel check (tests/peer/kernel_check.py), which names the fastest
+# PyTorch convolution configuration that is correct on this machine; then the case study, one run after another,
+# in PyTorch with those kernels (faithful with a DataLoader, and preloaded) and in MnistCnn.Core; prints the
+# machine's CPU and ISA, the table and the ratios ours/PyTorch, and writes them to artifacts/bench/
+# (docs/performance.md). `--kernels K` overrides the checked choice (native, onednn, onednn-nhwc).
+# `bench micro [ARGS]` runs the BenchmarkDotNet micro-benchmarks of the hot paths instead.
+# MNISTCNN_BENCH_THREADS (2) and MNISTCNN_BENCH_EPOCHS (5) set every run's threads and epochs.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+source "$repo/eng/torch-env.sh"
+
+bench_project=tests/MnistCnn.Core.Benchmarks
+bench_dll=$bench_project/bin/Release/net10.0/MnistCnn.Core.Benchmarks.dll
+
+# The CPU model and the vector ISA levels that decide which kernels run.
+cpu_line() {
+  local model flags isa=""
+  model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+  flags=" $(sed -n 's/^flags[[:space:]]*: //p' /proc/cpuinfo | head -n1) "
+  for f in avx2 fma avx512f avx512bw avx512_vnni avx512_bf16; do
+    case "$flags" in *" $f "*) isa="$isa ${f^^}" ;; esac
+  done
+  echo "${model:-unknown}, ISA:${isa:- none of AVX2/AVX-512}"
+}
+
+bench() {
+  if [ "${1:-}" = micro ]; then
+    shift
+    run_torch dotnet build "$bench_project" -c Release -p:UseSharedCompilation=false -v:q -nologo
+    run_torch dotnet "$bench_dll" micro "$@"
+    return
+  fi
+  local kernels=""
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --kernels) [ $# -ge 2 ] || die "bench: --kernels needs a value"; kernels=$2; shift ;;
+      *) die "bench: unknown argument '$1' (expected --kernels native|onednn|onednn-nhwc, or 'micro ...')" ;;
+    esac
+    shift
+  done
+  # The peer sees only the repository (it runs in the Debian 13 root on older hosts), so the data lives here.
+  local data=data/mnist threads=${MNISTCNN_BENCH_THREADS:-2} epochs=${MNISTCNN_BENCH_EPOCHS:-5}
+  MNISTCNN_DATA_DIR="$repo/$data" "$repo/eng/data.sh"
+  local out=artifacts/bench stamp
+  stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  mkdir -p "$out"
+  say "building $bench_project (Release)"
+  run_torch dotnet build "$bench_project" -c Release -p:UseSharedCompilation=false -v:q -nologo
+  ensure_python_torch
+  local load_before columns=() mode name checked
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  say "kernel check: PyTorch's convolution kernels against float64 on this machine"
+  run_torch env PYTHONDONTWRITEBYTECODE=1 python3 tests/peer/kernel_check.py --threads "$threads" \
+    --json "$out/$stamp-kernel-check.json" || true
+  checked=$(sed -n 's/.*"fastest_correct": "\([a-z-]*\)".*/\1/p' "$out/$stamp-kernel-check.json" 2>/dev/null || true)
+  if [ -z "$kernels" ]; then
+    [ -n "$checked" ] || die "bench: no PyTorch kernel choice is correct on this machine (see the check above); choose one with --kernels"
+    kernels=$checked
+  fi
+  # One after another, never in parallel: the machine has two cores and every run gets the same threads.
+  for mode in faithful preloaded; do
+    name=pytorch-$mode
+    say "PyTorch, $mode, $kernels kernels ($threads threads, $epochs epochs)"
+    run_torch env PYTHONDONTWRITEBYTECODE=1 python3 tests/peer/casestudy.py --data "$data" --seed 0 --epochs "$epochs" \
+      --threads "$threads" --mode "$mode" --kernels "$kernels" --json "$out/$stamp-$name.json"
+    columns+=("$mode=$out/$stamp-$name.json")
+  done
+  say "MnistCnn.Core ($threads threads, $epochs epochs)"
+  run_torch dotnet "$bench_dll" train "$data" --seed 0 --epochs "$epochs" --threads "$threads" --json "$out/$stamp-mnistcnn.json"
+  columns+=("ours=$out/$stamp-mnistcnn.json")
+  local context
+  context="$(date -u +%Y-%m-%dT%H:%M:%SZ); CPU: $(cpu_line); $(nproc) cores, $threads threads, $epochs epochs, seed 0; PyTorch kernels: $kernels (kernel check: ${checked:-none correct}); load average (1/5/15 min) $load_before at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+  run_torch dotnet "$bench_dll" report --out "$out/$stamp-summary.json" --context "$context" "${columns[@]}"
+  cp "$out/$stamp-summary.json" "$out/latest-summary.json"
+}
+
+bench "$@"

@@ -1,0 +1,29 @@
+# Shared by build.sh and the eng/ scripts (sourced, not run): the repository's location, messages,
+# the dotnet environment without build servers, and the versions kept in the MSBuild files.
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf '%s: error: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
+
+# Environment variables are MSBuild properties too: UseSharedCompilation=false keeps the compiler server
+# off for every dotnet command (exec'd `dotnet run` included), so none outlives the command.
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 MSBUILDDISABLENODEREUSE=1 \
+  UseSharedCompilation=false
+command -v dotnet >/dev/null 2>&1 || die "dotnet (the .NET 10 SDK) is not on PATH"
+cd "$repo"
+
+# The package version, kept in one place (Directory.Build.props).
+package_version() {
+  sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$repo/Directory.Build.props" | head -n1
+}
+
+# The version of a package in Directory.Packages.props.
+central_version() {
+  sed -n "s:.*<PackageVersion Include=\"$1\" Version=\"\([^\"]*\)\".*:\1:p" "$repo/Directory.Packages.props" | head -n1
+}
+
+# The MNIST folder of this repository's verbs and tests.
+data_dir() {
+  echo "${MNISTCNN_DATA_DIR:-$repo/data/mnist}"
+}
