@@ -6,7 +6,10 @@
 #   eng/bench.sh       PyTorch against MnistCnn.Core       eng/predict-check.sh  the prediction sample's check
 #   eng/consumer-check.sh  the package in a new app, with and without a backend
 #   eng/classify-check.sh  the package with no backend, on the host    eng/pretrained.sh  the shipped model
+#   eng/web.sh         the web sample: serve it, test it (API and headless Chromium)
 set -euo pipefail
+# Paths the user gives (web --model FILE) are relative to where they ran the script.
+export MNISTCNN_CALLER_DIR=$PWD
 source "$(dirname "${BASH_SOURCE[0]}")/eng/common.sh"
 source "$repo/eng/torch-env.sh"
 eng=$repo/eng
@@ -31,6 +34,11 @@ Verbs:
   classify-check  pack, then build a new console app outside the repository with MnistCnn.Core and no TorchSharp
                   backend (code: samples/MnistCnn.Samples.Classify) and run it on this host directly: the pretrained
                   model must classify the MNIST test set at the accuracy docs/package-readme.md states
+  web [ARGS]      pack, then serve the web sample (samples/MnistCnn.Samples.Web) at http://127.0.0.1:5000 until
+                  Ctrl+C: a page to draw a digit and POST /api/predict; --urls URL to listen elsewhere,
+                  --model FILE for other weights than the pretrained model (no torch: runs on the host)
+  web-test [ARGS] pack, then test the web sample: its API on a loopback port and its page in headless Chromium
+                  (installs Debian's chromium package when missing, as root); screenshots in artifacts/web
   pretrained [--check]
                   train the case study (seed 0, 5 epochs, batch 64, lr 0.01) with 'train' and write the embedded
                   model src/MnistCnn.Core/Inference/Pretrained/ (eng/pretrained.sh); --check regenerates it into
@@ -57,6 +65,7 @@ Environment:
   MNISTCNN_DEBIAN_MIRROR   Debian mirror for the root (default: read from the host's apt sources)
   MNISTCNN_USE_ROOT        1 forces the Debian 13 root, 0 forbids it (default: decided from libstdc++)
   MNISTCNN_DATA_DIR        folder for the MNIST files, used by 'data' and the real-data tests (default: data/mnist)
+  MNISTCNN_CHROMIUM        the browser of web-test (default: /usr/bin/chromium, installed when missing)
   MNISTCNN_BENCH_THREADS   torch threads of every 'bench' run (default: 2)
   MNISTCNN_BENCH_EPOCHS    epochs of every 'bench' run (default: 5)
 USAGE
@@ -93,6 +102,15 @@ case "$verb" in
     "$eng/pack.sh" -v q
     "$eng/data.sh"
     "$eng/$verb.sh"
+    ;;
+  web)
+    "$eng/pack.sh" -v q
+    exec "$eng/web.sh" serve "$@"
+    ;;
+  web-test)
+    "$eng/pack.sh" -v q
+    "$eng/data.sh"
+    "$eng/web.sh" test "$@"
     ;;
   pretrained)
     "$eng/pretrained.sh" "$@"

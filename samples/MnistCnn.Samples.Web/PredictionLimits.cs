@@ -1,0 +1,40 @@
+namespace MnistCnn.Samples.Web;
+
+/// <summary>
+/// What <c>POST /api/predict</c> accepts, bound from the <c>Limits</c> configuration section
+/// (appsettings.json, or the command line: <c>--Limits:MaxBodyBytes 1048576</c>). Anything larger is
+/// refused with a problem detail before it costs memory: the body is read no further than the limit,
+/// and an image's declared dimensions are checked before a single pixel is decoded.
+/// </summary>
+internal sealed class PredictionLimits
+{
+    /// <summary>The configuration section the limits are read from.</summary>
+    public const string SectionName = "Limits";
+
+    /// <summary>Largest pixel count allowed at all: its RGBA decoding must fit one .NET array.</summary>
+    public const long PixelCeiling = 128L * 1024 * 1024;
+
+    /// <summary>Largest image file accepted, in bytes. Default 4 MiB (4,194,304); larger bodies get 413.</summary>
+    public long MaxBodyBytes { get; set; } = 4L * 1024 * 1024;
+
+    /// <summary>Widest and tallest image accepted, in pixels. Default 8192; larger images get 422.</summary>
+    public int MaxSide { get; set; } = 8192;
+
+    /// <summary>
+    /// Most pixels (width x height) accepted. Default 16,777,216 (16 MP, 4096 x 4096: 64 MiB while
+    /// decoded); larger images get 422. At most <see cref="PixelCeiling"/>.
+    /// </summary>
+    public long MaxPixels { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>Room for a multipart form's boundaries and part headers beside the file itself.</summary>
+    public const long MultipartOverheadBytes = 64 * 1024;
+
+    /// <summary>The first setting that is out of range, described; <see langword="null"/> when all are valid.</summary>
+    public string? Problem() => this switch
+    {
+        { MaxBodyBytes: <= 0 } => $"Limits:MaxBodyBytes must be positive (got {MaxBodyBytes})",
+        { MaxSide: <= 0 } => $"Limits:MaxSide must be positive (got {MaxSide})",
+        { MaxPixels: <= 0 or > PixelCeiling } => $"Limits:MaxPixels must be between 1 and {PixelCeiling} (got {MaxPixels})",
+        _ => null,
+    };
+}

@@ -1,0 +1,26 @@
+namespace MnistCnn.Samples.Web.Tests;
+
+/// <summary>Start-up settings: a bad limit or model file stops the app before it listens, naming what is wrong.</summary>
+public sealed class DigitWebAppTests
+{
+    [Theory]
+    [InlineData("--Limits:MaxBodyBytes", "0", "Limits:MaxBodyBytes must be positive")]
+    [InlineData("--Limits:MaxSide", "-1", "Limits:MaxSide must be positive")]
+    [InlineData("--Limits:MaxPixels", "200000000", "Limits:MaxPixels must be between 1 and 134217728")]
+    public void Create_LimitOutOfRange_ThrowsNamingTheSetting(string setting, string value, string message)
+    {
+        var create = () => DigitWebApp.Create(["--urls", "http://127.0.0.1:0", setting, value]);
+
+        create.Should().Throw<InvalidOperationException>().WithMessage($"{message}*");
+    }
+
+    [Fact]
+    public void Create_MissingModelFile_ThrowsFileNotFoundNamingIt()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"no-such-model-{Guid.NewGuid():N}.safetensors");
+
+        var create = () => DigitWebApp.Create(["--urls", "http://127.0.0.1:0", "--model", path]);
+
+        create.Should().Throw<FileNotFoundException>().WithMessage($"*{path}*");
+    }
+}

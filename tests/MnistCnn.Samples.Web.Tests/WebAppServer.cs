@@ -1,0 +1,37 @@
+using Microsoft.AspNetCore.Builder;
+
+namespace MnistCnn.Samples.Web.Tests;
+
+/// <summary>
+/// The web sample as it runs for users: built by <see cref="DigitWebApp.Create"/>, served by Kestrel on a
+/// free loopback port, shared by every test of the <see cref="SharedWebApp"/>.
+/// </summary>
+public sealed class WebAppServer : IAsyncLifetime
+{
+    private WebApplication? _app;
+
+    /// <summary>Gets the server's address, e.g. http://127.0.0.1:41234/.</summary>
+    public Uri Address { get; private set; } = null!;
+
+    /// <summary>Gets a client of the server; a bounded timeout so a hung request fails the test.</summary>
+    public HttpClient Client { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        _app = DigitWebApp.Create(["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default", "Warning"]);
+        await _app.StartAsync();
+        // Port 0 asks Kestrel for a free port; the address it bound is reported once started.
+        Address = new Uri(_app.Urls.Single() + "/");
+        Client = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        Client?.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+}
