@@ -1,5 +1,6 @@
 // Classifies pictures of handwritten digits with the MnistCnn.Core package:
-//   predict --model <file> <image>...     one line per PNG or JPEG file, any size, colour or grey:
+//   predict [--model <file>] <image>...   one line per PNG or JPEG file, any size, colour or grey, with the
+//                                         package's pretrained model unless --model names a weights file:
 //                                         "<file>: <digit> (<confidence>)  0:<p> ... 9:<p>"
 //   export --data <folder> --out <folder> [--count <n>] [--model <file>]
 //            writes MNIST test digits as PNG files and paper-style JPEGs; with --model also expected.tsv,
@@ -10,7 +11,7 @@ using System.Globalization;
 using MnistCnn.Core.Inference;
 using MnistCnn.Samples.Predict;
 
-const string Usage = "usage: MnistCnn.Samples.Predict predict --model <file> <image>... | export --data <folder> --out <folder> [--count <n>] [--model <file>]";
+const string Usage = "usage: MnistCnn.Samples.Predict predict [--model <file>] <image>... | export --data <folder> --out <folder> [--count <n>] [--model <file>]";
 
 string? model = null, data = "data/mnist", output = null;
 var (count, files) = (20, new List<string>());
@@ -49,7 +50,7 @@ for (var i = 1; i < args.Length; i++)
 }
 
 var missing = command == "predict"
-    ? (model is null ? "predict needs --model <file>" : files.Count == 0 ? "predict needs at least one image file" : null)
+    ? (files.Count == 0 ? "predict needs at least one image file" : null)
     : (output is null ? "export needs --out <folder>" : null);
 if (missing is not null)
 {
@@ -66,7 +67,7 @@ try
         return 0;
     }
 
-    classifier = DigitClassifier.Load(model!);
+    classifier = model is null ? DigitClassifier.Pretrained() : DigitClassifier.Load(model);
 }
 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
 {

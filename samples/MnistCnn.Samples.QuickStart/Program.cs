@@ -21,5 +21,8 @@ using var model = new ConvNet(seed: 0);
 
 var history = new Trainer(new TrainerOptions { Epochs = epochs }).Fit(model, new DigitDataLoader(train), new DigitDataLoader(test));
 foreach (var e in history.Epochs)
+{
     Console.WriteLine($"Epoch: {e.Epoch} Loss: {e.TrainLossMean:F6} Accuracy: {e.ValidationAccuracy:F2}");
+}
+
 ModelWeights.Save(model, "convnet.safetensors");               // safetensors: PyTorch reads it too

@@ -1,4 +1,5 @@
 using MnistCnn.Core.Data;
+using MnistCnn.Core.Inference;
 using MnistCnn.Core.Training;
 
 namespace MnistCnn.Core.DependencyInjection;
@@ -33,4 +34,13 @@ public sealed class MnistCnnOptions
         get;
         set => field = value ?? throw new ArgumentNullException(nameof(value));
     } = new();
+
+    /// <summary>
+    /// Gets or sets the safetensors weights file the registered <see cref="DigitClassifier"/> loads, or
+    /// <see langword="null"/> (the default) for the pretrained model shipped in the package
+    /// (<see cref="DigitClassifier.Pretrained"/>). The file is read once, when the classifier is first resolved; a
+    /// missing or damaged file then throws <see cref="FileNotFoundException"/> or
+    /// <see cref="Models.ModelFileException"/>.
+    /// </summary>
+    public string? ClassifierWeightsPath { get; set; }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MnistCnn.Core.Data;
+using MnistCnn.Core.Inference;
 using MnistCnn.Core.Training;
 
 namespace MnistCnn.Core.DependencyInjection;
@@ -11,8 +12,9 @@ namespace MnistCnn.Core.DependencyInjection;
 public static class MnistCnnServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers, as singletons, <see cref="ITrainer"/> (a <see cref="Trainer"/>, also registered as itself) and
-    /// <see cref="MnistDownloader"/>, built from <c>IOptions&lt;MnistCnnOptions&gt;</c> and logging through the
+    /// Registers, as singletons, <see cref="ITrainer"/> (a <see cref="Trainer"/>, also registered as itself),
+    /// <see cref="MnistDownloader"/> and <see cref="DigitClassifier"/> (thread-safe; the pretrained model unless
+    /// <see cref="MnistCnnOptions.ClassifierWeightsPath"/> names a weights file), built from <c>IOptions&lt;MnistCnnOptions&gt;</c> and logging through the
     /// application's <see cref="ILoggerFactory"/> when one is registered (none otherwise).
     /// </summary>
     /// <remarks>
@@ -35,6 +37,9 @@ public static class MnistCnnServiceCollectionExtensions
         services.TryAddSingleton(provider => new Trainer(Options(provider).Trainer, Logger<Trainer>(provider)));
         services.TryAddSingleton<ITrainer>(provider => provider.GetRequiredService<Trainer>());
         services.TryAddSingleton(provider => new MnistDownloader(Options(provider).Download, Logger<MnistDownloader>(provider)));
+        services.TryAddSingleton(provider => Options(provider).ClassifierWeightsPath is { } path
+            ? DigitClassifier.Load(path)
+            : DigitClassifier.Pretrained());
         return services;
     }
 

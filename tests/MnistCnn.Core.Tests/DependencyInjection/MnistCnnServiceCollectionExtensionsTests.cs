@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MnistCnn.Core.Data;
 using MnistCnn.Core.DependencyInjection;
+using MnistCnn.Core.Inference;
 using MnistCnn.Core.Models;
 using MnistCnn.Core.Training;
 
@@ -61,6 +62,40 @@ public sealed class MnistCnnServiceCollectionExtensionsTests
         using var provider = services.BuildServiceProvider();
 
         provider.GetRequiredService<ITrainer>().Should().BeSameAs(own);
+    }
+
+    [Fact]
+    public void AddMnistCnn_NoWeightsPath_ResolvesThePretrainedClassifierOnce()
+    {
+        var services = new ServiceCollection();
+        services.AddMnistCnn();
+        using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+
+        var classifier = provider.GetRequiredService<DigitClassifier>();
+
+        provider.GetRequiredService<DigitClassifier>().Should().BeSameAs(classifier, "the classifier is a singleton");
+        var pixels = new byte[DigitClassifier.PixelCount];
+        classifier.Predict(pixels).Should().Be(DigitClassifier.Pretrained().Predict(pixels));
+        classifier.Metadata.Should().BeEquivalentTo(DigitClassifier.Pretrained().Metadata);
+    }
+
+    [Fact]
+    public void AddMnistCnn_WeightsPath_ResolvesAClassifierOverThatFile()
+    {
+        using var folder = new TempDirectory();
+        var path = folder.File("other.safetensors");
+        using (var model = new ConvNet(seed: 3))
+        {
+            ModelWeights.Save(model, path);
+        }
+
+        var services = new ServiceCollection();
+        services.AddMnistCnn(options => options.ClassifierWeightsPath = path);
+        using var provider = services.BuildServiceProvider();
+
+        var pixels = Enumerable.Range(0, DigitClassifier.PixelCount).Select(i => (byte)(i * 7)).ToArray();
+        provider.GetRequiredService<DigitClassifier>().Predict(pixels).Should().Be(DigitClassifier.Load(path).Predict(pixels));
+        provider.GetRequiredService<DigitClassifier>().Predict(pixels).Should().NotBe(DigitClassifier.Pretrained().Predict(pixels));
     }
 
     [Fact]
