@@ -5,6 +5,7 @@
 // accuracy (computed here by DigitClassifier, managed code) go into the file's safetensors __metadata__
 // and into convnet.json beside it. Nothing depends on the clock or the machine, so the same weights give
 // the same bytes. Exit codes: 0 written, 1 failed, 2 bad arguments.
+using MnistCnn.Core.Data.Idx;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;

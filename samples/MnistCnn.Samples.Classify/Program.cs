@@ -2,6 +2,7 @@
 // TorchSharp backend), and checks the accuracy against the one the model records (and, with --expect, the
 // one its documentation states). Usage: MnistCnn.Samples.Classify <MNIST folder> [--expect <percent>]
 // Exit codes: 0 the accuracy is as stated, 1 it is not or the data cannot be read, 2 bad arguments.
+using MnistCnn.Core.Data.Idx;
 using System.Diagnostics;
 using System.Globalization;
 using MnistCnn.Core.Data;

@@ -1,3 +1,4 @@
+using MnistCnn.Core.Data.Download;
 using System.Globalization;
 using MnistCnn.Core.Data;
 

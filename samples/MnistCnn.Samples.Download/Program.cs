@@ -1,6 +1,7 @@
 // Downloads the four MNIST files into a folder and verifies them.
 // Usage: MnistCnn.Samples.Download <folder> [--timeout <seconds>] [--retries <n>] [--mirror <url|file-uri|folder>]...
 // Exit codes: 0 done, 1 download failed, 2 bad arguments, 130 cancelled.
+using MnistCnn.Core.Data.Download;
 using System.Globalization;
 using MnistCnn.Core.Data;
 using MnistCnn.Samples.Download;

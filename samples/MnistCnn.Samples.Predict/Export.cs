@@ -1,3 +1,4 @@
+using MnistCnn.Core.Data.Idx;
 using MnistCnn.Core.Data;
 using MnistCnn.Core.Inference;
 using SkiaSharp;

@@ -7,6 +7,7 @@
 //            the classifier's answers for the digits' own bytes (what ./build.sh predict-check compares)
 // Exit codes: 0 done, 1 a file or the model failed (one "error: ..." line each on stderr; the other files
 // are still classified), 2 bad arguments.
+using MnistCnn.Core.Data.Idx;
 using System.Globalization;
 using MnistCnn.Core.Inference;
 using MnistCnn.Samples.Predict;

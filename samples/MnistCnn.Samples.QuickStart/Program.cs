@@ -2,6 +2,7 @@
 // Without a backend package, or where libtorch cannot load, the first call that needs torch (MnistDataset.Load)
 // throws TorchBackendException naming the cause and the fix.
 // Usage: QuickStart [data folder (mnist)] [epochs (5)]
+using MnistCnn.Core.Data.Download;
 using System.Globalization;
 using MnistCnn.Core.Data;
 using MnistCnn.Core.Models;

@@ -2,6 +2,8 @@
 // study's line "Epoch: N Loss: L Accuracy: A" (mean training loss, test accuracy in percent).
 // Writes <output>/convnet.safetensors, <output>/summary.json and <output>/curves.png.
 // Exit codes: 0 done, 1 failed (data, model or device), 2 bad arguments, 130 cancelled.
+using MnistCnn.Core.Data.Download;
+using MnistCnn.Core.Data.Idx;
 using System.Text.Json;
 using MnistCnn.Core.Data;
 using MnistCnn.Core.Models;

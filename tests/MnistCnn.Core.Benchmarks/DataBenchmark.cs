@@ -1,3 +1,4 @@
+using MnistCnn.Core.Data.Idx;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;

@@ -1,3 +1,4 @@
+using MnistCnn.Core.Data.Idx;
 using System.Buffers.Binary;
 using System.Text;
 using MnistCnn.Core.Data;

@@ -1,3 +1,4 @@
+using MnistCnn.Core.Data.Download;
 using MnistCnn.Core.Data;
 using MnistCnn.Core.Inference;
 using MnistCnn.Core.Training;

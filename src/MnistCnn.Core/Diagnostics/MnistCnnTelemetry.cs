@@ -50,4 +50,16 @@ public static class MnistCnnTelemetry
 
     /// <summary>The tag giving an epoch's number (from 1) on <see cref="EpochActivity"/>: <c>mnistcnn.epoch</c>.</summary>
     public const string EpochTag = "mnistcnn.epoch";
+
+    /// <summary>The activity of one <c>DigitClassifier</c> prediction call (<c>Predict</c>, <c>PredictImage</c> or <c>PredictBatch</c>): <c>mnistcnn.predict</c>.</summary>
+    public const string PredictActivity = "mnistcnn.predict";
+
+    /// <summary>Counter of images classified by <c>DigitClassifier</c> (unit <c>{image}</c>): <c>mnistcnn.inference.predictions</c>.</summary>
+    public const string PredictionsCounter = "mnistcnn.inference.predictions";
+
+    /// <summary>Histogram of the duration of one prediction call, a whole batch being one call (unit <c>s</c>): <c>mnistcnn.inference.duration</c>.</summary>
+    public const string PredictDurationHistogram = "mnistcnn.inference.duration";
+
+    /// <summary>The tag naming the prediction call (<c>predict</c>, <c>predict_image</c> or <c>predict_batch</c>): <c>mnistcnn.call</c>.</summary>
+    public const string CallTag = "mnistcnn.call";
 }

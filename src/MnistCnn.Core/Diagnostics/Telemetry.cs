@@ -6,8 +6,7 @@ using MnistCnn.Core.Training;
 namespace MnistCnn.Core.Diagnostics;
 
 /// <summary>
-/// The library's one meter and activity source, and the training instruments on it. Inference instruments
-/// (a <c>predict</c> counter and latency histogram) belong on the same <see cref="Meter"/>.
+/// The library's one meter and activity source, and the training and inference instruments on it.
 /// </summary>
 internal static class Telemetry
 {
@@ -38,6 +37,29 @@ internal static class Telemetry
 
     private static readonly Histogram<double> EpochDuration =
         Meter.CreateHistogram<double>(MnistCnnTelemetry.EpochDurationHistogram, "s", "Duration of a training epoch, validation included.");
+
+    private static readonly Counter<long> Predictions =
+        Meter.CreateCounter<long>(MnistCnnTelemetry.PredictionsCounter, "{image}", "Images classified.");
+
+    private static readonly Histogram<double> PredictDuration =
+        Meter.CreateHistogram<double>(MnistCnnTelemetry.PredictDurationHistogram, "s", "Duration of a prediction call (one image, one picture or one batch).");
+
+    /// <summary>Starts the activity of a prediction call (null when nobody listens) and returns the start time.</summary>
+    public static (Activity? Activity, long Started) PredictStarting(string call)
+    {
+        var activity = Source.StartActivity(MnistCnnTelemetry.PredictActivity);
+        activity?.SetTag(MnistCnnTelemetry.CallTag, call);
+        return (activity, Stopwatch.GetTimestamp());
+    }
+
+    /// <summary>Records a finished prediction call of <paramref name="images"/> images and ends its activity.</summary>
+    public static void PredictCompleted((Activity? Activity, long Started) call, string name, int images)
+    {
+        var tag = new KeyValuePair<string, object?>(MnistCnnTelemetry.CallTag, name);
+        Predictions.Add(images, tag);
+        PredictDuration.Record(Stopwatch.GetElapsedTime(call.Started).TotalSeconds, tag);
+        call.Activity?.Dispose();
+    }
 
     /// <summary>Records a completed epoch on every training instrument.</summary>
     public static void EpochCompleted(EpochResult result, long images, string device)

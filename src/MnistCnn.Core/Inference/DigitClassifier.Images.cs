@@ -1,3 +1,4 @@
+using MnistCnn.Core.Diagnostics;
 using MnistCnn.Core.Models;
 
 namespace MnistCnn.Core.Inference;
@@ -26,13 +27,11 @@ public sealed partial class DigitClassifier
     public DigitPrediction PredictImage(ReadOnlySpan<byte> gray, int width, int height, int stride = 0)
     {
         Span<byte> digit = stackalloc byte[PixelCount];
-        if (DigitImage.TryToMnist(gray, width, height, digit, stride))
-        {
-            return Predict(digit);
-        }
-
-        var blank = Predict(digit);
-        return new DigitPrediction(blank.Digit, [.. blank.Probabilities], isLikelyDigit: false);
+        var inked = DigitImage.TryToMnist(gray, width, height, digit, stride);
+        var call = Telemetry.PredictStarting("predict_image");
+        var prediction = PredictPixels(digit);
+        Telemetry.PredictCompleted(call, "predict_image", 1);
+        return inked ? prediction : new DigitPrediction(prediction.Digit, [.. prediction.Probabilities], isLikelyDigit: false);
     }
 
     /// <summary>

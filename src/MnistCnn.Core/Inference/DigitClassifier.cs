@@ -1,3 +1,4 @@
+using MnistCnn.Core.Diagnostics;
 using MnistCnn.Core.Models;
 
 namespace MnistCnn.Core.Inference;
@@ -110,6 +111,15 @@ public sealed partial class DigitClassifier
             throw new ArgumentException($"An MNIST image is {PixelCount} bytes (28x28); got {mnistPixels.Length}.", nameof(mnistPixels));
         }
 
+        var call = Telemetry.PredictStarting("predict");
+        var prediction = PredictPixels(mnistPixels);
+        Telemetry.PredictCompleted(call, "predict", 1);
+        return prediction;
+    }
+
+    // One checked MNIST image, without telemetry (the public calls record themselves once).
+    private DigitPrediction PredictPixels(ReadOnlySpan<byte> mnistPixels)
+    {
         Span<float> input = stackalloc float[ConvNetForward.InputLength];
         ConvNetForward.LoadPixels(mnistPixels, input);
         return PredictPadded(input);
@@ -144,6 +154,7 @@ public sealed partial class DigitClassifier
                 $"{count} MNIST images are {(long)count * PixelCount} bytes ({count} x {PixelCount}); got {mnistPixels.Length}.", nameof(mnistPixels));
         }
 
+        var call = Telemetry.PredictStarting("predict_batch");
         var results = new DigitPrediction[count];
         var chunks = (count + ChunkSize - 1) / ChunkSize;
         var threads = maxDegreeOfParallelism ?? Environment.ProcessorCount;
@@ -161,6 +172,7 @@ public sealed partial class DigitClassifier
             Parallel.For(0, chunks, options, chunk => PredictChunk(mnistPixels.Span, chunk, results));
         }
 
+        Telemetry.PredictCompleted(call, "predict_batch", count);
         return results;
     }
 

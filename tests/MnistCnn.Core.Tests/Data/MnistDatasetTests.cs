@@ -1,3 +1,4 @@
+using MnistCnn.Core.Data.Idx;
 using MnistCnn.Core.Data;
 
 namespace MnistCnn.Core.Tests.Data;

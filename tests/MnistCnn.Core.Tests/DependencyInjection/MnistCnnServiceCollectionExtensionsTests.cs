@@ -1,3 +1,4 @@
+using MnistCnn.Core.Data.Download;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

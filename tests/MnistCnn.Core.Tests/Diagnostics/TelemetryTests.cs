@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using MnistCnn.Core.Data;
 using MnistCnn.Core.Diagnostics;
+using MnistCnn.Core.Inference;
 using MnistCnn.Core.Models;
 using MnistCnn.Core.Training;
 
@@ -22,7 +23,8 @@ public sealed class TelemetryTests
         {
             InstrumentPublished = (instrument, l) =>
             {
-                if (instrument.Meter.Name == MnistCnnTelemetry.MeterName)
+                // Training instruments only: other test classes may be predicting at the same time.
+                if (instrument.Meter.Name == MnistCnnTelemetry.MeterName && instrument.Name.StartsWith("mnistcnn.training.", StringComparison.Ordinal))
                 {
                     l.EnableMeasurementEvents(instrument);
                 }
@@ -45,6 +47,72 @@ public sealed class TelemetryTests
         Values(MnistCnnTelemetry.ThroughputGauge).Should().Equal(history.Epochs.Select(e => e.ImagesPerSecond));
         Values(MnistCnnTelemetry.EpochDurationHistogram).Should().HaveCount(3).And.OnlyContain(seconds => seconds > 0);
         measurements.Should().OnlyContain(m => m.Device == "cpu");
+    }
+
+    [Fact]
+    public void Predict_WithAMeterAndActivityListener_CountsImagesAndTimesEachCall()
+    {
+        var classifier = DigitClassifier.Pretrained();
+        var pixels = new byte[3 * DigitClassifier.PixelCount];
+        pixels.AsSpan(100, 300).Fill(255);
+        var picture = new byte[40 * 30];
+        picture.AsSpan(400, 200).Fill(200);
+
+        // Other test classes may predict at the same time; the callbacks run on the recording thread, so only this
+        // thread's measurements and activities count.
+        var thread = Environment.CurrentManagedThreadId;
+        var measurements = new ConcurrentQueue<(string Instrument, double Value, object? Call)>();
+        using var meterListener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == MnistCnnTelemetry.MeterName)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            if (Environment.CurrentManagedThreadId == thread)
+            {
+                measurements.Enqueue((instrument.Name, value, TagOf(tags, MnistCnnTelemetry.CallTag)));
+            }
+        }
+
+        meterListener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument, value, tags));
+        meterListener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Record(instrument, value, tags));
+        meterListener.Start();
+        var activities = new ConcurrentQueue<Activity>();
+        using var activityListener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == MnistCnnTelemetry.ActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a =>
+            {
+                if (Environment.CurrentManagedThreadId == thread)
+                {
+                    activities.Enqueue(a);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(activityListener);
+
+        classifier.Predict(pixels.AsSpan(0, DigitClassifier.PixelCount));
+        classifier.PredictBatch(pixels, 3, maxDegreeOfParallelism: 1);
+        classifier.PredictImage(picture, 40, 30);
+        meterListener.Dispose();
+
+        measurements.Where(m => m.Instrument == MnistCnnTelemetry.PredictionsCounter).Select(m => (m.Value, m.Call))
+            .Should().Equal((1d, "predict"), (3d, "predict_batch"), (1d, "predict_image"));
+        measurements.Where(m => m.Instrument == MnistCnnTelemetry.PredictDurationHistogram).Select(m => m.Call)
+            .Should().Equal("predict", "predict_batch", "predict_image");
+        measurements.Where(m => m.Instrument == MnistCnnTelemetry.PredictDurationHistogram).Should().OnlyContain(m => m.Value > 0);
+        activities.Select(a => (a.OperationName, a.GetTagItem(MnistCnnTelemetry.CallTag)))
+            .Should().Equal(
+                (MnistCnnTelemetry.PredictActivity, "predict"),
+                (MnistCnnTelemetry.PredictActivity, "predict_batch"),
+                (MnistCnnTelemetry.PredictActivity, "predict_image"));
     }
 
     [Fact]
@@ -100,6 +168,19 @@ public sealed class TelemetryTests
             if (tag.Key == MnistCnnTelemetry.DeviceTag)
             {
                 return tag.Value as string;
+            }
+        }
+
+        return null;
+    }
+
+    private static object? TagOf(ReadOnlySpan<KeyValuePair<string, object?>> tags, string name)
+    {
+        foreach (var tag in tags)
+        {
+            if (tag.Key == name)
+            {
+                return tag.Value;
             }
         }
 

@@ -1,3 +1,4 @@
+using MnistCnn.Core.Data.Idx;
 using System.Globalization;
 using MnistCnn.Core.Data;
 using MnistCnn.Core.Inference;

@@ -1,3 +1,5 @@
+using MnistCnn.Core.Data.Download;
+using MnistCnn.Core.Data.Idx;
 using MnistCnn.Core.Data;
 using MnistCnn.Core.Evaluation;
 using MnistCnn.Core.Models;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace MnistCnn.Core.Data;
+namespace MnistCnn.Core.Data.Download;
 
 /// <summary>
 /// Thrown by <see cref="MnistDownloader.DownloadAsync"/> when no mirror provides a verified copy of an

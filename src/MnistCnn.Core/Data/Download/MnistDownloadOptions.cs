@@ -1,4 +1,4 @@
-namespace MnistCnn.Core.Data;
+namespace MnistCnn.Core.Data.Download;
 
 /// <summary>Settings of <see cref="MnistDownloader"/>. Every setter validates its value.</summary>
 public sealed class MnistDownloadOptions

@@ -1,4 +1,4 @@
-namespace MnistCnn.Core.Data;
+namespace MnistCnn.Core.Data.Download;
 
 /// <summary>Progress of fetching one MNIST file, reported by <see cref="MnistDownloader"/>.</summary>
 /// <param name="FileName">The standard file name being fetched, without <c>.gz</c> (e.g. <c>train-images-idx3-ubyte</c>).</param>

@@ -1,4 +1,4 @@
-namespace MnistCnn.Core.Data;
+namespace MnistCnn.Core.Data.Download;
 
 /// <summary>What <see cref="MnistDownloader.DownloadAsync"/> did.</summary>
 /// <param name="Directory">Full path of the folder that now holds the four verified files.</param>

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace MnistCnn.Core.Data;
+namespace MnistCnn.Core.Data.Download;
 
 // Event ids are part of the observable behaviour: keep them stable, add new ones at the end.
 public sealed partial class MnistDownloader

@@ -1,4 +1,4 @@
-namespace MnistCnn.Core.Data;
+namespace MnistCnn.Core.Data.Download;
 
 /// <summary>One file of a downloadable data set and the hashes it must match.</summary>
 /// <param name="Name">File name without the <c>.gz</c> suffix, as stored on disk.</param>

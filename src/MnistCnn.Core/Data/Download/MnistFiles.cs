@@ -1,4 +1,4 @@
-namespace MnistCnn.Core.Data;
+namespace MnistCnn.Core.Data.Download;
 
 /// <summary>The four MNIST files and their hashes: the only place these values live.</summary>
 internal static class MnistFiles

@@ -1,4 +1,4 @@
-namespace MnistCnn.Core.Data;
+namespace MnistCnn.Core.Data.Download;
 
 /// <summary>A configured mirror, resolved once into either an http(s) base URL or a local folder.</summary>
 internal sealed class MnistMirror

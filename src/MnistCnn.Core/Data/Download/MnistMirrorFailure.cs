@@ -1,4 +1,4 @@
-namespace MnistCnn.Core.Data;
+namespace MnistCnn.Core.Data.Download;
 
 /// <summary>Why one mirror could not provide a verified MNIST file.</summary>
 /// <param name="Mirror">The mirror as configured, or the target folder for a hand-placed <c>.gz</c> file.</param>

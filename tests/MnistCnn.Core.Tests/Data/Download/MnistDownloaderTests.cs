@@ -1,3 +1,4 @@
+using MnistCnn.Core.Data.Download;
 using System.Net;
 using MnistCnn.Core.Data;
 

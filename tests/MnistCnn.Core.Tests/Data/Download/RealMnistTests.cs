@@ -1,3 +1,4 @@
+using MnistCnn.Core.Data.Download;
 using MnistCnn.Core.Data;
 
 namespace MnistCnn.Core.Tests.Data.Download;

@@ -1,3 +1,4 @@
+using MnistCnn.Core.Data.Download;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using MnistCnn.Core.Data;

@@ -1,4 +1,4 @@
-namespace MnistCnn.Core.Data;
+namespace MnistCnn.Core.Data.Idx;
 
 /// <summary>
 /// The exception thrown when an IDX file (MNIST's file format) is malformed, or does not fit the file it

@@ -1,7 +1,8 @@
 using FluentAssertions.Specialized;
+using MnistCnn.Core.Data.Idx;
 using MnistCnn.Core.Data;
 
-namespace MnistCnn.Core.Tests.Data;
+namespace MnistCnn.Core.Tests.Data.Idx;
 
 public sealed class IdxFileTests : IDisposable
 {

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 
-namespace MnistCnn.Core.Data;
+namespace MnistCnn.Core.Data.Idx;
 
 /// <summary>
 /// Reads and writes IDX files, the format of MNIST and of datasets built like it (Fashion-MNIST, KMNIST):

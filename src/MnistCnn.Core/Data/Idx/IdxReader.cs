@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 
-namespace MnistCnn.Core.Data;
+namespace MnistCnn.Core.Data.Idx;
 
 /// <summary>
 /// Reads the unsigned-byte IDX files MNIST-format data uses, plain or gzip-compressed, checking the header

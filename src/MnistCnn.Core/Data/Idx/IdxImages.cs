@@ -1,4 +1,4 @@
-namespace MnistCnn.Core.Data;
+namespace MnistCnn.Core.Data.Idx;
 
 /// <summary>The images of an IDX image file: <see cref="Count"/> images of <see cref="Height"/> x <see cref="Width"/> bytes.</summary>
 /// <remarks>

@@ -1,4 +1,4 @@
-namespace MnistCnn.Core.Data;
+namespace MnistCnn.Core.Data.Idx;
 
 /// <summary>What is wrong with an IDX file, as reported by <see cref="IdxFormatException.Reason"/>.</summary>
 public enum IdxFormatError
