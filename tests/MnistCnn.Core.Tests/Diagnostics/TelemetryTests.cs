@@ -84,19 +84,13 @@ public sealed class TelemetryTests
         meterListener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Record(instrument, value, tags));
         meterListener.Start();
         var activities = new ConcurrentQueue<Activity>();
-        using var activityListener = new ActivityListener
+        using var activityListener = ListenToActivities(a =>
         {
-            ShouldListenTo = source => source.Name == MnistCnnTelemetry.ActivitySourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = a =>
+            if (Environment.CurrentManagedThreadId == thread)
             {
-                if (Environment.CurrentManagedThreadId == thread)
-                {
-                    activities.Enqueue(a);
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(activityListener);
+                activities.Enqueue(a);
+            }
+        });
 
         classifier.Predict(pixels.AsSpan(0, DigitClassifier.PixelCount));
         classifier.PredictBatch(pixels, 3, maxDegreeOfParallelism: 1);
@@ -121,13 +115,7 @@ public sealed class TelemetryTests
         using var train = LearnableDigits.Make(32, seed: 1);
         using var model = new ConvNet(seed: 0);
         var stopped = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == MnistCnnTelemetry.ActivitySourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = stopped.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var listener = ListenToActivities(stopped.Enqueue);
 
         new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu, Epochs = 2 }).Fit(model, new DigitDataLoader(train));
 
@@ -144,13 +132,7 @@ public sealed class TelemetryTests
         using var train = LearnableDigits.Make(32, seed: 1);
         using var model = new ConvNet(seed: 0);
         var stopped = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == MnistCnnTelemetry.ActivitySourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = stopped.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var listener = ListenToActivities(stopped.Enqueue);
         var trainer = new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu, Epochs = 2, LearningRateSchedule = (epoch, rate) => epoch == 1 ? double.NaN : rate });
 
         var act = () => trainer.Fit(model, new DigitDataLoader(train));
@@ -185,5 +167,17 @@ public sealed class TelemetryTests
         }
 
         return null;
+    }
+
+    private static ActivityListener ListenToActivities(Action<Activity> stopped)
+    {
+        var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == MnistCnnTelemetry.ActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = stopped,
+        };
+        ActivitySource.AddActivityListener(listener);
+        return listener;
     }
 }
