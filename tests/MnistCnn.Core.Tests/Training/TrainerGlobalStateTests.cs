@@ -75,8 +75,10 @@ public sealed class TrainerGlobalStateTests
         using var train = LearnableDigits.Make(192, seed: 1);
         using var test = LearnableDigits.Make(40, seed: 2);
         var shuffled = new DigitDataLoaderOptions { BatchSize = 16, Shuffle = true };
+        // One torch thread per run: two OpenMP teams spinning on the same two cores can slow each other down
+        // a thousandfold, and the thread count does not change the weights this test compares.
         TrainingHistory Train(ConvNet model, long seed) =>
-            new Trainer(Cpu with { Epochs = 2, Seed = seed }).Fit(model, new DigitDataLoader(train, shuffled), new DigitDataLoader(test));
+            new Trainer(Cpu with { Epochs = 2, Seed = seed, Threads = 1 }).Fit(model, new DigitDataLoader(train, shuffled), new DigitDataLoader(test));
 
         using var firstAlone = new ConvNet(seed: 1);
         var firstAloneHistory = Train(firstAlone, 1);
