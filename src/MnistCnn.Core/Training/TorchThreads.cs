@@ -22,6 +22,11 @@ internal static class TorchThreads
     private static int _leased;
     private static int _original;
 
+    // What the last lease cycle gave back, and the count it had lent. A thread that first touched torch while a
+    // lease was in force keeps that count in its own OpenMP settings, so its reading of the count can be stale.
+    private static int? _lastRestored;
+    private static int _lastLeased;
+
     /// <summary>Sets torch's thread count to <paramref name="threads"/> (when given) until the returned lease is disposed.</summary>
     /// <exception cref="OperationCanceledException">Cancellation was requested while waiting for runs with another count to end.</exception>
     public static Lease Use(int? threads, CancellationToken cancellationToken)
@@ -42,7 +47,9 @@ internal static class TorchThreads
             var previous = get_num_threads();
             if (_holders == 0)
             {
-                (_original, _leased) = (previous, count);
+                // A reading equal to the count the last cycle lent is that stale value, not the process's count.
+                var original = _lastRestored is { } restored && previous == _lastLeased ? restored : previous;
+                (_original, _leased) = (original, count);
             }
 
             if (previous != count)
@@ -76,6 +83,7 @@ internal static class TorchThreads
 
                 if (--_holders == 0)
                 {
+                    (_lastRestored, _lastLeased) = (restore, _leased);
                     Monitor.PulseAll(Gate);
                 }
             }
