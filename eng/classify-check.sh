@@ -21,14 +21,7 @@ mkdir -p "$dir"
 for f in Directory.Build.props Directory.Build.targets Directory.Packages.props; do
   echo '<Project />' >"$dir/$f"
 done
-cat >"$dir/nuget.config" <<CONFIG
-<?xml version="1.0" encoding="utf-8"?>
-<configuration>
-  <packageSources>
-    <add key="local" value="$repo/artifacts/packages" />
-  </packageSources>
-</configuration>
-CONFIG
+local_feed_config "$dir"
 
 cd "$dir"
 dotnet new console -o Classify --no-restore >/dev/null

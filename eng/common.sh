@@ -27,3 +27,16 @@ central_version() {
 data_dir() {
   echo "${MNISTCNN_DATA_DIR:-$repo/data/mnist}"
 }
+
+# A nuget.config in folder $1 naming this repository's local feed by absolute path, as a user's would; the
+# machine's configured sources stay (no <clear/>).
+local_feed_config() {
+  cat >"$1/nuget.config" <<CONFIG
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <add key="local" value="$repo/artifacts/packages" />
+  </packageSources>
+</configuration>
+CONFIG
+}

@@ -41,14 +41,7 @@ cat >"$dir/Directory.Packages.props" <<PACKAGES
 </Project>
 PACKAGES
 # The local feed by absolute path, as a user's nuget.config would name it; the machine's sources stay.
-cat >"$dir/nuget.config" <<CONFIG
-<?xml version="1.0" encoding="utf-8"?>
-<configuration>
-  <packageSources>
-    <add key="local" value="$repo/artifacts/packages" />
-  </packageSources>
-</configuration>
-CONFIG
+local_feed_config "$dir"
 
 new_app QuickStart
 (cd "$dir/QuickStart" && run_torch dotnet run -c Release -- "$data" 1) | tee "$dir/QuickStart.out" \
