@@ -1,11 +1,13 @@
 // Trains the PyTorch case study's network on MNIST with MnistCnn.Core and prints, per epoch, the case
 // study's line "Epoch: N Loss: L Accuracy: A" (mean training loss, test accuracy in percent).
-// Writes <output>/convnet.safetensors, <output>/summary.json and <output>/curves.png.
+// Writes <output>/convnet.safetensors, <output>/summary.json (with per-class precision, recall and F1),
+// <output>/curves.png and <output>/confusion.png, each under a temporary name first and renamed into place.
 // Exit codes: 0 done, 1 failed (data, model or device), 2 bad arguments, 130 cancelled.
 using MnistCnn.Core.Data.Download;
 using MnistCnn.Core.Data.Idx;
 using System.Text.Json;
 using MnistCnn.Core.Data;
+using MnistCnn.Core.Evaluation;
 using MnistCnn.Core.Models;
 using MnistCnn.Core.Training;
 using MnistCnn.Samples.Train;
@@ -68,16 +70,19 @@ try
     Directory.CreateDirectory(arguments.OutputFolder);
     var modelPath = Path.Combine(arguments.OutputFolder, "convnet.safetensors");
     ModelWeights.Save(model, modelPath);
+    // The final model's outcome per class: the confusion matrix of one more pass over the test set.
+    var evaluation = Validator.Evaluate(model, testLoader, cancellation.Token);
     var summary = new RunSummary(
         history.Device, arguments.Epochs, arguments.BatchSize, arguments.LearningRate, arguments.Seed, arguments.Shuffle,
-        history.Last?.ValidationAccuracy, modelPath, history.Epochs);
-    await File.WriteAllTextAsync(
-        Path.Combine(arguments.OutputFolder, "summary.json"),
-        JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
-    TrainingCurves.SavePng(history.Epochs, Path.Combine(arguments.OutputFolder, "curves.png"));
+        history.Last?.ValidationAccuracy, modelPath, history.Epochs, ClassMetrics.From(evaluation));
+    var json = JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true });
+    OutputFile.Write(Path.Combine(arguments.OutputFolder, "summary.json"), temporary => File.WriteAllText(temporary, json));
+    OutputFile.Write(Path.Combine(arguments.OutputFolder, "curves.png"), temporary => TrainingCurves.SavePng(history.Epochs, temporary));
+    OutputFile.Write(Path.Combine(arguments.OutputFolder, "confusion.png"), temporary => ConfusionMatrixPlot.SavePng(evaluation, temporary));
 
     Console.WriteLine($"Final accuracy: {history.Last?.ValidationAccuracy:F2}% on {history.Device}");
-    Console.WriteLine($"Wrote {modelPath}, summary.json and curves.png in {arguments.OutputFolder}");
+    Console.WriteLine($"Macro F1: {evaluation.MacroF1:F4}; per class in summary.json");
+    Console.WriteLine($"Wrote {modelPath}, summary.json, curves.png and confusion.png in {arguments.OutputFolder}");
     return 0;
 }
 catch (OperationCanceledException)
