@@ -286,6 +286,11 @@ public sealed class Trainer : ITrainer
         if (valLoader is not null)
         {
             ClassifierCheck.EnsureFits(model, valLoader.Dataset);
+            if (valLoader.Dataset is DigitDataset { IsTestSplit: true }
+                && Options.Callbacks.FirstOrDefault(c => c is BestModelCheckpoint or EarlyStopping) is { } selects)
+            {
+                TrainerLog.SelectingOnTestSet(_logger, selects.GetType().Name);
+            }
         }
     }
 
