@@ -2,6 +2,8 @@
 // study's line "Epoch: N Loss: L Accuracy: A" (mean training loss, test accuracy in percent).
 // Writes <output>/convnet.safetensors, <output>/summary.json (with per-class precision, recall and F1),
 // <output>/curves.png and <output>/confusion.png, each under a temporary name first and renamed into place.
+// With --checkpoint <folder> a checkpoint is written there after every epoch; a run stopped by Ctrl+C (or killed)
+// continues with the same command plus --resume, and ends with the weights an uninterrupted run would have.
 // Exit codes: 0 done, 1 failed (data, model or device), 2 bad arguments, 130 cancelled.
 using MnistCnn.Core.Data.Download;
 using MnistCnn.Core.Data.Idx;
@@ -58,14 +60,24 @@ try
         // The run's seed orders the shuffled epochs; "--seed none" draws one (the weights then come from torch's generator).
         Seed = arguments.Seed ?? Random.Shared.NextInt64(),
         Device = arguments.Device,
+        CheckpointPath = arguments.CheckpointPath,
     });
+    var resuming = arguments.Resume && File.Exists(arguments.CheckpointPath);
+    if (arguments.CheckpointFolder is not null)
+    {
+        Directory.CreateDirectory(arguments.CheckpointFolder);
+        Console.WriteLine(resuming
+            ? $"Resuming from {arguments.CheckpointPath}"
+            : $"Checkpoint after every epoch: {arguments.CheckpointPath}{(arguments.Resume ? " (none there yet: starting from the beginning)" : string.Empty)}");
+    }
 
     Console.WriteLine(
         $"Training on {train.Count} images, testing on {test.Count}: {arguments.Epochs} epochs, batch {arguments.BatchSize}, " +
         $"lr {arguments.LearningRate}, seed {arguments.Seed?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}, shuffle {(arguments.Shuffle ? "on" : "off")}");
-    var history = Console.IsOutputRedirected
-        ? trainer.Fit(model, trainLoader, testLoader, new PlainProgress(), cancellation.Token)
-        : FitWithProgressBar(trainer, model, trainLoader, testLoader, cancellation.Token);
+    TrainingHistory Run(IProgress<TrainingProgress> progress) => resuming
+        ? trainer.Resume(arguments.CheckpointPath!, model, trainLoader, testLoader, progress, cancellation.Token)
+        : trainer.Fit(model, trainLoader, testLoader, progress, cancellation.Token);
+    var history = Console.IsOutputRedirected ? Run(new PlainProgress()) : WithProgressBar(Run);
 
     Directory.CreateDirectory(arguments.OutputFolder);
     var modelPath = Path.Combine(arguments.OutputFolder, "convnet.safetensors");
@@ -87,7 +99,9 @@ try
 }
 catch (OperationCanceledException)
 {
-    Console.Error.WriteLine("cancelled");
+    Console.Error.WriteLine(arguments.CheckpointPath is { } checkpoint && File.Exists(checkpoint)
+        ? $"cancelled; {checkpoint} holds the last completed epoch: run the same command with --resume to continue"
+        : "cancelled");
     return 130;
 }
 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
@@ -98,10 +112,9 @@ catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or I
     return 1;
 }
 
-static TrainingHistory FitWithProgressBar(
-    Trainer trainer, ConvNet model, DigitDataLoader trainLoader, DigitDataLoader testLoader, CancellationToken cancellationToken) =>
+static TrainingHistory WithProgressBar(Func<IProgress<TrainingProgress>, TrainingHistory> run) =>
     AnsiConsole.Progress()
         .AutoClear(false)
         .HideCompleted(false)
         .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-        .Start(context => trainer.Fit(model, trainLoader, testLoader, new ProgressBar(context), cancellationToken));
+        .Start(context => run(new ProgressBar(context)));
