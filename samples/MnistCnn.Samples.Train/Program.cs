@@ -53,12 +53,18 @@ try
     var trainLoader = new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = arguments.BatchSize, Shuffle = arguments.Shuffle });
     var testLoader = new DigitDataLoader(test, new DigitDataLoaderOptions { BatchSize = arguments.BatchSize });
     using var model = new ConvNet(arguments.Seed);
+    // The run's seed orders the shuffled epochs; "--seed none" draws one (the weights then come from torch's generator).
+    var runSeed = arguments.Seed ?? Random.Shared.NextInt64(0, long.MaxValue);
+    if (arguments.Seed is null && arguments.CheckpointFolder is not null)
+    {
+        Console.WriteLine($"Seed drawn for this run: {runSeed} (to continue it: --seed {runSeed} --resume)");
+    }
+
     var trainer = new Trainer(new TrainerOptions
     {
         Epochs = arguments.Epochs,
         LearningRate = arguments.LearningRate,
-        // The run's seed orders the shuffled epochs; "--seed none" draws one (the weights then come from torch's generator).
-        Seed = arguments.Seed ?? Random.Shared.NextInt64(),
+        Seed = runSeed,
         Device = arguments.Device,
         CheckpointPath = arguments.CheckpointPath,
     });

@@ -69,6 +69,11 @@ internal sealed record TrainArguments
             throw new ArgumentException("--resume needs --checkpoint <folder>: the folder the earlier run wrote its checkpoint to");
         }
 
+        if (result.Resume && result.Seed is null)
+        {
+            throw new ArgumentException("--resume needs the run's seed: pass --seed <n> (a run started with --seed none printed the seed it drew)");
+        }
+
         return result;
     }
 
