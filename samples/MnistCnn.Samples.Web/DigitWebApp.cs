@@ -38,7 +38,10 @@ internal static class DigitWebApp
         // The endpoint refuses a body over the file limit before (or while) reading it; Kestrel's own limit is
         // higher so that it can discard the rest of a refused body and the client still reads its 413.
         builder.Services.Configure<KestrelServerOptions>(kestrel =>
-            kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBytes);
+        {
+            kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBytes;
+            kestrel.Limits.MaxConcurrentConnections = limits.MaxConnections;
+        });
 
         var app = builder.Build();
         // Unexpected failures become problem details too, never an HTML page or a dropped connection.

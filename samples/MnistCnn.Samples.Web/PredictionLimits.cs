@@ -43,6 +43,13 @@ internal sealed class PredictionLimits
     /// </summary>
     public long MaxRequestBytes { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// Most connections open at once (Kestrel's <c>MaxConcurrentConnections</c>). Default 128; more are closed
+    /// as they arrive. Each holds at most <see cref="MaxBodyBytes"/> of body and a small image being decoded,
+    /// so with <see cref="MaxDecodingPixels"/> this bounds the server's memory.
+    /// </summary>
+    public long MaxConnections { get; set; } = 128;
+
     /// <summary>Room for a multipart form's boundaries and part headers beside the file itself.</summary>
     public const long MultipartOverheadBytes = 64 * 1024;
 
@@ -52,6 +59,7 @@ internal sealed class PredictionLimits
         { MaxBodyBytes: <= 0 } => $"Limits:MaxBodyBytes must be positive (got {MaxBodyBytes})",
         { MaxSide: <= 0 } => $"Limits:MaxSide must be positive (got {MaxSide})",
         { MaxPixels: <= 0 or > PixelCeiling } => $"Limits:MaxPixels must be between 1 and {PixelCeiling} (got {MaxPixels})",
+        { MaxConnections: <= 0 } => $"Limits:MaxConnections must be positive (got {MaxConnections})",
         _ when MaxDecodingPixels < MaxPixels => $"Limits:MaxDecodingPixels must be at least Limits:MaxPixels ({MaxPixels}) (got {MaxDecodingPixels})",
         _ when MaxRequestBytes < MaxBodyBytes + MultipartOverheadBytes =>
             $"Limits:MaxRequestBytes must be at least Limits:MaxBodyBytes + {MultipartOverheadBytes} ({MaxBodyBytes + MultipartOverheadBytes}) (got {MaxRequestBytes})",
