@@ -29,8 +29,9 @@ internal sealed class PredictionLimits
     /// <summary>
     /// Most pixels decoded at once across all requests. Default 33,554,432 (32 MP: two images at the default
     /// pixel limit); at least <see cref="MaxPixels"/>. An image is decoded only when its pixels fit beside
-    /// those being decoded; until then its request waits. Decoding costs about 5 bytes a pixel (RGBA from
-    /// the decoder, then grey), so this bounds decoding memory (160 MiB by default) whatever arrives at once.
+    /// those being decoded; until then its request waits (images of at most 1/64 of it are not counted, see
+    /// <see cref="DecodingBudget"/>). Decoding costs 4 bytes a pixel (the decoder's RGBA, turned to grey in
+    /// place), so this bounds decoding memory (128 MiB by default) whatever arrives at once.
     /// </summary>
     public long MaxDecodingPixels { get; set; } = 32L * 1024 * 1024;
 
