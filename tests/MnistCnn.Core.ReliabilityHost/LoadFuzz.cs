@@ -37,8 +37,9 @@ internal static class LoadFuzz
     /// tab-separated (outcome: ok, refused for ModelFileException, other for any other exception).
     /// The model is a fresh <c>ConvNet(seed: 99)</c> each time, whose digest the first line gives (<c>fresh digest</c>).
     /// </summary>
-    public static int Run(string kind, string seedFile, int series, int from, int to, string work)
+    public static int Run(string kind, string seedFile, int series, int from, int to, string work, string? fault = null)
     {
+        var (faultKind, faultAt) = fault?.Split(':') is [var what, var at] ? (what, int.Parse(at, CultureInfo.InvariantCulture)) : (string.Empty, -1);
         var seed = File.ReadAllBytes(seedFile);
         using var train = LearnableDigits.Make(48, seed: 1);
         using (var fresh = new ConvNet(seed: ModelSeed))
@@ -54,6 +55,16 @@ internal static class LoadFuzz
         };
         for (var i = from; i < to; i++)
         {
+            if (i == faultAt)
+            {
+                if (faultKind == "crash")
+                {
+                    Environment.FailFast($"A deliberate crash at case {i}.");
+                }
+
+                Thread.Sleep(Timeout.Infinite);
+            }
+
             var input = make(series, i);
             var path = Path.Combine(work, $"case-{i.ToString(CultureInfo.InvariantCulture)}.{(kind == "weights" ? "safetensors" : "ckpt")}");
             File.WriteAllBytes(path, input.Bytes);

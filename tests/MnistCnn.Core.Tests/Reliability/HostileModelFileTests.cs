@@ -165,6 +165,23 @@ public sealed class HostileModelFileTests(ITestOutputHelper output) : IDisposabl
         checkpoints.RefusedByCategory.Keys.Should().Contain(["checkpoint seal", "checkpoint signature", "optimizer state", "NaN/infinite value"]);
     }
 
+    [Fact]
+    public async Task RunInChild_HostCrashesOrHangsOnACase_CountsItNamesTheFileAndGoesOnAfterIt()
+    {
+        var pretrained = Path.Combine(_folder.Path, "pretrained.safetensors");
+        await File.WriteAllBytesAsync(pretrained, PretrainedBytes());
+        var work = Directory.CreateDirectory(Path.Combine(_folder.Path, "cases")).FullName;
+        var mutator = new SafeTensorsMutator(PretrainedBytes());
+
+        var crashed = await RunInChildAsync("weights", pretrained, 5, work, i => mutator.Make(Series, i), JudgeWeights, fault: "crash:2", saveFolder: _folder.Path);
+        var hung = await RunInChildAsync("weights", pretrained, 4, work, i => mutator.Make(Series, i), JudgeWeights, fault: "hang:1", silence: TimeSpan.FromSeconds(20), saveFolder: _folder.Path);
+
+        (crashed.Tried, crashed.Crashes, crashed.Hangs, crashed.Loaded + crashed.Refused).Should().Be((5, 1, 0, 4));
+        crashed.Problems.Should().ContainSingle().Which.Should().Contain("weights case #2").And.Contain("crashed the host").And.Contain("hostile-weights-case-2.bin");
+        (hung.Tried, hung.Crashes, hung.Hangs, hung.Loaded + hung.Refused).Should().Be((4, 0, 1, 3));
+        hung.Problems.Should().ContainSingle().Which.Should().Contain("weights case #1").And.Contain("hung");
+    }
+
     /// <summary>
     /// The common oracle of the weights loaders. Loaded: the file must be valid by the tests' own reading, hold
     /// exactly the ConvNet's tensors, and the loaded weights must equal its bytes. Refused: only with
@@ -276,20 +293,25 @@ public sealed class HostileModelFileTests(ITestOutputHelper output) : IDisposabl
     /// <summary>
     /// Runs the host on cases 0..count-1, one line per case. When the host dies before reporting a case (a crash:
     /// a signal or an unhandled exception), or reports nothing for two minutes (a hang, then killed), that case
-    /// is counted as such, its bytes are kept under artifacts/test-results, and a new host continues after it.
+    /// is counted as such, its bytes are kept (artifacts/test-results unless told otherwise), and a new host
+    /// continues after it.
     /// </summary>
-    private static async Task<Tally> RunInChildAsync(string kind, string seedFile, int count, string work, Func<int, FuzzCase> make, Func<FuzzCase, Outcome, string?> judge)
+    private static async Task<Tally> RunInChildAsync(
+        string kind, string seedFile, int count, string work, Func<int, FuzzCase> make, Func<FuzzCase, Outcome, string?> judge, string? fault = null, TimeSpan? silence = null, string? saveFolder = null)
     {
         var tally = new Tally();
         var next = 0;
         while (next < count && tally.Crashes + tally.Hangs < MaxChildFailures)
         {
-            using var host = HostProcess.Start("loadfuzz", kind, seedFile, Series.ToString(CultureInfo.InvariantCulture),
-                next.ToString(CultureInfo.InvariantCulture), count.ToString(CultureInfo.InvariantCulture), work);
+            using var host = HostProcess.Start(
+            [
+                "loadfuzz", kind, seedFile, Series.ToString(CultureInfo.InvariantCulture), next.ToString(CultureInfo.InvariantCulture),
+                count.ToString(CultureInfo.InvariantCulture), work, .. fault is null ? Array.Empty<string>() : [fault],
+            ]);
             var (expected, fresh, hung) = (next, string.Empty, false);
             while (true)
             {
-                using var watchdog = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+                using var watchdog = new CancellationTokenSource(silence ?? TimeSpan.FromMinutes(2));
                 string? text;
                 try
                 {
@@ -331,11 +353,10 @@ public sealed class HostileModelFileTests(ITestOutputHelper output) : IDisposabl
             if (expected < count)
             {
                 var input = make(expected);
-                var saved = $"hostile-{kind}-case-{expected}.bin";
-                TestArtifacts.Write(saved, []);
-                await File.WriteAllBytesAsync(Path.Combine(TestArtifacts.RepositoryRoot, "artifacts", "test-results", saved), input.Bytes);
-                var what = hung ? "hung (no answer in 2 minutes)" : $"crashed the host (exit code {host.ExitCode})";
-                tally.Child(hung, $"{kind} case #{expected} ({input.Mutation}, saved as artifacts/test-results/{saved}) {what}: {Tail(host.Stderr)}");
+                var saved = Path.Combine(saveFolder ?? ResultsFolder(), $"hostile-{kind}-case-{expected}.bin");
+                await File.WriteAllBytesAsync(saved, input.Bytes);
+                var what = hung ? "hung (no answer in time; killed)" : $"crashed the host (exit code {host.ExitCode})";
+                tally.Child(hung, $"{kind} case #{expected} ({input.Mutation}, saved as {saved}) {what}: {Tail(host.Stderr)}");
                 expected++;
             }
 
@@ -343,6 +364,13 @@ public sealed class HostileModelFileTests(ITestOutputHelper output) : IDisposabl
         }
 
         return tally;
+    }
+
+    private static string ResultsFolder()
+    {
+        var folder = Path.Combine(TestArtifacts.RepositoryRoot, "artifacts", "test-results");
+        Directory.CreateDirectory(folder);
+        return folder;
     }
 
     private static string Tail(string text) => text.Length <= 2000 ? text : text[^2000..];
