@@ -85,9 +85,33 @@ public sealed class HostileModelFileTests(ITestOutputHelper output) : IDisposabl
         var path = Path.Combine(_folder.Path, "case.safetensors");
         var tally = new Tally();
         var current = -1;
+        Exception? failure = null;
 
         // A dedicated thread: allocations are counted per thread, and a hang is caught by the join below.
         var worker = new Thread(() =>
+        {
+            try
+            {
+                Run();
+            }
+            catch (Exception e)
+            {
+                // A failure of the test's own code: reported below, not left to end the test process.
+                failure = e;
+            }
+        });
+        worker.Start();
+        var finished = worker.Join(TimeSpan.FromMinutes(5));
+
+        Report("DigitClassifier.Load (managed parser, in process)", tally, $"bound {AllocationFactor} x file + {AllocationSlack / 1024} KiB");
+        finished.Should().BeTrue($"DigitClassifier.Load must not hang (stuck at case #{current})");
+        failure.Should().BeNull();
+        tally.Problems.Should().BeEmpty();
+        tally.Tried.Should().Be(ManagedCases);
+        tally.Loaded.Should().BeGreaterThan(0, "benign mutations must load");
+        tally.RefusedByCategory.Keys.Should().Contain(["NaN/infinite value", "header length", "offsets/layout", "architecture"]);
+
+        void Run()
         {
             for (var i = 0; i < ManagedCases; i++)
             {
@@ -122,16 +146,7 @@ public sealed class HostileModelFileTests(ITestOutputHelper output) : IDisposabl
 
                 tally.Add(input, outcome, problem);
             }
-        });
-        worker.Start();
-        var finished = worker.Join(TimeSpan.FromMinutes(5));
-
-        Report("DigitClassifier.Load (managed parser, in process)", tally, $"bound {AllocationFactor} x file + {AllocationSlack / 1024} KiB");
-        finished.Should().BeTrue($"DigitClassifier.Load must not hang (stuck at case #{current})");
-        tally.Problems.Should().BeEmpty();
-        tally.Tried.Should().Be(ManagedCases);
-        tally.Loaded.Should().BeGreaterThan(0, "benign mutations must load");
-        tally.RefusedByCategory.Keys.Should().Contain(["NaN/infinite value", "header length", "offsets/layout", "architecture"]);
+        }
     }
 
     [Fact]
