@@ -130,7 +130,7 @@ public sealed class ConvNet : nn.Module<Tensor, Tensor>
     // channels-last strides torch recognises.
     private static Tensor ChannelsLast(Tensor t) => t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
 
-    // TorchSharp keeps a module's forward hooks in two private dictionaries and exposes no count; when a
+    // TorchSharp keeps a module's forward hooks in private dictionaries and exposes no count; when a
     // future version renames them, the count is unknown and taken as "hooks present" (torch's path).
     private static int HookCount(nn.Module module)
     {
@@ -149,7 +149,7 @@ public sealed class ConvNet : nn.Module<Tensor, Tensor>
         return count;
     }
 
-    private static readonly string[] HookFields = ["module_pre_hooks", "module_post_hooks"];
+    private static readonly string[] HookFields = ["pre_hooks", "post_hooks", "module_pre_hooks", "module_post_hooks"];
 
     private static System.Reflection.FieldInfo? FindField(Type? type, string name)
     {
