@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using MnistCnn.Core.Inference;
 using MnistCnn.Core.Models;
 
 namespace MnistCnn.Core.Training;

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using MnistCnn.Core.Inference;
 using MnistCnn.Core.Models;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -142,25 +141,8 @@ internal sealed unsafe class ConvNetTrainingStep
         var step = new Pointers(parameters, grads, images, labels);
         ConvNetBackward.FlipConv2Weight(new ReadOnlySpan<float>((float*)step.Conv2Weight, 162), _flippedConv2Weight);
         var chunks = (count + ImagesPerChunk - 1) / ImagesPerChunk;
-        if (threads == 1)
-        {
-            for (var chunk = 0; chunk < chunks; chunk++)
-            {
-                Images(step, count, chunk);
-            }
-
-            for (var block = 0; block < LinearBlocks; block++)
-            {
-                LinearWeightBlock(step, count, block);
-            }
-        }
-        else
-        {
-            var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
-            Parallel.For(0, chunks, options, chunk => Images(step, count, chunk));
-            Parallel.For(0, LinearBlocks, options, block => LinearWeightBlock(step, count, block));
-        }
-
+        WorkItems.Run(chunks, threads, chunk => Images(step, count, chunk));
+        WorkItems.Run(LinearBlocks, threads, block => LinearWeightBlock(step, count, block));
         return Reduce(step, count);
     }
 

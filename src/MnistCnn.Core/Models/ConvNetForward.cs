@@ -3,9 +3,8 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using MnistCnn.Core.Data;
-using MnistCnn.Core.Models;
 
-namespace MnistCnn.Core.Inference;
+namespace MnistCnn.Core.Models;
 
 /// <summary>
 /// The case-study network's forward pass in managed code (no torch): conv 1→3 (3x3) + sigmoid, conv 3→6
