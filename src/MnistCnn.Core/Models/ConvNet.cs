@@ -135,9 +135,8 @@ public sealed class ConvNet : nn.Module<Tensor, Tensor>
     private static int HookCount(nn.Module module)
     {
         var count = 0;
-        foreach (var name in HookFields)
+        foreach (var field in HookFieldsOf.GetOrAdd(module.GetType(), static type => HookFields.Select(name => FindField(type, name)).ToArray()))
         {
-            var field = FindField(module.GetType(), name);
             if (field?.GetValue(module) is not System.Collections.ICollection hooks)
             {
                 return int.MaxValue;
@@ -150,6 +149,9 @@ public sealed class ConvNet : nn.Module<Tensor, Tensor>
     }
 
     private static readonly string[] HookFields = ["pre_hooks", "post_hooks", "module_pre_hooks", "module_post_hooks"];
+
+    // Looked up once per module type: the check runs every training step.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, System.Reflection.FieldInfo?[]> HookFieldsOf = new();
 
     private static System.Reflection.FieldInfo? FindField(Type? type, string name)
     {
