@@ -18,8 +18,8 @@ namespace MnistCnn.Core.Training;
 /// <para>
 /// Taken only when everything is as the case study has it: the model is a <see cref="ConvNet"/> with no
 /// forward hooks, in training mode, with all six parameters float32, contiguous, on the CPU and requiring
-/// gradients; gradient recording is on; the images are float32 <c>[N, 1, 28, 28]</c> and the labels int64
-/// <c>[N]</c>, both contiguous on the CPU. Anything else (CUDA, another model or dtype, frozen parameters,
+/// gradients; gradient recording is on; the images are float32 <c>[N, 1, 28, 28]</c> not requiring gradients
+/// and the labels int64 <c>[N]</c>, both contiguous on the CPU. Anything else (CUDA, another model or dtype, frozen parameters,
 /// hooks) goes through torch's autograd as before.
 /// </para>
 /// <para>
@@ -100,7 +100,8 @@ internal sealed unsafe class ConvNetTrainingStep
             }
         }
 
-        return IsCpuFloat32(images) && images.dim() == 4 && images.shape[0] > 0 && images.shape[1] == 1
+        // Images that require gradients ask for the input's gradient, which only autograd computes.
+        return IsCpuFloat32(images) && !images.requires_grad && images.dim() == 4 && images.shape[0] > 0 && images.shape[1] == 1
             && images.shape[2] == ConvNet.ImageSize && images.shape[3] == ConvNet.ImageSize
             && labels.device_type == DeviceType.CPU && labels.dtype == ScalarType.Int64 && labels.is_contiguous()
             && labels.dim() == 1 && labels.shape[0] == images.shape[0];

@@ -147,6 +147,18 @@ public sealed class ConvNetTrainingStepTests
     }
 
     [Fact]
+    public void Applies_ImagesRequiringGradients_IsFalse()
+    {
+        using var model = new ConvNet(seed: 1);
+        using var scope = NewDisposeScope();
+        var (images, labels) = RandomBatch(3, seed: 1);
+
+        images.requires_grad = true;
+
+        ConvNetTrainingStep.Applies(model, images, labels).Should().BeFalse();
+    }
+
+    [Fact]
     public void Applies_NoGradMode_IsFalse()
     {
         using var model = new ConvNet(seed: 1);
