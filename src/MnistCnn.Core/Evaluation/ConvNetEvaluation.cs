@@ -95,6 +95,7 @@ internal sealed unsafe class ConvNetEvaluation
     }
 
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Images(nint pixels, nint labelAddress, int count, int chunk)
     {
         Span<float> input = stackalloc float[ConvNetForward.InputLength];

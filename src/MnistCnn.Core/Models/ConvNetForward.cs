@@ -96,6 +96,7 @@ internal static class ConvNetForward
     /// <see cref="Conv1Plane"/> floats (26 rows of <see cref="Conv1Stride"/>; the last six columns of each row
     /// hold values computed from the padding, finite but meaningless).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Conv1(ReadOnlySpan<float> weight, ReadOnlySpan<float> biases, ReadOnlySpan<float> input, Span<float> output)
     {
         Debug.Assert(weight.Length >= 27 && biases.Length >= 3 && input.Length >= InputLength && output.Length >= 3 * Conv1Plane);
@@ -128,6 +129,7 @@ internal static class ConvNetForward
     /// <summary>
     /// conv2 + sigmoid of conv1's planes into the 3,456 features, channel-major, rows of 24 (PyTorch's flatten order).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Conv2(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> input, Span<float> output)
     {
         Debug.Assert(weight.Length >= 162 && bias.Length >= 6 && input.Length >= 3 * Conv1Plane && output.Length >= ConvNetWeights.Features);
@@ -191,6 +193,7 @@ internal static class ConvNetForward
     }
 
     /// <summary>The ten logits of 3,456 features.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Linear(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> features, Span<float> logits)
     {
         Debug.Assert(weight.Length >= ConvNet.ClassCount * ConvNetWeights.Features && bias.Length >= ConvNet.ClassCount && features.Length >= ConvNetWeights.Features);

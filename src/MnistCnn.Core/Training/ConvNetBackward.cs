@@ -23,6 +23,11 @@ namespace MnistCnn.Core.Training;
 /// run over whole vectors.
 /// </para>
 /// <para>Every kernel writes its outputs (it never adds to them), so a step needs no zeroing of gradients.</para>
+/// <para>
+/// The kernels are compiled fully optimised from their first call (<see cref="MethodImplOptions.AggressiveOptimization"/>):
+/// with tiered compilation the first epoch ran partly in unoptimised code (measured: 2.16 s against 1.26 s
+/// for the second epoch of the same run).
+/// </para>
 /// </remarks>
 internal static class ConvNetBackward
 {
@@ -83,6 +88,7 @@ internal static class ConvNetBackward
     /// Softmax cross-entropy of one image's logits: returns <c>logsumexp(z) - z[label]</c> and writes
     /// <c>(softmax(z) - onehot(label)) * scale</c> (with <c>scale = 1 / batch size</c>, the gradient of the batch mean).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, int label, float scale, Span<float> logitGradient)
     {
         Debug.Assert(logits.Length >= ConvNet.ClassCount && logitGradient.Length >= ConvNet.ClassCount && (uint)label < ConvNet.ClassCount);
@@ -111,6 +117,7 @@ internal static class ConvNetBackward
     /// conv2's pre-activation gradient: <c>(Wᵀ dz) (1 - h) h</c> for the features h, into the border-padded
     /// planes (whose border the caller has zeroed once), and conv2.bias's gradient (its sum per channel).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Conv2OutputGradient(
         ReadOnlySpan<float> linearWeight, ReadOnlySpan<float> logitGradient, ReadOnlySpan<float> features, Span<float> da2, Span<float> conv2BiasGradient)
     {
@@ -162,6 +169,7 @@ internal static class ConvNetBackward
     }
 
     /// <summary>conv2.weight's gradient: for every tap, the sum over the 24 x 24 positions of da2 times conv1's output.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Conv2WeightGradient(ReadOnlySpan<float> da2, ReadOnlySpan<float> conv1, Span<float> gradient)
     {
         Debug.Assert(da2.Length >= Da2Length && conv1.Length >= 3 * Conv1Plane && gradient.Length >= 162);
@@ -212,6 +220,7 @@ internal static class ConvNetBackward
     /// 26-31 exactly zero); and conv1.bias's gradient.
     /// </summary>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Conv1OutputGradient(
         ReadOnlySpan<float> da2, ReadOnlySpan<float> flippedConv2Weight, ReadOnlySpan<float> conv1, Span<float> da1, Span<float> conv1BiasGradient)
     {
@@ -268,6 +277,7 @@ internal static class ConvNetBackward
     }
 
     /// <summary>conv1.weight's gradient: for every tap, the sum over the 26 x 26 positions of da1 times the input.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Conv1WeightGradient(ReadOnlySpan<float> da1, ReadOnlySpan<float> input, Span<float> gradient)
     {
         Debug.Assert(da1.Length >= Da1Length && input.Length >= ConvNetForward.InputLength && gradient.Length >= 27);
@@ -314,6 +324,7 @@ internal static class ConvNetBackward
     /// linear1.weight's gradient for the feature columns <c>[from, to)</c> (multiples of 8): the sum over the
     /// batch's images, in image order, of <c>dz[n, j] * features[n, i]</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LinearWeightGradient(ReadOnlySpan<float> logitGradients, ReadOnlySpan<float> features, int count, int from, int to, Span<float> gradient)
     {
         Debug.Assert(from % Lanes == 0 && to % Lanes == 0 && to <= Features && logitGradients.Length >= count * ConvNet.ClassCount && features.Length >= count * Features);

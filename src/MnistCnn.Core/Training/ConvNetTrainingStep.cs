@@ -167,6 +167,7 @@ internal sealed unsafe class ConvNetTrainingStep
 
     /// <summary>Forward and backward of the chunk's images, each image's results in its own slots.</summary>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Images(in Pointers step, int count, int chunk)
     {
         Span<float> input = stackalloc float[ConvNetForward.InputLength];
