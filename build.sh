@@ -45,7 +45,7 @@ case "$verb" in
     run_torch dotnet run --project samples/MnistCnn.Samples.Train -c Release \
       -- --data "${MNISTCNN_DATA_DIR:-data/mnist}" --output artifacts/train "$@"
     ;;
-  predict-check|consumer-check|classify-check)
+  predict-check|consumer-check|classify-check|resume-check)
     no_arguments "$@"
     "$eng/pack.sh" -v q
     "$eng/data.sh"

@@ -2,8 +2,8 @@
 # Benchmarks (./build.sh bench): first the kernel check (tests/peer/kernel_check.py), which names the fastest
 # PyTorch convolution configuration that is correct on this machine; then the case study, one run after another,
 # in PyTorch with those kernels (faithful with a DataLoader, and preloaded) and in MnistCnn.Core; prints the
-# machine's CPU and ISA, the table and the ratios ours/PyTorch, and writes them to artifacts/bench/
-# (docs/performance.md). `--kernels K` overrides the checked choice (native, onednn, onednn-nhwc).
+# machine's CPU and ISA, the table and the ratios ours/PyTorch, then times prediction the same way (as
+# `bench inference`) and adds its rows, and writes them all to artifacts/bench/ (docs/performance.md). `--kernels K` overrides the checked choice (native, onednn, onednn-nhwc).
 # `bench micro [ARGS]` runs the BenchmarkDotNet micro-benchmarks of the hot paths instead.
 # `bench inference [MODEL]` times prediction instead: the managed DigitClassifier, TorchSharp's ConvNet.forward
 # and PyTorch's model(x) (tests/peer/inference_bench.py) with the same weights, one after another in one run.
@@ -26,7 +26,19 @@ cpu_line() {
   echo "${model:-unknown}, ISA:${isa:- none of AVX2/AVX-512}"
 }
 
-# Inference: PyTorch first (its JSON joins ours), then the managed classifier and TorchSharp in one process.
+# Inference runs: PyTorch first (its JSON joins ours), then the managed classifier and TorchSharp in one process.
+# Writes <out>/<stamp>-inference-pytorch.json, -inference.json and -inference.md.
+inference_runs() {
+  local data=$1 threads=$2 out=$3 stamp=$4 model=$5
+  say "PyTorch inference (1 thread for single images, $threads threads for the batch)"
+  run_torch env PYTHONDONTWRITEBYTECODE=1 python3 tests/peer/inference_bench.py --model "$model" --data "$data" \
+    --threads "$threads" --json "$out/$stamp-inference-pytorch.json"
+  say "MnistCnn.Core and TorchSharp inference"
+  run_torch dotnet "$bench_dll" inference "$data" --model "$model" --threads "$threads" \
+    --peer "$out/$stamp-inference-pytorch.json" --markdown "$out/$stamp-inference.md" --json "$out/$stamp-inference.json"
+  cp "$out/$stamp-inference.md" "$out/latest-inference.md"
+}
+
 bench_inference() {
   local data=data/mnist threads=${MNISTCNN_BENCH_THREADS:-2} out=artifacts/bench stamp
   local model=${1:-src/MnistCnn.Core/Inference/Pretrained/convnet.safetensors}
@@ -36,13 +48,7 @@ bench_inference() {
   run_torch dotnet build "$bench_project" -c Release -p:UseSharedCompilation=false -v:q -nologo
   ensure_python_torch
   say "$(cpu_line)"
-  say "PyTorch inference (1 thread for single images, $threads threads for the batch)"
-  run_torch env PYTHONDONTWRITEBYTECODE=1 python3 tests/peer/inference_bench.py --model "$model" --data "$data" \
-    --threads "$threads" --json "$out/$stamp-inference-pytorch.json"
-  say "MnistCnn.Core and TorchSharp inference"
-  run_torch dotnet "$bench_dll" inference "$data" --model "$model" --threads "$threads" \
-    --peer "$out/$stamp-inference-pytorch.json" --markdown "$out/$stamp-inference.md"
-  cp "$out/$stamp-inference.md" "$out/latest-inference.md"
+  inference_runs "$data" "$threads" "$out" "$stamp" "$model"
 }
 
 bench() {
@@ -95,9 +101,11 @@ bench() {
   say "MnistCnn.Core ($threads threads, $epochs epochs)"
   run_torch dotnet "$bench_dll" train "$data" --seed 0 --epochs "$epochs" --threads "$threads" --json "$out/$stamp-mnistcnn.json"
   columns+=("ours=$out/$stamp-mnistcnn.json")
+  inference_runs "$data" "$threads" "$out" "$stamp" src/MnistCnn.Core/Inference/Pretrained/convnet.safetensors
   local context
   context="$(date -u +%Y-%m-%dT%H:%M:%SZ); CPU: $(cpu_line); $(nproc) cores, $threads threads, $epochs epochs, seed 0; PyTorch kernels: $kernels (kernel check: ${checked:-none correct}); load average (1/5/15 min) $load_before at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
-  run_torch dotnet "$bench_dll" report --out "$out/$stamp-summary.json" --context "$context" "${columns[@]}"
+  run_torch dotnet "$bench_dll" report --out "$out/$stamp-summary.json" --context "$context" \
+    --inference "$out/$stamp-inference.json" --inference-peer "$out/$stamp-inference-pytorch.json" "${columns[@]}"
   cp "$out/$stamp-summary.json" "$out/latest-summary.json"
 }
 

@@ -1,11 +1,15 @@
 // Trains the PyTorch case study's network on MNIST with MnistCnn.Core and prints, per epoch, the case
 // study's line "Epoch: N Loss: L Accuracy: A" (mean training loss, test accuracy in percent).
-// Writes <output>/convnet.safetensors, <output>/summary.json and <output>/curves.png.
+// Writes <output>/convnet.safetensors, <output>/summary.json (with per-class precision, recall and F1),
+// <output>/curves.png and <output>/confusion.png, each under a temporary name first and renamed into place.
+// With --checkpoint <folder> a checkpoint is written there after every epoch; a run stopped by Ctrl+C (or killed)
+// continues with the same command plus --resume, and ends with the weights an uninterrupted run would have.
 // Exit codes: 0 done, 1 failed (data, model or device), 2 bad arguments, 130 cancelled.
 using MnistCnn.Core.Data.Download;
 using MnistCnn.Core.Data.Idx;
 using System.Text.Json;
 using MnistCnn.Core.Data;
+using MnistCnn.Core.Evaluation;
 using MnistCnn.Core.Models;
 using MnistCnn.Core.Training;
 using MnistCnn.Samples.Train;
@@ -49,40 +53,61 @@ try
     var trainLoader = new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = arguments.BatchSize, Shuffle = arguments.Shuffle });
     var testLoader = new DigitDataLoader(test, new DigitDataLoaderOptions { BatchSize = arguments.BatchSize });
     using var model = new ConvNet(arguments.Seed);
+    // The run's seed orders the shuffled epochs; "--seed none" draws one (the weights then come from torch's generator).
+    var runSeed = arguments.Seed ?? Random.Shared.NextInt64(0, long.MaxValue);
+    if (arguments.Seed is null && arguments.CheckpointFolder is not null)
+    {
+        Console.WriteLine($"Seed drawn for this run: {runSeed} (to continue it: --seed {runSeed} --resume)");
+    }
+
     var trainer = new Trainer(new TrainerOptions
     {
         Epochs = arguments.Epochs,
         LearningRate = arguments.LearningRate,
-        // The run's seed orders the shuffled epochs; "--seed none" draws one (the weights then come from torch's generator).
-        Seed = arguments.Seed ?? Random.Shared.NextInt64(),
+        Seed = runSeed,
         Device = arguments.Device,
+        CheckpointPath = arguments.CheckpointPath,
     });
+    var resuming = arguments.Resume && File.Exists(arguments.CheckpointPath);
+    if (arguments.CheckpointFolder is not null)
+    {
+        Directory.CreateDirectory(arguments.CheckpointFolder);
+        Console.WriteLine(resuming
+            ? $"Resuming from {arguments.CheckpointPath}"
+            : $"Checkpoint after every epoch: {arguments.CheckpointPath}{(arguments.Resume ? " (none there yet: starting from the beginning)" : string.Empty)}");
+    }
 
     Console.WriteLine(
         $"Training on {train.Count} images, testing on {test.Count}: {arguments.Epochs} epochs, batch {arguments.BatchSize}, " +
         $"lr {arguments.LearningRate}, seed {arguments.Seed?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}, shuffle {(arguments.Shuffle ? "on" : "off")}");
-    var history = Console.IsOutputRedirected
-        ? trainer.Fit(model, trainLoader, testLoader, new PlainProgress(), cancellation.Token)
-        : FitWithProgressBar(trainer, model, trainLoader, testLoader, cancellation.Token);
+    TrainingHistory Run(IProgress<TrainingProgress> progress) => resuming
+        ? trainer.Resume(arguments.CheckpointPath!, model, trainLoader, testLoader, progress, cancellation.Token)
+        : trainer.Fit(model, trainLoader, testLoader, progress, cancellation.Token);
+    var history = Console.IsOutputRedirected ? Run(new PlainProgress()) : WithProgressBar(Run);
 
     Directory.CreateDirectory(arguments.OutputFolder);
     var modelPath = Path.Combine(arguments.OutputFolder, "convnet.safetensors");
     ModelWeights.Save(model, modelPath);
+    // The final model's outcome per class: the confusion matrix of one more pass over the test set.
+    var evaluation = Validator.Evaluate(model, testLoader, cancellation.Token);
     var summary = new RunSummary(
         history.Device, arguments.Epochs, arguments.BatchSize, arguments.LearningRate, arguments.Seed, arguments.Shuffle,
-        history.Last?.ValidationAccuracy, modelPath, history.Epochs);
-    await File.WriteAllTextAsync(
-        Path.Combine(arguments.OutputFolder, "summary.json"),
-        JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
-    TrainingCurves.SavePng(history.Epochs, Path.Combine(arguments.OutputFolder, "curves.png"));
+        history.Last?.ValidationAccuracy, modelPath, history.Epochs, ClassMetrics.From(evaluation));
+    var json = JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true });
+    OutputFile.Write(Path.Combine(arguments.OutputFolder, "summary.json"), temporary => File.WriteAllText(temporary, json));
+    OutputFile.Write(Path.Combine(arguments.OutputFolder, "curves.png"), temporary => TrainingCurves.SavePng(history.Epochs, temporary));
+    OutputFile.Write(Path.Combine(arguments.OutputFolder, "confusion.png"), temporary => ConfusionMatrixPlot.SavePng(evaluation, temporary));
 
     Console.WriteLine($"Final accuracy: {history.Last?.ValidationAccuracy:F2}% on {history.Device}");
-    Console.WriteLine($"Wrote {modelPath}, summary.json and curves.png in {arguments.OutputFolder}");
+    Console.WriteLine($"Macro F1: {evaluation.MacroF1:F4}; per class in summary.json");
+    Console.WriteLine($"Wrote {modelPath}, summary.json, curves.png and confusion.png in {arguments.OutputFolder}");
     return 0;
 }
 catch (OperationCanceledException)
 {
-    Console.Error.WriteLine("cancelled");
+    Console.Error.WriteLine(arguments.CheckpointPath is { } checkpoint && File.Exists(checkpoint)
+        ? $"cancelled; {checkpoint} holds the last completed epoch: run the same command with --resume to continue"
+        : "cancelled");
     return 130;
 }
 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
@@ -93,10 +118,9 @@ catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or I
     return 1;
 }
 
-static TrainingHistory FitWithProgressBar(
-    Trainer trainer, ConvNet model, DigitDataLoader trainLoader, DigitDataLoader testLoader, CancellationToken cancellationToken) =>
+static TrainingHistory WithProgressBar(Func<IProgress<TrainingProgress>, TrainingHistory> run) =>
     AnsiConsole.Progress()
         .AutoClear(false)
         .HideCompleted(false)
         .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-        .Start(context => trainer.Fit(model, trainLoader, testLoader, new ProgressBar(context), cancellationToken));
+        .Start(context => run(new ProgressBar(context)));

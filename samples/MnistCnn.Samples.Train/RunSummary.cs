@@ -2,7 +2,7 @@ using MnistCnn.Core.Training;
 
 namespace MnistCnn.Samples.Train;
 
-/// <summary>What a run wrote to summary.json: its settings, per-epoch results and the final accuracy.</summary>
+/// <summary>What a run wrote to summary.json: its settings, per-epoch results, the final accuracy and the final model's per-class metrics.</summary>
 internal sealed record RunSummary(
     string Device,
     int Epochs,
@@ -12,4 +12,5 @@ internal sealed record RunSummary(
     bool Shuffle,
     double? FinalAccuracy,
     string ModelPath,
-    IReadOnlyList<EpochResult> History);
+    IReadOnlyList<EpochResult> History,
+    ClassMetrics Metrics);

@@ -8,7 +8,7 @@ internal sealed record TrainArguments
 {
     public const string Usage =
         "usage: MnistCnn.Samples.Train [--data <folder>] [--download] [--epochs <n>] [--batch-size <n>] [--lr <rate>] " +
-        "[--seed <n>|none] [--device auto|cpu|cuda] [--shuffle] [--output <folder>]";
+        "[--seed <n>|none] [--device auto|cpu|cuda] [--shuffle] [--output <folder>] [--checkpoint <folder> [--resume]]";
 
     public string DataFolder { get; init; } = "data/mnist";
 
@@ -27,6 +27,15 @@ internal sealed record TrainArguments
     public bool Shuffle { get; init; }
 
     public string OutputFolder { get; init; } = "mnist-run";
+
+    /// <summary>Gets the folder of the run's checkpoint (written after every epoch), or null for none.</summary>
+    public string? CheckpointFolder { get; init; }
+
+    /// <summary>Gets a value indicating whether to continue from the checkpoint in <see cref="CheckpointFolder"/> when there is one.</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>Gets the checkpoint file in <see cref="CheckpointFolder"/>, or null.</summary>
+    public string? CheckpointPath => CheckpointFolder is null ? null : Path.Combine(CheckpointFolder, "train.ckpt");
 
     public bool Help { get; init; }
 
@@ -48,9 +57,21 @@ internal sealed record TrainArguments
                 "--device" => result with { Device = ParseDevice(Value(args, ++i, option)) },
                 "--shuffle" => result with { Shuffle = true },
                 "--output" => result with { OutputFolder = Value(args, ++i, option) },
+                "--checkpoint" => result with { CheckpointFolder = Value(args, ++i, option) },
+                "--resume" => result with { Resume = true },
                 "-h" or "--help" => result with { Help = true },
                 _ => throw new ArgumentException($"unknown argument '{option}'"),
             };
+        }
+
+        if (result.Resume && result.CheckpointFolder is null)
+        {
+            throw new ArgumentException("--resume needs --checkpoint <folder>: the folder the earlier run wrote its checkpoint to");
+        }
+
+        if (result.Resume && result.Seed is null)
+        {
+            throw new ArgumentException("--resume needs the run's seed: pass --seed <n> (a run started with --seed none printed the seed it drew)");
         }
 
         return result;

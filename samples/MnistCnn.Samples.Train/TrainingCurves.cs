@@ -23,36 +23,11 @@ internal static class TrainingCurves
             plot.Axes.Right.Label.Text = "accuracy (%)";
         }
 
-        if (FindFont() is { } font)
-        {
-            Fonts.AddFontFile("Curves", font);
-            plot.Font.Set("Curves");
-        }
-        else
-        {
-            Console.Error.WriteLine("note: no TrueType font found under /usr/share/fonts; curves.png has no text (install fonts-dejavu-core)");
-        }
-
+        PlotFont.Apply(plot, "curves.png");
         plot.Title("MnistCnn.Core: ConvNet on MNIST");
         plot.XLabel("epoch");
         plot.Axes.Left.Label.Text = "loss";
         plot.ShowLegend();
         plot.SavePng(path, 800, 500);
-    }
-
-    /// <summary>
-    /// Skia's dependency-free native library has no fontconfig to find system fonts, so the font is
-    /// loaded from a file. Windows and macOS builds of Skia find their system fonts themselves.
-    /// </summary>
-    private static string? FindFont()
-    {
-        const string Fonts = "/usr/share/fonts";
-        if (!OperatingSystem.IsLinux() || !Directory.Exists(Fonts))
-        {
-            return null;
-        }
-
-        var files = Directory.EnumerateFiles(Fonts, "*.ttf", SearchOption.AllDirectories).ToArray();
-        return files.FirstOrDefault(f => Path.GetFileName(f) == "DejaVuSans.ttf") ?? files.FirstOrDefault();
     }
 }

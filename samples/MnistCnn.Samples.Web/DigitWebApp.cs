@@ -32,11 +32,16 @@ internal static class DigitWebApp
 
         builder.Services.AddSingleton(Options.Create(limits));
         builder.Services.AddSingleton(classifier);
+        builder.Services.AddSingleton<DecodingBudget>();
         builder.Services.AddSingleton<PredictEndpoint>();
         builder.Services.AddProblemDetails();
-        // Kestrel stops reading a body a little past the file limit (multipart adds boundaries and headers).
+        // The endpoint refuses a body over the file limit before (or while) reading it; Kestrel's own limit is
+        // higher so that it can discard the rest of a refused body and the client still reads its 413.
         builder.Services.Configure<KestrelServerOptions>(kestrel =>
-            kestrel.Limits.MaxRequestBodySize = limits.MaxBodyBytes + PredictionLimits.MultipartOverheadBytes);
+        {
+            kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBytes;
+            kestrel.Limits.MaxConcurrentConnections = limits.MaxConnections;
+        });
 
         var app = builder.Build();
         // Unexpected failures become problem details too, never an HTML page or a dropped connection.

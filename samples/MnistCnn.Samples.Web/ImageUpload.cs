@@ -24,8 +24,14 @@ internal static class ImageUpload
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            // Kestrel's own request body limit (set a little above the file limit, see DigitWebApp).
+            // Kestrel's own request body limit (a chunked form's, see ReadFormFileAsync).
             throw RejectedImageException.TooLarge(limits.MaxBodyBytes);
+        }
+        catch (BadHttpRequestException e)
+        {
+            // Kestrel refused the body as it came in: it ended early (400), or trickled in below the minimum
+            // data rate (408). Answered as such, not as an unhandled exception.
+            throw RejectedImageException.BadRequest(e.StatusCode, e.Message);
         }
     }
 
@@ -45,7 +51,15 @@ internal static class ImageUpload
             throw RejectedImageException.TooLarge(limits.MaxBodyBytes);
         }
 
-        // A chunked body declares no length: read at most one byte past the limit to know it is over.
+        if (request.ContentLength is { } length)
+        {
+            // Exactly the declared size (Kestrel ends the read with 400 when the body is shorter).
+            var bytes = new byte[length];
+            await request.Body.ReadExactlyAsync(bytes, cancellationToken);
+            return NotEmpty(bytes);
+        }
+
+        // A chunked body declares no length: read no more than one chunk past the limit to know it is over.
         using var buffer = new MemoryStream();
         var chunk = new byte[81920];
         int read;
@@ -75,6 +89,14 @@ internal static class ImageUpload
                 $"Content-Type '{request.ContentType}' is not accepted: forms must be multipart/form-data with the image in the field '{FormField}'.");
         }
 
+        // Kestrel's own limit is high enough to discard a refused body after the answer (see DigitWebApp); a
+        // chunked form declares no length, so this request's limit is brought down to the file limit.
+        if (request.ContentLength is null
+            && request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+        {
+            bodySize.MaxRequestBodySize = limits.MaxBodyBytes + PredictionLimits.MultipartOverheadBytes;
+        }
+
         IFormCollection form;
         try
         {
@@ -91,7 +113,7 @@ internal static class ImageUpload
         {
             throw RejectedImageException.TooLarge(limits.MaxBodyBytes);
         }
-        catch (Exception e) when (e is InvalidDataException or IOException)
+        catch (Exception e) when (e is InvalidDataException or IOException and not BadHttpRequestException)
         {
             throw RejectedImageException.BadImage($"The multipart form could not be read: {e.Message}");
         }

@@ -26,6 +26,31 @@ internal sealed class PredictionLimits
     /// </summary>
     public long MaxPixels { get; set; } = 16L * 1024 * 1024;
 
+    /// <summary>
+    /// Most pixels decoded at once across all requests. Default 33,554,432 (32 MP: two images at the default
+    /// pixel limit); at least <see cref="MaxPixels"/>. An image is decoded only when its pixels fit beside
+    /// those being decoded; until then its request waits (images of at most 1/64 of it are not counted, see
+    /// <see cref="DecodingBudget"/>). Decoding costs 4 bytes a pixel (the decoder's RGBA, turned to grey in
+    /// place), so this bounds decoding memory (128 MiB by default) whatever arrives at once.
+    /// </summary>
+    public long MaxDecodingPixels { get; set; } = 32L * 1024 * 1024;
+
+    /// <summary>
+    /// Largest request body Kestrel reads at all, in bytes. Default 67,108,864 (64 MiB); at least
+    /// <see cref="MaxBodyBytes"/> plus the multipart overhead. A body over <see cref="MaxBodyBytes"/> gets
+    /// 413 without being read (or, without a Content-Length, as soon as the limit is passed); Kestrel then
+    /// reads and discards the rest, up to this size and for at most 5 s, so a client that sends its whole
+    /// body before reading the answer still gets the 413. Beyond it the connection is closed.
+    /// </summary>
+    public long MaxRequestBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// Most connections open at once (Kestrel's <c>MaxConcurrentConnections</c>). Default 128; more are closed
+    /// as they arrive. Each holds at most <see cref="MaxBodyBytes"/> of body and a small image being decoded,
+    /// so with <see cref="MaxDecodingPixels"/> this bounds the server's memory.
+    /// </summary>
+    public long MaxConnections { get; set; } = 128;
+
     /// <summary>Room for a multipart form's boundaries and part headers beside the file itself.</summary>
     public const long MultipartOverheadBytes = 64 * 1024;
 
@@ -35,6 +60,10 @@ internal sealed class PredictionLimits
         { MaxBodyBytes: <= 0 } => $"Limits:MaxBodyBytes must be positive (got {MaxBodyBytes})",
         { MaxSide: <= 0 } => $"Limits:MaxSide must be positive (got {MaxSide})",
         { MaxPixels: <= 0 or > PixelCeiling } => $"Limits:MaxPixels must be between 1 and {PixelCeiling} (got {MaxPixels})",
+        { MaxConnections: <= 0 } => $"Limits:MaxConnections must be positive (got {MaxConnections})",
+        _ when MaxDecodingPixels < MaxPixels => $"Limits:MaxDecodingPixels must be at least Limits:MaxPixels ({MaxPixels}) (got {MaxDecodingPixels})",
+        _ when MaxRequestBytes < MaxBodyBytes + MultipartOverheadBytes =>
+            $"Limits:MaxRequestBytes must be at least Limits:MaxBodyBytes + {MultipartOverheadBytes} ({MaxBodyBytes + MultipartOverheadBytes}) (got {MaxRequestBytes})",
         _ => null,
     };
 }

@@ -10,6 +10,10 @@ internal sealed class RejectedImageException(int statusCode, string title, strin
     public static RejectedImageException BadImage(string detail) =>
         new(StatusCodes.Status400BadRequest, "Not a usable image", detail);
 
+    public static RejectedImageException BadRequest(int statusCode, string detail) => statusCode == StatusCodes.Status408RequestTimeout
+        ? new(statusCode, "Upload too slow", $"The image arrived too slowly and was not read to the end: {detail}")
+        : new(statusCode, "Bad request", detail);
+
     public static RejectedImageException TooLarge(long limit) =>
         new(StatusCodes.Status413PayloadTooLarge, "Image file too large",
             $"The image file is larger than the limit of {limit:N0} bytes.");

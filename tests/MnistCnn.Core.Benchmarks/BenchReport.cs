@@ -7,7 +7,8 @@ namespace MnistCnn.Core.Benchmarks;
 /// <summary>
 /// Puts the JSON reports of one <c>./build.sh bench</c> run side by side: PyTorch faithful and PyTorch
 /// preloaded (with the kernels the kernel check chose) and MnistCnn.Core; prints the table, the ratios
-/// ours/PyTorch and the goals, and writes the same as one JSON file.
+/// ours/PyTorch and the goals, and writes the same as one JSON file. With the inference figures of the same
+/// run (ours: the managed <c>DigitClassifier</c> and TorchSharp; the peer: PyTorch), adds their rows.
 /// </summary>
 internal static class BenchReport
 {
@@ -25,7 +26,9 @@ internal static class BenchReport
     /// <param name="columns">(name, JSON file) pairs; the last one is ours.</param>
     /// <param name="outPath">Where the summary JSON goes.</param>
     /// <param name="context">Free text recorded with the summary (machine load, command).</param>
-    public static int Run(IReadOnlyList<(string Name, string Path)> columns, string outPath, string context)
+    /// <param name="inferenceJson">Our inference figures (InferenceBenchmark's JSON), or null.</param>
+    /// <param name="inferencePeerJson">PyTorch's inference figures (tests/peer/inference_bench.py), or null.</param>
+    public static int Run(IReadOnlyList<(string Name, string Path)> columns, string outPath, string context, string? inferenceJson = null, string? inferencePeerJson = null)
     {
         var runs = columns.Where(c => File.Exists(c.Path)).Select(c => (c.Name, Values: Summarise(c.Path))).ToList();
         if (runs.Count < 2 || runs[^1].Name != columns[^1].Name)
@@ -97,9 +100,11 @@ internal static class BenchReport
         RatioGoal("faithful", "seconds_to_first_step", 0.5, "process start to first step");
         RatioGoal("faithful", "peak_rss_mib", 0.6, "peak resident memory");
 
+        var inference = Inference(inferenceJson, inferencePeerJson, Goal);
         var summary = new JsonObject
         {
             ["context"] = context,
+            ["inference"] = inference,
             ["columns"] = new JsonObject(runs.Select(r => new KeyValuePair<string, JsonNode?>(
                 r.Name, new JsonObject(r.Values.Select(v => new KeyValuePair<string, JsonNode?>(v.Key, v.Value)))))),
             ["ratios_ours_over"] = ratios,
@@ -109,6 +114,65 @@ internal static class BenchReport
         File.WriteAllText(outPath, summary.ToJsonString(JsonOptions) + "\n");
         Console.WriteLine($"Written: {outPath}");
         return 0;
+    }
+
+    // Prediction: single-image latency and batch throughput of the managed classifier, TorchSharp and PyTorch,
+    // all from this run; the ratios are ours over theirs in time (for throughput: time per image).
+    private static JsonObject? Inference(string? oursPath, string? peerPath, Action<string, bool, string> goal)
+    {
+        if (oursPath is null || peerPath is null || !File.Exists(oursPath) || !File.Exists(peerPath))
+        {
+            if (oursPath is not null || peerPath is not null)
+            {
+                Console.WriteLine($"Inference: result files missing ({oursPath}, {peerPath}); no inference rows in this run.");
+            }
+
+            return null;
+        }
+
+        using var oursDoc = JsonDocument.Parse(File.ReadAllBytes(oursPath));
+        using var peerDoc = JsonDocument.Parse(File.ReadAllBytes(peerPath));
+        var ours = oursDoc.RootElement;
+        var peer = peerDoc.RootElement;
+        double Ours(string key) => ours.GetProperty(key).GetDouble();
+        var images = ours.GetProperty("images").GetInt32();
+        var rows = new (string Name, double SingleUs, double PerSecond, int Correct)[]
+        {
+            (peer.GetProperty("name").GetString() ?? "PyTorch", peer.GetProperty("single_median_us").GetDouble(), peer.GetProperty("batch_images_per_second").GetDouble(), peer.GetProperty("test_correct").GetInt32()),
+            ("TorchSharp ConvNet.forward", Ours("torchsharp_single_median_us"), Ours("torchsharp_batch_images_per_second"), ours.GetProperty("torchsharp_test_correct").GetInt32()),
+            ("MnistCnn.Core DigitClassifier", Ours("managed_single_median_us"), Ours("managed_batch_images_per_second"), ours.GetProperty("managed_test_correct").GetInt32()),
+        };
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Inference ({ours.GetProperty("model").GetString()}, {images} MNIST test images; single image on 1 thread, batch on {ours.GetProperty("threads").GetInt32()} threads):"));
+        Console.WriteLine($"{"",-32}{"single image (us)",20}{"batch (images/s)",20}{"accuracy (%)",16}");
+        foreach (var row in rows)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{row.Name,-32}{row.SingleUs,20:F1}{row.PerSecond,20:N0}{100.0 * row.Correct / images,16:F2}"));
+        }
+
+        var managed = rows[2];
+        var ratios = new JsonObject();
+        foreach (var other in rows.Take(2))
+        {
+            var single = managed.SingleUs / other.SingleUs;
+            var batch = other.PerSecond / managed.PerSecond;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ours/{other.Name}: single image {Format(single)}x the time, batch {Format(batch)}x the time per image"));
+            ratios[other.Name] = new JsonObject { ["single_image_time"] = single, ["batch_time_per_image"] = batch };
+        }
+
+        goal("single image <= 50 us", managed.SingleUs <= 50, string.Create(CultureInfo.InvariantCulture, $"{managed.SingleUs:F1} us"));
+        goal("batch >= 50,000 images/s", managed.PerSecond >= 50_000, string.Create(CultureInfo.InvariantCulture, $"{managed.PerSecond:N0} images/s"));
+        return new JsonObject
+        {
+            ["rows"] = new JsonObject(rows.Select(r => new KeyValuePair<string, JsonNode?>(r.Name, new JsonObject
+            {
+                ["single_median_us"] = r.SingleUs,
+                ["batch_images_per_second"] = r.PerSecond,
+                ["accuracy"] = 100.0 * r.Correct / images,
+            }))),
+            ["ratios_ours_over"] = ratios,
+            ["sources"] = new JsonArray(JsonValue.Create(peerPath), JsonValue.Create(oursPath)),
+        };
     }
 
     private static Dictionary<string, double> Summarise(string path)

@@ -23,7 +23,7 @@ internal static class InferenceBenchmark
     private const int Runs = 7;
     private const int TorchBatch = 1000;
 
-    public static int Run(string folder, string modelPath, int threads, string? peerJson, string? markdownOut)
+    public static int Run(string folder, string modelPath, int threads, string? peerJson, string? markdownOut, string? jsonOut = null)
     {
         var images = IdxFile.ReadImages(Path.Combine(folder, "t10k-images-idx3-ubyte"));
         var labels = IdxFile.ReadLabels(Path.Combine(folder, "t10k-labels-idx1-ubyte"));
@@ -170,6 +170,25 @@ internal static class InferenceBenchmark
         if (markdownOut is not null)
         {
             File.WriteAllLines(markdownOut, lines);
+        }
+
+        // The same figures for the bench's summary table (BenchReport reads them beside the training columns).
+        if (jsonOut is not null)
+        {
+            var figures = new System.Text.Json.Nodes.JsonObject
+            {
+                ["model"] = Path.GetFileName(modelPath),
+                ["images"] = images.Count,
+                ["threads"] = threads,
+                ["managed_single_median_us"] = managedSingle,
+                ["managed_batch_images_per_second"] = managedRate,
+                ["managed_test_correct"] = managedCorrect,
+                ["managed_bytes_per_predict"] = bytesPerSingle,
+                ["torchsharp_single_median_us"] = torchSingle,
+                ["torchsharp_batch_images_per_second"] = torchRate,
+                ["torchsharp_test_correct"] = torchCorrect,
+            };
+            File.WriteAllText(jsonOut, figures.ToJsonString(BenchReport.JsonOptions) + "\n");
         }
 
         return 0;

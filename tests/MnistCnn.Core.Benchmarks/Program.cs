@@ -6,10 +6,11 @@ using MnistCnn.Core.Benchmarks;
 //   train <folder> [--seed N] [--epochs N] [--threads N] [--json OUT]
 //                                                   the case study through the public API, timed
 //   profile <folder> [--threads N] [--steps N]     per-phase timings of training steps, validation passes
-//   inference <folder> --model M [--threads N] [--peer PEER.json] [--markdown OUT]
+//   inference <folder> --model M [--threads N] [--peer PEER.json] [--markdown OUT] [--json OUT]
 //                                                   managed DigitClassifier vs TorchSharp (and PyTorch's figures)
 //   micro [BENCHMARKDOTNET ARGS]                   BenchmarkDotNet micro-benchmarks of the hot paths
-//   report --out OUT [--context TEXT] NAME=JSON...  side-by-side table and ratios; the last NAME is ours
+//   report --out OUT [--context TEXT] [--inference OURS.json --inference-peer PEER.json] NAME=JSON...
+//                                                   side-by-side table and ratios; the last NAME is ours
 switch (args)
 {
     case ["data", var folder]:
@@ -32,7 +33,8 @@ switch (args)
             inferenceOptions.GetValueOrDefault("--model") ?? throw new ArgumentException("inference needs --model <weights.safetensors>"),
             Int(inferenceOptions, "--threads", 2),
             inferenceOptions.GetValueOrDefault("--peer"),
-            inferenceOptions.GetValueOrDefault("--markdown"));
+            inferenceOptions.GetValueOrDefault("--markdown"),
+            inferenceOptions.GetValueOrDefault("--json"));
     case ["micro", .. var rest]:
         return MicroBenchmarks.Run(rest);
     case ["report", .. var rest]:
@@ -40,7 +42,12 @@ switch (args)
             .Select(a => (a[..a.IndexOf('=', StringComparison.Ordinal)], a[(a.IndexOf('=', StringComparison.Ordinal) + 1)..]))
             .ToList();
         var reportOptions = Options(rest.Where(a => a.StartsWith("--", StringComparison.Ordinal) || !a.Contains('=', StringComparison.Ordinal)).ToArray());
-        return BenchReport.Run(columns, reportOptions.GetValueOrDefault("--out") ?? "bench-summary.json", reportOptions.GetValueOrDefault("--context") ?? "");
+        return BenchReport.Run(
+            columns,
+            reportOptions.GetValueOrDefault("--out") ?? "bench-summary.json",
+            reportOptions.GetValueOrDefault("--context") ?? "",
+            reportOptions.GetValueOrDefault("--inference"),
+            reportOptions.GetValueOrDefault("--inference-peer"));
     default:
         Console.Error.WriteLine("Usage: MnistCnn.Core.Benchmarks data <folder> | train <folder> [--seed N] [--epochs N] [--threads N] [--json OUT] | report --out OUT [--context TEXT] NAME=JSON...");
         return 2;

@@ -18,8 +18,17 @@ using MnistCnn.Core.Training;
 //       fills the file system, then tries a second epoch (its checkpoint) and another weights save. Prints
 //       "key: value" lines: what each save threw, the files left, whether the earlier files are unchanged, and,
 //       after the filler is deleted, whether training resumes from the earlier checkpoint.
+//   loadfuzz-seed <folder>
+//       trains two epochs with a checkpoint, <folder>/seed.ckpt, for the hostile checkpoint tests. Prints "seeded".
+//   loadfuzz <weights|checkpoint> <seed-file> <series> <from> <to> <work-folder> [crash:<i>|hang:<i>]
+//       makes mutated weights files or checkpoints from <seed-file> (cases from..to-1 of the series), loads each
+//       with ModelWeights.Load or Trainer.Resume and prints one line per file (see LoadFuzz.cs). The fault, for
+//       the test of the test, crashes (Environment.FailFast) or hangs at case <i> instead of loading it.
 return args switch
 {
+    ["loadfuzz-seed", var folder] => LoadFuzz.Seed(folder),
+    ["loadfuzz", var kind, var seedFile, var series, var from, var to, var work, .. var fault] => LoadFuzz.Run(
+        kind, seedFile, int.Parse(series, CultureInfo.InvariantCulture), int.Parse(from, CultureInfo.InvariantCulture), int.Parse(to, CultureInfo.InvariantCulture), work, fault.SingleOrDefault()),
     ["fulldisk", var folder] => FullDisk(folder),
     ["train", var checkpoint, var finalWeights, var epochs] => Train(checkpoint, finalWeights, int.Parse(epochs, CultureInfo.InvariantCulture)),
     ["download", var folder, var table, var timeout, .. var mirrors] => await DownloadAsync(folder, table, int.Parse(timeout, CultureInfo.InvariantCulture), mirrors),
@@ -139,7 +148,7 @@ static async Task<int> DownloadAsync(string folder, string table, int timeoutMs,
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: train <checkpoint> <final-weights> <epochs> | fulldisk <folder> | download <folder> <hash-table> <timeout-ms> <mirror>...");
+    Console.Error.WriteLine("usage: train <checkpoint> <final-weights> <epochs> | fulldisk <folder> | download <folder> <hash-table> <timeout-ms> <mirror>... | loadfuzz-seed <folder> | loadfuzz <weights|checkpoint> <seed-file> <series> <from> <to> <work-folder> [crash:<i>|hang:<i>]");
     return 2;
 }
 

@@ -7,6 +7,9 @@ public sealed class DigitWebAppTests
     [InlineData("--Limits:MaxBodyBytes", "0", "Limits:MaxBodyBytes must be positive")]
     [InlineData("--Limits:MaxSide", "-1", "Limits:MaxSide must be positive")]
     [InlineData("--Limits:MaxPixels", "200000000", "Limits:MaxPixels must be between 1 and 134217728")]
+    [InlineData("--Limits:MaxConnections", "0", "Limits:MaxConnections must be positive")]
+    [InlineData("--Limits:MaxDecodingPixels", "1000000", "Limits:MaxDecodingPixels must be at least Limits:MaxPixels (16777216)")]
+    [InlineData("--Limits:MaxRequestBytes", "4194304", "Limits:MaxRequestBytes must be at least Limits:MaxBodyBytes + 65536 (4259840)")]
     public void Create_LimitOutOfRange_ThrowsNamingTheSetting(string setting, string value, string message)
     {
         var create = () => DigitWebApp.Create(["--urls", "http://127.0.0.1:0", setting, value]);

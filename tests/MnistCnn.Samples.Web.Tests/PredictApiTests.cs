@@ -151,6 +151,24 @@ public sealed class PredictApiTests(WebAppServer server)
     }
 
     [Fact]
+    public async Task Post_50MegabyteBody_Is413ProblemTheClientReads()
+    {
+        // HttpClient sends the whole body before it reads the answer: the 413 (sent before the body is read)
+        // reaches it only because the server discards the rest of the body instead of closing the connection.
+        var problem = await ProblemAsync(Raw(new byte[50 * 1000 * 1000], "image/png"), HttpStatusCode.RequestEntityTooLarge);
+        problem.Should().Contain("4,194,304 bytes");
+        await ServerStillPredictsAsync();
+    }
+
+    [Fact]
+    public async Task Post_JpegDeclaring65000Squared_Is422BeforeDecoding()
+    {
+        var problem = await ProblemAsync(Raw(TestImages.JpegDeclaring(65_000, 65_000), "image/jpeg"), (HttpStatusCode)422);
+        problem.Should().Contain("65000 x 65000");
+        await ServerStillPredictsAsync();
+    }
+
+    [Fact]
     public async Task Post_PngDeclaring100000Squared_Is422BeforeDecodingAndServerKeepsServing()
     {
         // 10^10 pixels: decoding them would need 40 GB, so a 422 shows the header was checked first.

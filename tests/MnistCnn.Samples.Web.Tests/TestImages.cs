@@ -81,6 +81,39 @@ internal static class TestImages
         return file.ToArray();
     }
 
+    /// <summary>
+    /// A real 16x16 baseline JPEG whose frame header (SOF0) is rewritten to declare <paramref name="width"/> x
+    /// <paramref name="height"/> pixels (each at most 65,535, JPEG's limit): its header reads as that size.
+    /// </summary>
+    public static byte[] JpegDeclaring(int width, int height)
+    {
+        using var small = Grey(new byte[16 * 16], 16, 16);
+        var jpeg = Encode(small, SKEncodedImageFormat.Jpeg, 80);
+        for (var i = 2; i + 8 < jpeg.Length; i++)
+        {
+            // SOF0: FF C0, length (2), precision (1), height (2), width (2), all big-endian.
+            if (jpeg[i] == 0xFF && jpeg[i + 1] == 0xC0)
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(jpeg.AsSpan(i + 5), checked((ushort)height));
+                BinaryPrimitives.WriteUInt16BigEndian(jpeg.AsSpan(i + 7), checked((ushort)width));
+                return jpeg;
+            }
+        }
+
+        throw new InvalidOperationException("The encoded JPEG has no baseline frame header (SOF0).");
+    }
+
+    /// <summary>
+    /// A valid <paramref name="side"/> x <paramref name="side"/> all-black grey PNG: a few kilobytes that
+    /// decode to side x side pixels (a decompression bomb that is within the limits when the side is).
+    /// </summary>
+    public static byte[] BlankPng(int side)
+    {
+        using var bitmap = new SKBitmap(new SKImageInfo(side, side, SKColorType.Gray8, SKAlphaType.Opaque));
+        bitmap.Erase(SKColors.Black);
+        return Encode(bitmap, SKEncodedImageFormat.Png, 100);
+    }
+
     private static void Chunk(Stream file, string type, byte[] data)
     {
         Span<byte> number = stackalloc byte[4];

@@ -94,6 +94,9 @@ public sealed class DigitDataset : IDigitDataset
     /// <inheritdoc/>
     public int Count { get; }
 
+    /// <summary>Gets a value indicating whether the images are a test split (<see cref="MnistDataset.Load"/> with <see cref="MnistSplit.Test"/>); the trainer warns when model selection monitors one.</summary>
+    internal bool IsTestSplit { get; init; }
+
     /// <inheritdoc/>
     public int ImageHeight { get; }
 
@@ -188,6 +191,70 @@ public sealed class DigitDataset : IDigitDataset
 
         using var scope = NewDisposeScope();
         return ToBatch(_images.index_select(0, indices), _labels.index_select(0, indices), device, scope);
+    }
+
+    /// <summary>
+    /// Splits the dataset into a training part and a held-out validation part, stratified by class: every class
+    /// gives <c>round(fraction × its count)</c> of its images (rounded half to even) to the validation part, chosen
+    /// at random by <paramref name="seed"/>, so both parts keep the class proportions of the whole.
+    /// </summary>
+    /// <remarks>
+    /// Use the validation part for model selection (<see cref="Training.BestModelCheckpoint"/>,
+    /// <see cref="Training.EarlyStopping"/>) and keep the test split for the final figure. The choice depends only on
+    /// the labels, the fraction and the seed: the same on every platform and .NET version. Within each part the
+    /// images keep their original order. The parts are new datasets holding copies of their images, with this
+    /// dataset's class names and normalisation; the caller disposes them, and this dataset stays usable.
+    /// </remarks>
+    /// <param name="validationFraction">The share of each class held out, in (0, 1); 1/12 gives MNIST's usual 55,000/5,000 split.</param>
+    /// <param name="seed">Chooses which images are held out.</param>
+    /// <returns>The training part and the validation part.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="validationFraction"/> is not in (0, 1).</exception>
+    /// <exception cref="ArgumentException">The fraction leaves one of the parts empty.</exception>
+    /// <exception cref="ObjectDisposedException">The dataset was disposed.</exception>
+    public (DigitDataset Train, DigitDataset Validation) Split(double validationFraction, long seed)
+    {
+        if (!(validationFraction > 0 && validationFraction < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "The validation fraction must be greater than 0 and less than 1.");
+        }
+
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var held = new bool[Count];
+        for (var label = 0; label < ClassCount; label++)
+        {
+            var members = Enumerable.Range(0, Count).Where(i => _labelBytes[i] == label).Select(i => (long)i).ToArray();
+            var take = (int)Math.Round(members.Length * validationFraction, MidpointRounding.ToEven);
+            SeededShuffle.Shuffle(members, seed, label);
+            foreach (var index in members.AsSpan(0, take))
+            {
+                held[index] = true;
+            }
+        }
+
+        var validationCount = held.Count(h => h);
+        if (validationCount == 0 || validationCount == Count)
+        {
+            throw new ArgumentException(
+                $"A validation fraction of {validationFraction} of {Count} images leaves the {(validationCount == 0 ? "validation" : "training")} part empty.",
+                nameof(validationFraction));
+        }
+
+        return (Subset(held, keep: false), Subset(held, keep: true));
+    }
+
+    private DigitDataset Subset(bool[] held, bool keep)
+    {
+        var indices = Enumerable.Range(0, Count).Where(i => held[i] == keep).ToArray();
+        var pixels = new byte[(long)indices.Length * _imageSize];
+        var labels = new byte[indices.Length];
+        for (var k = 0; k < indices.Length; k++)
+        {
+            _pixels.AsSpan(indices[k] * _imageSize, _imageSize).CopyTo(pixels.AsSpan(k * _imageSize, _imageSize));
+            labels[k] = _labelBytes[indices[k]];
+        }
+
+        var options = new DigitDatasetOptions { ClassCount = ClassCount, ClassNames = ClassNames, Normalization = Normalization };
+        return new DigitDataset(pixels, labels, ImageHeight, ImageWidth, options, adoptPixels: true);
     }
 
     /// <summary>Releases the dataset's tensors.</summary>

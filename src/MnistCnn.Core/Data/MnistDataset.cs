@@ -81,7 +81,7 @@ public static class MnistDataset
         }
 
         // The arrays were just read and are held by no one else: the dataset adopts them rather than copying.
-        return new DigitDataset(images.Pixels, labels, images.Height, images.Width, options, adoptPixels: true);
+        return new DigitDataset(images.Pixels, labels, images.Height, images.Width, options, adoptPixels: true) { IsTestSplit = split == MnistSplit.Test };
     }
 
     private static (string Images, string Labels) Locate(string root, MnistSplit split, string imagesName, string labelsName)

@@ -19,4 +19,49 @@ public sealed record EvaluationResult(int Count, int Correct, double Loss, IRead
     /// </summary>
     public IReadOnlyList<double> PerClassAccuracy =>
         ConfusionMatrix.Select((row, label) => row.Sum() is var total and > 0 ? 100.0 * row[label] / total : double.NaN).ToArray();
+
+    /// <summary>
+    /// Gets each class's precision (0 to 1), indexed by label: of the images predicted as the class, the share
+    /// that are that class. 0 for a class never predicted (scikit-learn's <c>zero_division=0</c>).
+    /// </summary>
+    public IReadOnlyList<double> Precision =>
+        Enumerable.Range(0, ClassCount).Select(c => Ratio(ConfusionMatrix[c][c], PredictedCount(c))).ToArray();
+
+    /// <summary>
+    /// Gets each class's recall (0 to 1), indexed by label: of the images of the class, the share predicted as it.
+    /// 0 for a class with no image in the evaluated set (scikit-learn's <c>zero_division=0</c>).
+    /// </summary>
+    public IReadOnlyList<double> Recall =>
+        Enumerable.Range(0, ClassCount).Select(c => Ratio(ConfusionMatrix[c][c], ConfusionMatrix[c].Sum())).ToArray();
+
+    /// <summary>
+    /// Gets each class's F1 score (0 to 1), indexed by label: the harmonic mean of precision and recall,
+    /// 2·TP / (2·TP + FP + FN); 0 for a class that is neither in the set nor predicted.
+    /// </summary>
+    public IReadOnlyList<double> F1 =>
+        Enumerable.Range(0, ClassCount)
+            .Select(c => Ratio(2 * ConfusionMatrix[c][c], ConfusionMatrix[c].Sum() + PredictedCount(c)))
+            .ToArray();
+
+    /// <summary>
+    /// Gets the macro-averaged precision: the unweighted mean of <see cref="Precision"/> over the classes that occur
+    /// as a label or a prediction (as scikit-learn's <c>precision_score(average="macro", zero_division=0)</c>).
+    /// </summary>
+    public double MacroPrecision => MacroAverage(Precision);
+
+    /// <summary>Gets the macro-averaged recall, over the classes that occur as a label or a prediction (see <see cref="MacroPrecision"/>).</summary>
+    public double MacroRecall => MacroAverage(Recall);
+
+    /// <summary>Gets the macro-averaged F1 score: the mean of the per-class <see cref="F1"/> scores, over the classes that occur as a label or a prediction.</summary>
+    public double MacroF1 => MacroAverage(F1);
+
+    private int PredictedCount(int label) => ConfusionMatrix.Sum(row => row[label]);
+
+    private static double Ratio(int numerator, int denominator) => denominator == 0 ? 0 : (double)numerator / denominator;
+
+    private double MacroAverage(IReadOnlyList<double> perClass)
+    {
+        var present = Enumerable.Range(0, ClassCount).Where(c => ConfusionMatrix[c].Sum() + PredictedCount(c) > 0).ToArray();
+        return present.Length == 0 ? double.NaN : present.Average(c => perClass[c]);
+    }
 }

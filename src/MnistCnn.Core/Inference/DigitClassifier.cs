@@ -49,6 +49,9 @@ public sealed partial class DigitClassifier
     /// </summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
+    /// <summary>Gets the weights the classifier computes with (for tests that compare them with a file).</summary>
+    internal ConvNetWeights Weights => _weights;
+
     /// <summary>
     /// Gets the classifier of the model shipped in this package: the case-study network trained on MNIST
     /// by this repository's training command (seed 0, 5 epochs, batch 64, Adam with learning rate 0.01,

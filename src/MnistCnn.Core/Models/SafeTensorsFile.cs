@@ -312,7 +312,8 @@ internal sealed class SafeTensorsFile
             elements *= dimension;
         }
 
-        if (elements < 0 || elements * width != offsets[1] - offsets[0])
+        // elements <= range here, so elements * width cannot wrap once elements <= range / width.
+        if (elements < 0 || elements > (offsets[1] - offsets[0]) / width || elements * width != offsets[1] - offsets[0])
         {
             throw new ModelFileException(source,
                 $"tensor '{name}' of dtype {dtype} and shape [{string.Join(", ", shape)}] does not fill its {offsets[1] - offsets[0]} bytes [{offsets[0]}, {offsets[1]}).");

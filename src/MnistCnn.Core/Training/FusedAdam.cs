@@ -1,5 +1,8 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -17,23 +20,90 @@ namespace MnistCnn.Core.Training;
 /// TorchSharp's ~60 per-step calls costs a native transition, allocations for the temporaries, and (for
 /// the 34,560-element linear weight, above torch's parallel grain) an OpenMP fork/join, which on a busy
 /// 2-core machine can stall for milliseconds. Anything unusual (CUDA, weight decay, AMSGrad, maximize, a
-/// closure, another dtype or layout) falls back to TorchSharp's implementation.
+/// closure, another dtype or layout) falls back to TorchSharp's implementation, and says so once in the log.
+/// <para>
+/// The fused update reads TorchSharp's protected Adam state (<c>_state</c>, <c>State.step</c>,
+/// <c>exp_avg</c>, <c>exp_avg_sq</c>), which a TorchSharp 0.x release may change. The package declares the
+/// TorchSharp range it is tested with; if an application still runs it on a TorchSharp whose state differs
+/// (a missing member, another state type, moments of another size), the fused update is switched off for
+/// this optimizer with a warning, and TorchSharp's own step runs instead.
+/// </para>
 /// </remarks>
 internal sealed class FusedAdam : Adam
 {
-    public FusedAdam(IEnumerable<Parameter> parameters, double learningRate, double beta1, double beta2, double epsilon, double weightDecay)
+    private readonly ILogger _logger;
+    private bool _fusionDisabled;
+    private string? _lastFallbackReason;
+
+    public FusedAdam(IEnumerable<Parameter> parameters, double learningRate, double beta1, double beta2, double epsilon, double weightDecay, ILogger? logger = null)
         : base(parameters, learningRate, beta1, beta2, epsilon, weightDecay, amsgrad: false, maximize: false)
     {
+        _logger = logger ?? NullLogger.Instance;
     }
+
+    /// <summary>Steps that ran the fused managed update.</summary>
+    internal long FusedSteps { get; private set; }
+
+    /// <summary>Steps that ran TorchSharp's own update.</summary>
+    internal long FallbackSteps { get; private set; }
 
     /// <inheritdoc/>
     public override Tensor step(Func<Tensor>? closure = null)
     {
-        if (closure is not null || !CanFuse())
+        if (closure is not null)
         {
-            return base.step(closure);
+            return Fallback(closure, "a closure was given", unexpected: false);
         }
 
+        if (_fusionDisabled)
+        {
+            return Fallback(null, _lastFallbackReason!, unexpected: true);
+        }
+
+        // The members of TorchSharp's Adam the fused path reads are bound when these methods are compiled: a
+        // TorchSharp without them throws here, before any state changed, and its own step takes over for good.
+        try
+        {
+            var (fusable, reason, unexpected) = CheckFusable();
+            if (!fusable)
+            {
+                return Fallback(null, reason!, unexpected);
+            }
+
+            FusedStep();
+        }
+        catch (Exception e) when (e is MissingMemberException or TypeLoadException or InvalidCastException)
+        {
+            _fusionDisabled = true;
+            return Fallback(null, $"{e.GetType().Name}: {e.Message}", unexpected: true);
+        }
+
+        FusedSteps++;
+        return null!;
+    }
+
+    private Tensor Fallback(Func<Tensor>? closure, string reason, bool unexpected)
+    {
+        if (reason != _lastFallbackReason)
+        {
+            _lastFallbackReason = reason;
+            if (unexpected)
+            {
+                TrainerLog.FusedAdamStateUnexpected(_logger, reason);
+            }
+            else
+            {
+                TrainerLog.FusedAdamNotApplicable(_logger, reason);
+            }
+        }
+
+        FallbackSteps++;
+        return base.step(closure);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void FusedStep()
+    {
         foreach (var group in _parameter_groups)
         {
             var options = (Options)group.Options;
@@ -63,8 +133,6 @@ internal sealed class FusedAdam : Adam
                     (float)(-group.LearningRate / biasCorrection1));
             }
         }
-
-        return null!;
     }
 
     // The element-wise update, in the order of TorchSharp's (and PyTorch's) tensor calls.
@@ -103,13 +171,21 @@ internal sealed class FusedAdam : Adam
         }
     }
 
-    private bool CanFuse()
+    // Whether every parameter can take the fused update; if not, why, and whether the reason is TorchSharp's
+    // state looking other than expected (rather than a configuration the fused update does not cover).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private (bool Fusable, string? Reason, bool Unexpected) CheckFusable()
     {
         foreach (var group in _parameter_groups)
         {
-            if (group.Options is not Options { amsgrad: not true, maximize: not true, weight_decay: 0, beta1: not null, beta2: not null, eps: not null })
+            if (group.Options is not Options options || options.beta1 is null || options.beta2 is null || options.eps is null)
             {
-                return false;
+                return (false, $"the parameter group's options are {group.Options?.GetType().FullName ?? "null"}, not Adam's with betas and eps", true);
+            }
+
+            if (options.amsgrad == true || options.maximize == true || options.weight_decay is not 0)
+            {
+                return (false, "AMSGrad, maximize or weight decay is set", false);
             }
 
             foreach (var parameter in group.Parameters)
@@ -119,16 +195,27 @@ internal sealed class FusedAdam : Adam
                     continue;
                 }
 
-                if (!_state.TryGetValue(parameter.Handle, out var found) || found is not State state
-                    || !Fusable(parameter) || !Fusable(grad) || !Fusable(state.exp_avg) || !Fusable(state.exp_avg_sq)
+                if (!_state.TryGetValue(parameter.Handle, out var found) || found is not State state)
+                {
+                    return (false, $"the state of a parameter is {found?.GetType().FullName ?? "missing"}, not {typeof(State).FullName}", true);
+                }
+
+                if (!Fusable(parameter) || !Fusable(grad))
+                {
+                    return (false, "a parameter or its gradient is not a contiguous float32 CPU tensor", false);
+                }
+
+                if (!Fusable(state.exp_avg) || !Fusable(state.exp_avg_sq)
+                    || state.exp_avg.NumberOfElements != parameter.NumberOfElements
+                    || state.exp_avg_sq.NumberOfElements != parameter.NumberOfElements
                     || grad.NumberOfElements != parameter.NumberOfElements)
                 {
-                    return false;
+                    return (false, "a parameter's moments are not contiguous float32 CPU tensors of its size", true);
                 }
             }
         }
 
-        return true;
+        return (true, null, false);
     }
 
     private static bool Fusable(Tensor? t) =>

@@ -13,6 +13,12 @@ namespace MnistCnn.Core.Training;
 /// asks for another count waits until the runs holding the current one have ended, since two counts cannot be
 /// in force at once. The count is set on the thread that runs the training, where it takes effect.
 /// </para>
+/// <para>
+/// Reading the count (<c>get_num_threads</c>) reports the calling thread's OpenMP setting, which is the global
+/// value only on a thread that has not run torch work since the global last changed: a thread that ran work
+/// during another run's lease keeps that run's count. So the process's count that a lease cycle gives back is
+/// read on a new thread, which takes the global value; each run's own thread gets back what it read before.
+/// </para>
 /// <para>Runs without a thread count take no lease and run with whatever count is in force.</para>
 /// </remarks>
 internal static class TorchThreads
@@ -21,11 +27,6 @@ internal static class TorchThreads
     private static int _holders;
     private static int _leased;
     private static int _original;
-
-    // What the last lease cycle gave back, and the count it had lent. A thread that first touched torch while a
-    // lease was in force keeps that count in its own OpenMP settings, so its reading of the count can be stale.
-    private static int? _lastRestored;
-    private static int _lastLeased;
 
     /// <summary>Sets torch's thread count to <paramref name="threads"/> (when given) until the returned lease is disposed.</summary>
     /// <exception cref="OperationCanceledException">Cancellation was requested while waiting for runs with another count to end.</exception>
@@ -47,9 +48,7 @@ internal static class TorchThreads
             var previous = get_num_threads();
             if (_holders == 0)
             {
-                // A reading equal to the count the last cycle lent is that stale value, not the process's count.
-                var original = _lastRestored is { } restored && previous == _lastLeased ? restored : previous;
-                (_original, _leased) = (original, count);
+                (_original, _leased) = (ProcessCount(), count);
             }
 
             if (previous != count)
@@ -60,6 +59,16 @@ internal static class TorchThreads
             _holders++;
             return new Lease(previous, active: true);
         }
+    }
+
+    /// <summary>The process's count: read on a new native thread, whose OpenMP setting is the global value.</summary>
+    private static int ProcessCount()
+    {
+        var count = 0;
+        var reader = new Thread(() => count = get_num_threads(), maxStackSize: 256 * 1024) { IsBackground = true, Name = "torch thread count" };
+        reader.Start();
+        reader.Join();
+        return count;
     }
 
     /// <summary>A thread count in force until disposed; the default value holds nothing.</summary>
@@ -83,7 +92,6 @@ internal static class TorchThreads
 
                 if (--_holders == 0)
                 {
-                    (_lastRestored, _lastLeased) = (restore, _leased);
                     Monitor.PulseAll(Gate);
                 }
             }

@@ -219,7 +219,7 @@ public sealed class Trainer : ITrainer
 
     /// <summary>Creates the run's optimizer: Adam with the options' hyperparameters (TorchSharp's, with a fused CPU update; see <see cref="FusedAdam"/>).</summary>
     internal OptimizerHelper CreateOptimizer(nn.Module model) =>
-        new FusedAdam(model.parameters(), Options.LearningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay);
+        new FusedAdam(model.parameters(), Options.LearningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay, _logger);
 
     /// <summary>
     /// One training step: forward, mean cross-entropy, zero_grad, backward, optimizer step. Returns the
@@ -294,6 +294,11 @@ public sealed class Trainer : ITrainer
         if (valLoader is not null)
         {
             ClassifierCheck.EnsureFits(model, valLoader.Dataset);
+            if (valLoader.Dataset is DigitDataset { IsTestSplit: true }
+                && Options.Callbacks.FirstOrDefault(c => c is BestModelCheckpoint or EarlyStopping) is { } selects)
+            {
+                TrainerLog.SelectingOnTestSet(_logger, selects.GetType().Name);
+            }
         }
     }
 

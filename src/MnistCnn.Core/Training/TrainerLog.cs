@@ -33,4 +33,15 @@ internal static partial class TrainerLog
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Error, Message = "Training diverged in epoch {Epoch} at batch {Batch}: loss {Loss}")]
     public static partial void Diverged(ILogger logger, int epoch, int batch, double loss);
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Information, Message = "Adam runs TorchSharp's own update instead of the fused one: {Reason}")]
+    public static partial void FusedAdamNotApplicable(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning,
+        Message = "Adam's fused update is off: TorchSharp's optimizer state is not what this MnistCnn.Core was built against ({Reason}); TorchSharp's own update runs instead, with the same results, more slowly")]
+    public static partial void FusedAdamStateUnexpected(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Warning,
+        Message = "{Callback} selects the model on the test split: its accuracy is then no longer an unbiased estimate. Hold out part of the training set with DigitDataset.Split and validate on that")]
+    public static partial void SelectingOnTestSet(ILogger logger, string callback);
 }

@@ -20,10 +20,19 @@ namespace MnistCnn.Core.Training;
 /// it. Checkpoints are written at epoch ends, so the loader position is the number of completed epochs.
 /// Torch's global generator is not part of a run (the shuffled orders come from the run's seed), so it is
 /// neither saved nor restored.
+/// <para>
+/// Restoring checks everything before it changes anything: the seal, the sections (which must fill the file),
+/// the header (strict JSON: every field present and of its type, no unknown or repeated field, a history of
+/// epochs 1..n as long as the completed count), the weights (<see cref="SafeTensorsFile"/>) and the optimizer
+/// state (<see cref="AdamStateCheck"/>). A refused checkpoint leaves the model and optimizer as they were.
+/// </para>
 /// </remarks>
 internal static class TrainingCheckpoint
 {
     private static readonly byte[] Magic = "MNCKPT02"u8.ToArray();
+
+    // Strict: a missing, null, unknown or repeated field is damage, not a default.
+    private static readonly JsonSerializerOptions HeaderOptions = new(JsonSerializerOptions.Strict);
 
     public static void Save(string path, nn.Module model, OptimizerHelper optimizer, IReadOnlyList<EpochResult> history, CheckpointSettings settings)
     {
@@ -65,24 +74,20 @@ internal static class TrainingCheckpoint
         var headerBytes = ReadSection(content, ref offset, path);
         var weights = ReadSection(content, ref offset, path);
         var optimizerState = ReadSection(content, ref offset, path);
-
-        CheckpointHeader header;
-        try
+        if (offset != content.Length)
         {
-            header = JsonSerializer.Deserialize<CheckpointHeader>(headerBytes)
-                ?? throw new ModelFileException(path, "has an empty header.");
-        }
-        catch (JsonException e)
-        {
-            throw new ModelFileException(path, $"has a malformed header ({e.Message}).", e);
+            throw new ModelFileException(path, $"is damaged: {content.Length - offset} bytes follow its three sections.");
         }
 
+        var header = ReadHeader(headerBytes, path);
         var architecture = ModelWeights.Describe(model);
         if (header.Architecture != architecture)
         {
             throw new ModelFileException(path, $"was written from a model with parameters {{{header.Architecture}}}, but this model has {{{architecture}}}.");
         }
 
+        // Both checks come before either copy, so a refused file changes neither the model nor the optimizer.
+        AdamStateCheck.Validate(optimizerState, optimizer, path);
         ModelWeights.LoadBytes(model, weights, path);
         using (var reader = new BinaryReader(new MemoryStream(optimizerState.ToArray()), Encoding.UTF8))
         {
@@ -91,6 +96,39 @@ internal static class TrainingCheckpoint
 
         history.AddRange(header.History);
         return (header.CompletedEpochs, header.Settings);
+    }
+
+    private static CheckpointHeader ReadHeader(ReadOnlySpan<byte> bytes, string path)
+    {
+        CheckpointHeader? header;
+        try
+        {
+            header = JsonSerializer.Deserialize<CheckpointHeader>(bytes, HeaderOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new ModelFileException(path, $"has a malformed header ({e.Message}).", e);
+        }
+
+        if (header is null)
+        {
+            throw new ModelFileException(path, "has an empty header.");
+        }
+
+        for (var i = 0; i < header.History.Length; i++)
+        {
+            if (header.History[i]?.Epoch != i + 1)
+            {
+                throw new ModelFileException(path, $"has a malformed header: history entry {i} is not epoch {i + 1}.");
+            }
+        }
+
+        if (header.CompletedEpochs != header.History.Length)
+        {
+            throw new ModelFileException(path, $"has a malformed header: {header.CompletedEpochs} completed epochs, but a history of {header.History.Length}.");
+        }
+
+        return header;
     }
 
     private static void WriteSection(MemoryStream stream, ReadOnlySpan<byte> section)

@@ -1,6 +1,7 @@
 using MnistCnn.Core.Data;
 using MnistCnn.Core.Evaluation;
 using MnistCnn.Core.Models;
+using MnistCnn.Core.Tests.Support;
 using MnistCnn.Core.Training;
 using static TorchSharp.torch;
 
@@ -112,10 +113,15 @@ public sealed class TrainerGlobalStateTests
     public async Task Fit_RunsAskingForDifferentThreadCounts_TakeTurnsAndRestoreTheCount()
     {
         using var train = LearnableDigits.Make(64, seed: 1);
-        var threadsBefore = get_num_threads();
+        var threadsBefore = TorchThreadCount.OnANewThread();
         var seen = new System.Collections.Concurrent.ConcurrentBag<(int Asked, int Seen)>();
+        using var bothReady = new Barrier(2);
         TrainingHistory Train(int threads)
         {
+            // Each thread takes torch's count before either run leases one: libtorch's first-use copy of the count
+            // is a read and a write that can otherwise put a leased count back after its lease ended.
+            _ = get_num_threads();
+            bothReady.SignalAndWait();
             using var model = new ConvNet(seed: 0);
             var options = Cpu with { Epochs = 2, Threads = threads, Callbacks = [new EpochEndAction(() => seen.Add((threads, get_num_threads())))] };
             return new Trainer(options).Fit(model, new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 16 }));
@@ -126,7 +132,7 @@ public sealed class TrainerGlobalStateTests
         await Task.WhenAll(one, two);
 
         seen.Should().HaveCount(4).And.OnlyContain(s => s.Asked == s.Seen, "each run trains with the count it asked for");
-        get_num_threads().Should().Be(threadsBefore);
+        TorchThreadCount.OnANewThread().Should().Be(threadsBefore, "the last run gives the process its count back");
     }
 
     private static void AssertSameWeights(nn.Module a, nn.Module b)

@@ -1,5 +1,6 @@
 using MnistCnn.Core.Data;
 using MnistCnn.Core.Models;
+using MnistCnn.Core.Tests.Support;
 using MnistCnn.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -297,19 +298,6 @@ public sealed class TrainerTests
         {
             tensor.allclose(other[name], rtol: 0, atol: 0).Should().BeTrue($"{name} should be identical");
         }
-    }
-
-    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger<Trainer>
-    {
-        public List<(Microsoft.Extensions.Logging.LogLevel Level, string Message)> Entries { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
-
-        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Entries.Add((logLevel, formatter(state, exception)));
     }
 
     private sealed class EpochEndAction(Action action) : TrainingCallback
