@@ -12,13 +12,15 @@ namespace MnistCnn.Core.Benchmarks;
 /// <summary>
 /// Where a training step's time goes: batch creation, forward, loss, zero_grad, backward and the optimizer
 /// step, timed separately over the first <c>steps</c> batches of the training split (after a warm-up), then
-/// one validation pass. Per-phase medians and totals in microseconds.
+/// the same through <see cref="Trainer.Step"/> (for ConvNet on the CPU, the fused managed path), then validation
+/// passes. Per-phase medians and totals in microseconds, with the CPU model and the load average.
 /// </summary>
 internal static class StepProfile
 {
     public static int Run(string folder, int threads, int steps)
     {
         set_num_threads(threads);
+        Console.WriteLine($"CPU: {CpuModel()}; load average {File.ReadAllText("/proc/loadavg").Trim()}");
         using var train = MnistDataset.Load(folder, MnistSplit.Train);
         using var test = MnistDataset.Load(folder, MnistSplit.Test);
         using var model = new ConvNet(0);
@@ -79,6 +81,8 @@ internal static class StepProfile
             Console.WriteLine($"  {phase,-10} median {sorted[sorted.Length / 2],8:F0} us   mean {sorted.Average(),8:F0} us");
         }
 
+        FusedSteps(train, steps, warmup);
+
         var loaderTest = new DigitDataLoader(test, new DigitDataLoaderOptions { BatchSize = 64 });
         foreach (var size in (int[])[0, 250, 500, 1000, 0, 250, 500, 1000])
         {
@@ -89,6 +93,60 @@ internal static class StepProfile
 
         return 0;
     }
+
+    /// <summary>
+    /// Whole steps through <see cref="Trainer.Step"/>, which for ConvNet on the CPU takes the managed fused path
+    /// (<c>ConvNetTrainingStep</c>); batch creation is timed apart, as above.
+    /// </summary>
+    private static void FusedSteps(DigitDataset train, int steps, int warmup)
+    {
+        using var model = new ConvNet(0);
+        var trainer = new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu });
+        using var optimizer = trainer.CreateOptimizer(model);
+        var loader = new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 64 });
+        var (batchTimes, stepTimes) = (new List<double>(), new List<double>());
+        var clock = new Stopwatch();
+        var enumerator = loader.GetBatches(0).GetEnumerator();
+        var total = Stopwatch.StartNew();
+        for (var n = 1; n <= steps + warmup; n++)
+        {
+            using var scope = NewDisposeScope();
+            clock.Restart();
+            if (!enumerator.MoveNext())
+            {
+                enumerator = loader.GetBatches(0).GetEnumerator();
+                enumerator.MoveNext();
+            }
+
+            using var batch = enumerator.Current;
+            var tb = Lap(clock);
+            _ = Trainer.Step(model, optimizer, batch.Images, batch.Labels);
+            var ts = Lap(clock);
+            if (n == warmup)
+            {
+                total.Restart();
+            }
+
+            if (n > warmup)
+            {
+                batchTimes.Add(tb);
+                stepTimes.Add(ts);
+            }
+        }
+
+        var perStep = total.Elapsed.TotalMilliseconds / steps;
+        Console.WriteLine($"{steps} steps through Trainer.Step (fused managed path for ConvNet on the CPU), {get_num_threads()} threads: {perStep.ToString("F2", CultureInfo.InvariantCulture)} ms per step (wall, incl. batch and scope disposal)");
+        foreach (var (phase, list) in (ReadOnlySpan<(string, List<double>)>)[("batch", batchTimes), ("Trainer.Step", stepTimes)])
+        {
+            var sorted = list.Order().ToArray();
+            Console.WriteLine($"  {phase,-12} median {sorted[sorted.Length / 2],8:F0} us   mean {sorted.Average(),8:F0} us");
+        }
+
+        Console.WriteLine($"  load average {File.ReadAllText("/proc/loadavg").Trim()}");
+    }
+
+    private static string CpuModel() =>
+        File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
 
     private static double Lap(Stopwatch clock)
     {

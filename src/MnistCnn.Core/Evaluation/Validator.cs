@@ -9,8 +9,14 @@ namespace MnistCnn.Core.Evaluation;
 /// <summary>
 /// Measures a classifier over a whole loader: in evaluation mode, without gradients, on the model's device.
 /// The model's previous training/evaluation mode is restored afterwards. Batches are placed on the model's
-/// device; torch's global state (generator, thread count) is neither read nor changed.
+/// device; torch's global state (generator, thread count) is not changed.
 /// </summary>
+/// <remarks>
+/// A <see cref="ConvNet"/> with float32 parameters on the CPU and no forward hooks is evaluated in managed
+/// code (the forward pass <see cref="Inference.DigitClassifier"/> uses), on <c>torch.get_num_threads()</c>
+/// threads; any other model through its <c>forward</c>. Both give the same logits to float32 rounding, so the
+/// same counts except for an image whose two highest logits are within about 1e-6 of each other.
+/// </remarks>
 public static class Validator
 {
     /// <summary>Computes the accuracy in percent of <paramref name="model"/> over every batch of <paramref name="loader"/>.</summary>
@@ -103,6 +109,9 @@ public static class Validator
             using var noGrad = no_grad();
             using var confusion = zeros(classes * classes, ScalarType.Int64, device);
             using var lossSum = zeros(1, ScalarType.Float64, device);
+            var managed = ConvNetEvaluation.TryCreate(model, classes);
+            var managedConfusion = new long[classes * classes];
+            var managedLoss = 0.0;
             var first = true;
             foreach (var batch in batches)
             {
@@ -110,6 +119,13 @@ public static class Validator
                 using (batch)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
+                    if (managed is not null && ConvNetEvaluation.Accepts(batch.Images, batch.Labels))
+                    {
+                        managedLoss += managed.Add(batch.Images, batch.Labels, managedConfusion);
+                        first = false;
+                        continue;
+                    }
+
                     var labels = batch.Labels.to(device);
                     var logits = model.call(batch.Images.to(device));
                     if (first)
@@ -127,12 +143,17 @@ public static class Validator
             using var countsOnCpu = confusion.cpu();
             using var lossOnCpu = lossSum.cpu();
             var counts = countsOnCpu.data<long>().ToArray();
+            for (var i = 0; i < counts.Length; i++)
+            {
+                counts[i] += managedConfusion[i];
+            }
+
             var matrix = Enumerable.Range(0, classes)
                 .Select(t => (IReadOnlyList<int>)Enumerable.Range(0, classes).Select(p => checked((int)counts[(t * classes) + p])).ToArray())
                 .ToArray();
             var total = checked((int)counts.Sum());
             var correct = Enumerable.Range(0, classes).Sum(c => matrix[c][c]);
-            return new EvaluationResult(total, correct, lossOnCpu.item<double>() / total, matrix);
+            return new EvaluationResult(total, correct, (lossOnCpu.item<double>() + managedLoss) / total, matrix);
         }
         finally
         {

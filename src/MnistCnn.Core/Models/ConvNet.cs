@@ -87,6 +87,16 @@ public sealed class ConvNet : nn.Module<Tensor, Tensor>
         return linear1.call(x.flatten(1)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The six parameters in state-dictionary order (conv1.weight, conv1.bias, conv2.weight, conv2.bias, linear1.weight, linear1.bias).</summary>
+    internal Parameter[] TrainableParameters() => [conv1.weight!, conv1.bias!, conv2.weight!, conv2.bias!, linear1.weight!, linear1.bias!];
+
+    /// <summary>
+    /// Whether a forward hook is registered on the network or on <c>linear1</c> (the submodule it calls as a
+    /// module; the convolutions are called as functions, so hooks on them never ran), in which case training
+    /// must go through <see cref="forward"/> so the hooks run.
+    /// </summary>
+    internal bool HasHooks => HookCount(this) > 0 || HookCount(linear1) > 0;
+
     /// <summary>
     /// The <see cref="Conv2d"/> module's convolution, computed in channels-last memory layout.
     /// </summary>
@@ -119,6 +129,42 @@ public sealed class ConvNet : nn.Module<Tensor, Tensor>
     // TorchSharp has no memory_format argument: permuting to NHWC, copying, and permuting back gives the
     // channels-last strides torch recognises.
     private static Tensor ChannelsLast(Tensor t) => t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+
+    // TorchSharp keeps a module's forward hooks in private dictionaries and exposes no count; when a
+    // future version renames them, the count is unknown and taken as "hooks present" (torch's path).
+    private static int HookCount(nn.Module module)
+    {
+        var count = 0;
+        foreach (var field in HookFieldsOf.GetOrAdd(module.GetType(), static type => HookFields.Select(name => FindField(type, name)).ToArray()))
+        {
+            if (field?.GetValue(module) is not System.Collections.ICollection hooks)
+            {
+                return int.MaxValue;
+            }
+
+            count += hooks.Count;
+        }
+
+        return count;
+    }
+
+    private static readonly string[] HookFields = ["pre_hooks", "post_hooks", "module_pre_hooks", "module_post_hooks"];
+
+    // Looked up once per module type: the check runs every training step.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, System.Reflection.FieldInfo?[]> HookFieldsOf = new();
+
+    private static System.Reflection.FieldInfo? FindField(Type? type, string name)
+    {
+        for (; type is not null; type = type.BaseType)
+        {
+            if (type.GetField(name, System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.DeclaredOnly) is { } field)
+            {
+                return field;
+            }
+        }
+
+        return null;
+    }
 
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)

@@ -223,11 +223,19 @@ public sealed class Trainer : ITrainer
 
     /// <summary>
     /// One training step: forward, mean cross-entropy, zero_grad, backward, optimizer step. Returns the
-    /// batch's loss before the update. Runs inside the caller's dispose scope. The model's output shape is
-    /// checked once per run, before the first step (<see cref="ClassifierCheck"/>).
+    /// batch's loss before the update. For <see cref="ConvNet"/> on the CPU in float32 the forward and backward
+    /// passes are computed in managed code (<see cref="ConvNetTrainingStep"/>), with the same results. Runs
+    /// inside the caller's dispose scope. The model's output shape is checked once per run, before the first
+    /// step (<see cref="ClassifierCheck"/>).
     /// </summary>
     internal static double Step(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, Tensor images, Tensor labels)
     {
+        if (ConvNetTrainingStep.TryComputeGradients(model, optimizer, images, labels, out var fusedLoss))
+        {
+            optimizer.step();
+            return fusedLoss;
+        }
+
         var loss = nn.functional.cross_entropy(model.call(images), labels);
         optimizer.zero_grad();
         loss.backward();

@@ -45,6 +45,24 @@ public sealed class PyTorchFixtureTests : IDisposable
     }
 
     [Fact]
+    public void FusedStep_PyTorchWeights_GivesPyTorchsLossAndGradients()
+    {
+        using var model = ModelWithInitialWeights();
+        var trainer = new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu });
+        using var optimizer = trainer.CreateOptimizer(model);
+        using var scope = NewDisposeScope();
+
+        ConvNetTrainingStep.TryComputeGradients(model, optimizer, _fixture["batch0.images"], _fixture["batch0.labels"], out var loss).Should().BeTrue();
+
+        Math.Abs(loss - _fixture["batch0.loss"].item<float>()).Should().BeLessThan(Tolerance);
+        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var name in Parameters)
+        {
+            MaxDifference(parameters[name].grad!, _fixture["grad0." + name]).Should().BeLessThan(Tolerance, name);
+        }
+    }
+
+    [Fact]
     public void TrainerStep_OneAdamStep_GivesPyTorchsWeights()
     {
         using var model = ModelWithInitialWeights();
@@ -53,6 +71,7 @@ public sealed class PyTorchFixtureTests : IDisposable
 
         using (var scope = NewDisposeScope())
         {
+            ConvNetTrainingStep.Applies(model, _fixture["batch0.images"], _fixture["batch0.labels"]).Should().BeTrue("the step under test is the fused managed one");
             Trainer.Step(model, optimizer, _fixture["batch0.images"], _fixture["batch0.labels"]);
         }
 
@@ -70,6 +89,7 @@ public sealed class PyTorchFixtureTests : IDisposable
         for (var b = 0; b < 3; b++)
         {
             using var scope = NewDisposeScope();
+            ConvNetTrainingStep.Applies(model, _fixture[$"batch{b}.images"], _fixture[$"batch{b}.labels"]).Should().BeTrue("the step under test is the fused managed one");
             losses.Add(Trainer.Step(model, optimizer, _fixture[$"batch{b}.images"], _fixture[$"batch{b}.labels"]));
         }
 

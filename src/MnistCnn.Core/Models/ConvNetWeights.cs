@@ -1,7 +1,6 @@
-using MnistCnn.Core.Models;
 using static TorchSharp.torch;
 
-namespace MnistCnn.Core.Inference;
+namespace MnistCnn.Core.Models;
 
 /// <summary>
 /// The case-study network's parameters as managed arrays, row-major as in PyTorch's state dictionary.

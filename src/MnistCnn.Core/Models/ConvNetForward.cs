@@ -3,9 +3,8 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using MnistCnn.Core.Data;
-using MnistCnn.Core.Models;
 
-namespace MnistCnn.Core.Inference;
+namespace MnistCnn.Core.Models;
 
 /// <summary>
 /// The case-study network's forward pass in managed code (no torch): conv 1→3 (3x3) + sigmoid, conv 3→6
@@ -39,9 +38,15 @@ internal static class ConvNetForward
     /// </summary>
     public const int InputLength = (ConvNet.ImageSize * InputStride) + 8;
 
-    private const int Conv1Size = 26;
-    private const int Conv1Stride = 32;
-    private const int Conv1Plane = Conv1Size * Conv1Stride;
+    /// <summary>conv1's output side length.</summary>
+    internal const int Conv1Size = 26;
+
+    /// <summary>Floats per conv1 output row (26 used).</summary>
+    internal const int Conv1Stride = 32;
+
+    /// <summary>Floats per conv1 output channel.</summary>
+    internal const int Conv1Plane = Conv1Size * Conv1Stride;
+
     private const int Conv2Size = 24;
     private const int Conv2Plane = Conv2Size * Conv2Size;
     private const int Lanes = 8;
@@ -81,20 +86,27 @@ internal static class ConvNetForward
         // feature is written before it is read, so neither buffer needs zeroing.
         Span<float> conv1 = stackalloc float[ConvNetWeights.Conv1Channels * Conv1Plane];
         Span<float> features = stackalloc float[ConvNetWeights.Features];
-        Conv1(weights, input, conv1);
-        Conv2(weights, conv1, features);
-        Linear(weights, features, logits);
+        Conv1(weights.Conv1Weight, weights.Conv1Bias, input, conv1);
+        Conv2(weights.Conv2Weight, weights.Conv2Bias, conv1, features);
+        Linear(weights.LinearWeight, weights.LinearBias, features, logits);
     }
 
-    private static void Conv1(ConvNetWeights weights, ReadOnlySpan<float> input, Span<float> output)
+    /// <summary>
+    /// conv1 + sigmoid of one padded input (<see cref="InputLength"/> floats) into three planes of
+    /// <see cref="Conv1Plane"/> floats (26 rows of <see cref="Conv1Stride"/>; the last six columns of each row
+    /// hold values computed from the padding, finite but meaningless).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Conv1(ReadOnlySpan<float> weight, ReadOnlySpan<float> biases, ReadOnlySpan<float> input, Span<float> output)
     {
+        Debug.Assert(weight.Length >= 27 && biases.Length >= 3 && input.Length >= InputLength && output.Length >= 3 * Conv1Plane);
         ref var source = ref MemoryMarshal.GetReference(input);
         ref var destination = ref MemoryMarshal.GetReference(output);
-        ref var w = ref MemoryMarshal.GetArrayDataReference(weights.Conv1Weight);
+        ref var w = ref MemoryMarshal.GetReference(weight);
         for (var channel = 0; channel < ConvNetWeights.Conv1Channels; channel++)
         {
             ref var k = ref Unsafe.Add(ref w, channel * 9);
-            var bias = Vector256.Create(weights.Conv1Bias[channel]);
+            var bias = Vector256.Create(biases[channel]);
             for (var y = 0; y < Conv1Size; y++)
             {
                 for (var x = 0; x < Conv1Stride; x += Lanes)
@@ -114,12 +126,17 @@ internal static class ConvNetForward
         }
     }
 
-    private static void Conv2(ConvNetWeights weights, ReadOnlySpan<float> input, Span<float> output)
+    /// <summary>
+    /// conv2 + sigmoid of conv1's planes into the 3,456 features, channel-major, rows of 24 (PyTorch's flatten order).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Conv2(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> input, Span<float> output)
     {
+        Debug.Assert(weight.Length >= 162 && bias.Length >= 6 && input.Length >= 3 * Conv1Plane && output.Length >= ConvNetWeights.Features);
         ref var source = ref MemoryMarshal.GetReference(input);
         ref var destination = ref MemoryMarshal.GetReference(output);
-        ref var w = ref MemoryMarshal.GetArrayDataReference(weights.Conv2Weight);
-        ref var biases = ref MemoryMarshal.GetArrayDataReference(weights.Conv2Bias);
+        ref var w = ref MemoryMarshal.GetReference(weight);
+        ref var biases = ref MemoryMarshal.GetReference(bias);
 
         // Three output channels at a time share every input load: 9 accumulators, 3 loads and 3 broadcasts
         // per tap fit the 16 vector registers of AVX2.
@@ -175,10 +192,13 @@ internal static class ConvNetForward
         }
     }
 
-    private static void Linear(ConvNetWeights weights, ReadOnlySpan<float> features, Span<float> logits)
+    /// <summary>The ten logits of 3,456 features.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Linear(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> features, Span<float> logits)
     {
+        Debug.Assert(weight.Length >= ConvNet.ClassCount * ConvNetWeights.Features && bias.Length >= ConvNet.ClassCount && features.Length >= ConvNetWeights.Features);
         ref var x = ref MemoryMarshal.GetReference(features);
-        ref var w = ref MemoryMarshal.GetArrayDataReference(weights.LinearWeight);
+        ref var w = ref MemoryMarshal.GetReference(weight);
         for (var j = 0; j < ConvNet.ClassCount; j++)
         {
             ref var row = ref Unsafe.Add(ref w, j * ConvNetWeights.Features);
@@ -193,12 +213,12 @@ internal static class ConvNetForward
                 s3 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref row, i + (3 * Lanes)), Vector256.LoadUnsafe(ref x, i + (3 * Lanes)), s3);
             }
 
-            logits[j] = Vector256.Sum((s0 + s1) + (s2 + s3)) + weights.LinearBias[j];
+            logits[j] = Vector256.Sum((s0 + s1) + (s2 + s3)) + bias[j];
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Sigmoid(Vector256<float> x) =>
+    internal static Vector256<float> Sigmoid(Vector256<float> x) =>
         Vector256<float>.One / (Vector256<float>.One + Exp(-x));
 
     /// <summary>

@@ -1,0 +1,212 @@
+using MnistCnn.Core.Data;
+using MnistCnn.Core.Models;
+using MnistCnn.Core.Training;
+using static TorchSharp.torch;
+
+namespace MnistCnn.Core.Tests.Training;
+
+/// <summary>
+/// The fused managed step (<see cref="ConvNetTrainingStep"/>) against torch's autograd through
+/// <see cref="ConvNet.forward"/> (itself checked against PyTorch in <see cref="PyTorchFixtureTests"/>), on random
+/// weights and inputs, for odd batch sizes; its independence of the thread count; and when it is not taken.
+/// </summary>
+[Collection(TorchGlobalState.Name)]
+public sealed class ConvNetTrainingStepTests
+{
+    private const double Tolerance = 1e-5;
+    private static readonly string[] Parameters = ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "linear1.weight", "linear1.bias"];
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(16)]
+    [InlineData(32)]
+    [InlineData(64)]
+    public void TryComputeGradients_RandomBatch_GivesAutogradsLossAndEveryGradient(int batchSize)
+    {
+        using var model = new ConvNet(seed: batchSize);
+        using var optimizer = new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu }).CreateOptimizer(model);
+        using var scope = NewDisposeScope();
+        var (images, labels) = RandomBatch(batchSize, seed: 100 + batchSize);
+        var (expectedLoss, expected) = AutogradGradients(model, images, labels);
+
+        ConvNetTrainingStep.TryComputeGradients(model, optimizer, images, labels, out var loss).Should().BeTrue();
+
+        (Math.Abs(loss - expectedLoss) / Math.Max(1, Math.Abs(expectedLoss))).Should().BeLessThan(Tolerance, "loss");
+        var actual = Gradients(model);
+        foreach (var name in Parameters)
+        {
+            using var reference = expected[name].abs().max();
+            using var difference = actual[name].sub(expected[name]).abs().max();
+            var scale = Math.Max(1e-3, reference.item<float>());
+            (difference.item<float>() / scale).Should().BeLessThan(Tolerance, $"{name} (largest gradient {scale:G3})");
+        }
+    }
+
+    [Fact]
+    public void TryComputeGradients_SameBatchOnOneAndTwoThreads_GivesBitIdenticalGradients()
+    {
+        using var model = new ConvNet(seed: 5);
+        using var optimizer = new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu }).CreateOptimizer(model);
+        using var scope = NewDisposeScope();
+        var (images, labels) = RandomBatch(61, seed: 6);
+        var threadsBefore = get_num_threads();
+        try
+        {
+            set_num_threads(1);
+            ConvNetTrainingStep.TryComputeGradients(model, optimizer, images, labels, out var lossOne).Should().BeTrue();
+            var one = Gradients(model).ToDictionary(p => p.Key, p => p.Value.clone());
+            set_num_threads(2);
+            ConvNetTrainingStep.TryComputeGradients(model, optimizer, images, labels, out var lossTwo).Should().BeTrue();
+            var two = Gradients(model);
+
+            lossTwo.Should().Be(lossOne);
+            foreach (var name in Parameters)
+            {
+                two[name].allclose(one[name], rtol: 0, atol: 0).Should().BeTrue(name);
+            }
+        }
+        finally
+        {
+            set_num_threads(threadsBefore);
+        }
+    }
+
+    [Fact]
+    public void Fit_OneAndTwoThreads_GiveBitIdenticalWeights()
+    {
+        using var train = LearnableDigits.Make(150, seed: 1);
+        var loader = new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 64, Shuffle = true });
+        using var one = new ConvNet(seed: 8);
+        using var two = new ConvNet(seed: 8);
+
+        new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu, Epochs = 2, Seed = 3, Threads = 1 }).Fit(one, loader);
+        new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu, Epochs = 2, Seed = 3, Threads = 2 }).Fit(two, loader);
+
+        var weightsTwo = two.state_dict();
+        foreach (var (name, tensor) in one.state_dict())
+        {
+            tensor.allclose(weightsTwo[name], rtol: 0, atol: 0).Should().BeTrue(name);
+        }
+    }
+
+    [Fact]
+    public void Applies_CaseStudyBatch_IsTrue()
+    {
+        using var model = new ConvNet(seed: 1);
+        using var scope = NewDisposeScope();
+        var (images, labels) = RandomBatch(3, seed: 1);
+
+        ConvNetTrainingStep.Applies(model, images, labels).Should().BeTrue();
+    }
+
+    [Fact]
+    public void Applies_EvaluationMode_IsFalse()
+    {
+        using var model = new ConvNet(seed: 1);
+        using var scope = NewDisposeScope();
+        var (images, labels) = RandomBatch(3, seed: 1);
+
+        model.eval();
+
+        ConvNetTrainingStep.Applies(model, images, labels).Should().BeFalse();
+    }
+
+    [Fact]
+    public void Applies_FrozenParameter_IsFalse()
+    {
+        using var model = new ConvNet(seed: 1);
+        using var scope = NewDisposeScope();
+        var (images, labels) = RandomBatch(3, seed: 1);
+
+        model.named_parameters().First(p => p.name == "conv1.weight").parameter.requires_grad = false;
+
+        ConvNetTrainingStep.Applies(model, images, labels).Should().BeFalse();
+    }
+
+    [Fact]
+    public void Applies_ForwardHook_IsFalse()
+    {
+        using var model = new ConvNet(seed: 1);
+        using var scope = NewDisposeScope();
+        var (images, labels) = RandomBatch(3, seed: 1);
+
+        model.register_forward_hook((module, input, output) => output);
+
+        ConvNetTrainingStep.Applies(model, images, labels).Should().BeFalse();
+    }
+
+    [Fact]
+    public void Applies_Float64Images_IsFalse()
+    {
+        using var model = new ConvNet(seed: 1);
+        using var scope = NewDisposeScope();
+        var (images, labels) = RandomBatch(3, seed: 1);
+
+        ConvNetTrainingStep.Applies(model, images.to(ScalarType.Float64), labels).Should().BeFalse();
+    }
+
+    [Fact]
+    public void Applies_ImagesRequiringGradients_IsFalse()
+    {
+        using var model = new ConvNet(seed: 1);
+        using var scope = NewDisposeScope();
+        var (images, labels) = RandomBatch(3, seed: 1);
+
+        images.requires_grad = true;
+
+        ConvNetTrainingStep.Applies(model, images, labels).Should().BeFalse();
+    }
+
+    [Fact]
+    public void Applies_NoGradMode_IsFalse()
+    {
+        using var model = new ConvNet(seed: 1);
+        using var scope = NewDisposeScope();
+        var (images, labels) = RandomBatch(3, seed: 1);
+
+        using var noGrad = no_grad();
+
+        ConvNetTrainingStep.Applies(model, images, labels).Should().BeFalse();
+    }
+
+    [Fact]
+    public void TryComputeGradients_LabelOutsideTheClasses_Throws()
+    {
+        using var model = new ConvNet(seed: 1);
+        using var optimizer = new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu }).CreateOptimizer(model);
+        using var scope = NewDisposeScope();
+        var (images, _) = RandomBatch(2, seed: 1);
+
+        var act = () => ConvNetTrainingStep.TryComputeGradients(model, optimizer, images, tensor(new long[] { 3, 10 }), out _);
+
+        act.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("labels");
+    }
+
+    private static (Tensor Images, Tensor Labels) RandomBatch(int count, int seed)
+    {
+        using var generator = new Generator().manual_seed(seed);
+        return (rand([count, 1, ConvNet.ImageSize, ConvNet.ImageSize], generator: generator), randint(0, ConvNet.ClassCount, [count], generator: generator));
+    }
+
+    // torch's autograd through ConvNet.forward, on a copy of the model, so the fused path's gradients are untouched.
+    private static (double Loss, Dictionary<string, Tensor> Gradients) AutogradGradients(ConvNet model, Tensor images, Tensor labels)
+    {
+        using var copy = new ConvNet();
+        using (no_grad())
+        {
+            var source = model.state_dict();
+            foreach (var (name, tensor) in copy.state_dict())
+            {
+                tensor.copy_(source[name]);
+            }
+        }
+
+        var loss = nn.functional.cross_entropy(copy.call(images), labels);
+        loss.backward();
+        return (loss.item<float>(), Gradients(copy).ToDictionary(p => p.Key, p => p.Value.clone()));
+    }
+
+    private static Dictionary<string, Tensor> Gradients(ConvNet model) =>
+        model.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!);
+}
