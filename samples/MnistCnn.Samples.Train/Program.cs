@@ -99,7 +99,7 @@ try
     OutputFile.Write(Path.Combine(arguments.OutputFolder, "confusion.png"), temporary => ConfusionMatrixPlot.SavePng(evaluation, temporary));
 
     Console.WriteLine($"Final accuracy: {history.Last?.ValidationAccuracy:F2}% on {history.Device}");
-    Console.WriteLine($"Macro F1: {evaluation.MacroF1:F4}; per class in summary.json");
+    Console.WriteLine($"Macro F1: {evaluation.MacroF1:F4}, top-2 accuracy {evaluation.TopKAccuracy(2):F2}%; per class in summary.json");
     Console.WriteLine($"Wrote {modelPath}, summary.json, curves.png and confusion.png in {arguments.OutputFolder}");
     return 0;
 }

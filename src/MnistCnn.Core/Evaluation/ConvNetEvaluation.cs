@@ -10,7 +10,7 @@ namespace MnistCnn.Core.Evaluation;
 /// <summary>
 /// <see cref="Validator"/>'s per-batch work for <see cref="ConvNet"/> on the CPU in float32, in managed code
 /// (<see cref="ConvNetForward"/>): the logits of every image, the batch's summed cross-entropy and the
-/// confusion counts, with the images spread over <c>torch.get_num_threads()</c> workers.
+/// confusion counts and the rank of each label's logit, with the images spread over <c>torch.get_num_threads()</c> workers.
 /// </summary>
 /// <remarks>
 /// The logits agree with torch's to float32 rounding (about 1e-6 relative), so counts and accuracy are
@@ -26,6 +26,7 @@ internal sealed unsafe class ConvNetEvaluation
     private readonly nint[] _parameters;
     private float[] _losses = [];
     private int[] _predictions = [];
+    private int[] _ranks = [];
 
     private ConvNetEvaluation(nint[] parameters) => _parameters = parameters;
 
@@ -53,9 +54,12 @@ internal sealed unsafe class ConvNetEvaluation
         && labels.device_type == DeviceType.CPU && labels.dtype == ScalarType.Int64 && labels.is_contiguous()
         && labels.dim() == 1 && labels.shape[0] == images.shape[0];
 
-    /// <summary>Adds the batch's predictions to <paramref name="confusion"/> (row = label) and returns its summed loss (float32, as torch's sum reduction).</summary>
+    /// <summary>
+    /// Adds the batch's predictions to <paramref name="confusion"/> (row = label) and the ranks of the labels' logits
+    /// to <paramref name="ranks"/> (<see cref="Validator.LabelRank"/>), and returns its summed loss (float32, as torch's sum reduction).
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A label is not a class of the network.</exception>
-    public float Add(Tensor images, Tensor labels, long[] confusion)
+    public float Add(Tensor images, Tensor labels, long[] confusion, long[] ranks)
     {
         var count = (int)images.shape[0];
         var labelValues = MemoryMarshal.Cast<byte, long>(labels.bytes);
@@ -69,7 +73,7 @@ internal sealed unsafe class ConvNetEvaluation
 
         if (_losses.Length < count)
         {
-            (_losses, _predictions) = (new float[count], new int[count]);
+            (_losses, _predictions, _ranks) = (new float[count], new int[count], new int[count]);
         }
 
         var (pixels, labelAddress) = (Address(images), Address(labels));
@@ -79,6 +83,7 @@ internal sealed unsafe class ConvNetEvaluation
         {
             sum += _losses[n];
             confusion[(labelValues[n] * Classes) + _predictions[n]]++;
+            ranks[_ranks[n]]++;
         }
 
         return sum;
@@ -130,6 +135,7 @@ internal sealed unsafe class ConvNetEvaluation
             }
 
             _predictions[n] = best;
+            _ranks[n] = Validator.LabelRank(logits, (int)labels[n]);
             var sum = 0f;
             var top = float.NegativeInfinity;
             foreach (var z in logits)

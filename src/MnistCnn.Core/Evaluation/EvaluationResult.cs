@@ -21,6 +21,34 @@ public sealed record EvaluationResult(int Count, int Correct, double Loss, IRead
         ConfusionMatrix.Select((row, label) => row.Sum() is var total and > 0 ? 100.0 * row[label] / total : double.NaN).ToArray();
 
     /// <summary>
+    /// Gets, indexed by rank, how many images had their label's logit at that rank among their logits (0: the
+    /// highest; ties count in the label's favour; a NaN label logit ranks last). <see cref="Validator"/> fills it;
+    /// empty for a result made without it.
+    /// </summary>
+    public IReadOnlyList<int> LabelRankCounts { get; init; } = [];
+
+    /// <summary>
+    /// Gets the top-k accuracy in percent: the share of images whose label is among their <paramref name="k"/>
+    /// highest logits (ties count in the label's favour, so top-1 can exceed <see cref="Accuracy"/> by the images
+    /// whose highest logit is tied).
+    /// </summary>
+    /// <param name="k">How many of the highest logits count; 1 to <see cref="ClassCount"/>.</param>
+    /// <returns>100 × (images whose label ranks below <paramref name="k"/>) / <see cref="Count"/>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is below 1 or above <see cref="ClassCount"/>.</exception>
+    /// <exception cref="InvalidOperationException">The result holds no <see cref="LabelRankCounts"/>.</exception>
+    public double TopKAccuracy(int k)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(k, ClassCount);
+        if (LabelRankCounts.Count == 0)
+        {
+            throw new InvalidOperationException("This result holds no label ranks (LabelRankCounts); Validator.Evaluate records them.");
+        }
+
+        return 100.0 * LabelRankCounts.Take(k).Sum() / Count;
+    }
+
+    /// <summary>
     /// Gets each class's precision (0 to 1), indexed by label: of the images predicted as the class, the share
     /// that are that class. 0 for a class never predicted (scikit-learn's <c>zero_division=0</c>).
     /// </summary>

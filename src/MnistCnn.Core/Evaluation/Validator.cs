@@ -111,6 +111,8 @@ public static class Validator
             using var lossSum = zeros(1, ScalarType.Float64, device);
             var managed = ConvNetEvaluation.TryCreate(model, classes);
             var managedConfusion = new long[classes * classes];
+            var managedRanks = new long[classes];
+            using var rankCounts = zeros(classes, ScalarType.Int64, device);
             var managedLoss = 0.0;
             var first = true;
             foreach (var batch in batches)
@@ -121,7 +123,7 @@ public static class Validator
                     cancellationToken.ThrowIfCancellationRequested();
                     if (managed is not null && ConvNetEvaluation.Accepts(batch.Images, batch.Labels))
                     {
-                        managedLoss += managed.Add(batch.Images, batch.Labels, managedConfusion);
+                        managedLoss += managed.Add(batch.Images, batch.Labels, managedConfusion, managedRanks);
                         first = false;
                         continue;
                     }
@@ -137,6 +139,7 @@ public static class Validator
 
                     lossSum.add_(nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).to(ScalarType.Float64));
                     confusion.add_(bincount(labels.mul(classes).add_(logits.argmax(1)), minlength: classes * classes));
+                    rankCounts.add_(bincount(LabelRanks(logits, labels, classes), minlength: classes));
                 }
             }
 
@@ -151,14 +154,45 @@ public static class Validator
             var matrix = Enumerable.Range(0, classes)
                 .Select(t => (IReadOnlyList<int>)Enumerable.Range(0, classes).Select(p => checked((int)counts[(t * classes) + p])).ToArray())
                 .ToArray();
+            using var ranksOnCpu = rankCounts.cpu();
+            var labelRanks = ranksOnCpu.data<long>().ToArray().Select((n, rank) => checked((int)(n + managedRanks[rank]))).ToArray();
             var total = checked((int)counts.Sum());
             var correct = Enumerable.Range(0, classes).Sum(c => matrix[c][c]);
-            return new EvaluationResult(total, correct, (lossOnCpu.item<double>() + managedLoss) / total, matrix);
+            return new EvaluationResult(total, correct, (lossOnCpu.item<double>() + managedLoss) / total, matrix) { LabelRankCounts = labelRanks };
         }
         finally
         {
             model.train(wasTraining);
         }
+    }
+
+    /// <summary>
+    /// The rank of the label's logit among an image's logits: how many logits are greater (0 = the highest; ties
+    /// count in the label's favour). A NaN label logit ranks last.
+    /// </summary>
+    internal static int LabelRank(ReadOnlySpan<float> logits, int label)
+    {
+        var target = logits[label];
+        if (float.IsNaN(target))
+        {
+            return logits.Length - 1;
+        }
+
+        var rank = 0;
+        foreach (var z in logits)
+        {
+            rank += z > target ? 1 : 0;
+        }
+
+        return rank;
+    }
+
+    // The same for a batch in torch: [N] int64 ranks.
+    private static Tensor LabelRanks(Tensor logits, Tensor labels, int classes)
+    {
+        var target = logits.gather(1, labels.unsqueeze(1));
+        var ranks = logits.gt(target).sum(1, type: ScalarType.Int64);
+        return where(target.squeeze(1).isnan(), tensor((long)(classes - 1), device: ranks.device), ranks);
     }
 
     internal static Device DeviceOf(nn.Module model) => model.parameters().FirstOrDefault()?.device ?? CPU;

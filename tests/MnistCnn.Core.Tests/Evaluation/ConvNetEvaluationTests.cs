@@ -31,6 +31,48 @@ public sealed class ConvNetEvaluationTests
         managed.Correct.Should().Be(torch.Correct);
         managed.ConfusionMatrix.Should().BeEquivalentTo(torch.ConfusionMatrix, o => o.WithStrictOrdering());
         (Math.Abs(managed.Loss - torch.Loss) / torch.Loss).Should().BeLessThan(1e-5);
+        managed.LabelRankCounts.Should().Equal(torch.LabelRankCounts);
+    }
+
+    [Fact]
+    public void Evaluate_LabelRanks_AreTheLogitsRanksOfEveryLabel()
+    {
+        using var train = LearnableDigits.Make(256, seed: 1);
+        using var test = LearnableDigits.Make(150, seed: 4);
+        using var model = new ConvNet(seed: 5);
+        new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu, Epochs = 1 }).Fit(model, new DigitDataLoader(train));
+
+        var result = Validator.Evaluate(model, new DigitDataLoader(test));
+
+        // Independently: the logits of all images at once, and for each the number of logits above its label's.
+        using var scope = NewDisposeScope();
+        using var batch = test.GetBatch(0, test.Count);
+        model.eval();
+        float[] logits;
+        using (no_grad())
+        {
+            logits = model.call(batch.Images).data<float>().ToArray();
+        }
+
+        var labels = batch.Labels.data<long>().ToArray();
+        var expected = new int[10];
+        for (var n = 0; n < test.Count; n++)
+        {
+            var row = logits.AsSpan(n * 10, 10);
+            var target = row[(int)labels[n]];
+            var rank = 0;
+            foreach (var z in row)
+            {
+                rank += z > target ? 1 : 0;
+            }
+
+            expected[rank]++;
+        }
+
+        result.LabelRankCounts.Should().Equal(expected);
+        result.TopKAccuracy(1).Should().BeApproximately(result.Accuracy, 1e-12, "no two highest logits tie here");
+        result.TopKAccuracy(3).Should().BeGreaterThanOrEqualTo(result.TopKAccuracy(2)).And.BeGreaterThanOrEqualTo(result.TopKAccuracy(1));
+        result.TopKAccuracy(10).Should().Be(100.0);
     }
 
     [Fact]

@@ -41,4 +41,33 @@ public sealed class EvaluationResultTests
         perfect.MacroF1.Should().Be(1.0);
         perfect.Accuracy.Should().Be(100.0);
     }
+
+    [Fact]
+    public void TopKAccuracy_RankCounts_IsTheShareRankedBelowK()
+    {
+        var result = Result with { LabelRankCounts = [6, 3, 1, 0] };
+
+        result.TopKAccuracy(1).Should().Be(60.0);
+        result.TopKAccuracy(2).Should().Be(90.0);
+        result.TopKAccuracy(3).Should().Be(100.0);
+        result.TopKAccuracy(4).Should().Be(100.0);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(5)]
+    public void TopKAccuracy_KOutsideTheClasses_ThrowsArgumentOutOfRange(int top)
+    {
+        var act = () => (Result with { LabelRankCounts = [6, 3, 1, 0] }).TopKAccuracy(top);
+
+        act.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("k");
+    }
+
+    [Fact]
+    public void TopKAccuracy_NoRanksRecorded_ThrowsInvalidOperation()
+    {
+        var act = () => Result.TopKAccuracy(1);
+
+        act.Should().Throw<InvalidOperationException>().WithMessage("*LabelRankCounts*");
+    }
 }
