@@ -25,7 +25,10 @@ public sealed class DigitDataLoader : IEnumerable<DigitBatch>
     /// <param name="dataset">The dataset to batch; not owned by the loader.</param>
     /// <param name="options">Batch size and shuffling; <see langword="null"/> for the defaults.</param>
     /// <exception cref="ArgumentNullException"><paramref name="dataset"/> is null.</exception>
-    /// <exception cref="ArgumentException">The dataset is empty, or smaller than one batch with <see cref="DigitDataLoaderOptions.DropLast"/>.</exception>
+    /// <exception cref="ArgumentException">
+    /// The dataset is empty, or smaller than one batch with <see cref="DigitDataLoaderOptions.DropLast"/>, or the
+    /// augmentation's <see cref="DigitAugmentation.MinScale"/> is above its <see cref="DigitAugmentation.MaxScale"/>.
+    /// </exception>
     public DigitDataLoader(IDigitDataset dataset, DigitDataLoaderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
@@ -34,6 +37,12 @@ public sealed class DigitDataLoader : IEnumerable<DigitBatch>
         if (dataset.Count < 1)
         {
             throw new ArgumentException("The dataset holds no images.", nameof(dataset));
+        }
+
+        if (Options.Augmentation is { } augmentation && augmentation.MinScale > augmentation.MaxScale)
+        {
+            throw new ArgumentException(
+                $"The augmentation's MinScale ({augmentation.MinScale}) is above its MaxScale ({augmentation.MaxScale}).", nameof(options));
         }
 
         BatchCount = Options.DropLast
@@ -71,15 +80,17 @@ public sealed class DigitDataLoader : IEnumerable<DigitBatch>
 
     /// <summary>
     /// Yields the batches of one epoch. With <see cref="DigitDataLoaderOptions.Shuffle"/>, the order depends only on
-    /// (<paramref name="seed"/>, <paramref name="epoch"/>); without it, every epoch is in dataset order.
+    /// (<paramref name="seed"/>, <paramref name="epoch"/>); without it, every epoch is in dataset order. With
+    /// <see cref="DigitDataLoaderOptions.Augmentation"/>, each image's transform depends only on
+    /// (<paramref name="seed"/>, <paramref name="epoch"/>, the image's dataset index).
     /// </summary>
     /// <param name="epoch">The zero-based epoch.</param>
-    /// <param name="seed">The seed of the shuffled order. Default: 0. A trainer passes <see cref="Training.TrainerOptions.Seed"/>.</param>
+    /// <param name="seed">The seed of the shuffled order and of the augmentation. Default: 0. A trainer passes <see cref="Training.TrainerOptions.Seed"/>.</param>
     /// <returns>The epoch's batches, on the CPU, each owned by the caller.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epoch"/> is negative.</exception>
     public IEnumerable<DigitBatch> GetBatches(int epoch, long seed = 0) => GetBatches(epoch, seed, device: null);
 
-    /// <summary>Yields the batches of epoch <see cref="Epoch"/> (shuffled, when enabled, with seed 0), then advances <see cref="Epoch"/>.</summary>
+    /// <summary>Yields the batches of epoch <see cref="Epoch"/> (shuffled and augmented, when enabled, with seed 0), then advances <see cref="Epoch"/>.</summary>
     /// <returns>An enumerator of batches, on the CPU, each owned by the caller.</returns>
     public IEnumerator<DigitBatch> GetEnumerator() => GetBatches(Epoch++).GetEnumerator();
 
@@ -110,32 +121,60 @@ public sealed class DigitDataLoader : IEnumerable<DigitBatch>
     /// <summary>
     /// The batches of one epoch placed on <paramref name="device"/> (<see langword="null"/> for the CPU): for
     /// another device, the dataset moves the bytes and converts them there, a quarter of the float transfer.
+    /// With <paramref name="augment"/> false (evaluation), <see cref="DigitDataLoaderOptions.Augmentation"/> is ignored.
     /// </summary>
-    internal IEnumerable<DigitBatch> GetBatches(int epoch, long seed, Device? device)
+    internal IEnumerable<DigitBatch> GetBatches(int epoch, long seed, Device? device, bool augment = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
-        return Options.Shuffle ? ShuffledBatches(GetOrder(epoch, seed), device) : OrderedBatches(device);
+        var augmentation = augment ? Options.Augmentation : null;
+        return Options.Shuffle
+            ? ShuffledBatches(GetOrder(epoch, seed), device, augmentation, seed, epoch)
+            : OrderedBatches(device, augmentation, seed, epoch);
     }
 
-    private IEnumerable<DigitBatch> OrderedBatches(Device? device)
+    private IEnumerable<DigitBatch> OrderedBatches(Device? device, DigitAugmentation? augmentation, long seed, int epoch)
     {
         var batchSize = Options.BatchSize;
         for (var b = 0; b < BatchCount; b++)
         {
             var start = b * batchSize;
-            yield return Dataset.GetBatch(start, Math.Min(batchSize, Dataset.Count - start), device);
+            var count = Math.Min(batchSize, Dataset.Count - start);
+            var batch = Dataset.GetBatch(start, count, device);
+            if (augmentation is not null)
+            {
+                var indices = new long[count];
+                for (var i = 0; i < count; i++)
+                {
+                    indices[i] = start + i;
+                }
+
+                batch = BatchAugmentation.Apply(batch, indices, augmentation, seed, epoch, Dataset.Normalization);
+            }
+
+            yield return batch;
         }
     }
 
-    private IEnumerable<DigitBatch> ShuffledBatches(long[] epochOrder, Device? device)
+    private IEnumerable<DigitBatch> ShuffledBatches(long[] epochOrder, Device? device, DigitAugmentation? augmentation, long seed, int epoch)
     {
         var batchSize = Options.BatchSize;
         using var order = tensor(epochOrder, ScalarType.Int64).DetachFromDisposeScope();
         for (var b = 0; b < BatchCount; b++)
         {
             var start = b * batchSize;
-            using var indices = order.narrow(0, start, Math.Min(batchSize, Dataset.Count - start)).DetachFromDisposeScope();
-            yield return Dataset.GetBatch(indices, device);
+            var count = Math.Min(batchSize, Dataset.Count - start);
+            DigitBatch batch;
+            using (var indices = order.narrow(0, start, count).DetachFromDisposeScope())
+            {
+                batch = Dataset.GetBatch(indices, device);
+            }
+
+            if (augmentation is not null)
+            {
+                batch = BatchAugmentation.Apply(batch, epochOrder.AsSpan(start, count), augmentation, seed, epoch, Dataset.Normalization);
+            }
+
+            yield return batch;
         }
     }
 }

@@ -1,8 +1,8 @@
 namespace MnistCnn.Core.Data;
 
-/// <summary>Options of a <see cref="DigitDataLoader"/>: how images are batched and whether they are shuffled. Defaults follow PyTorch's DataLoader and the case study.</summary>
+/// <summary>Options of a <see cref="DigitDataLoader"/>: how images are batched, whether they are shuffled, and whether they are augmented. Defaults follow PyTorch's DataLoader and the case study.</summary>
 /// <remarks>
-/// The loader owns batching and shuffling only. The seed of a shuffled order is given by whoever runs the epoch
+/// The loader owns batching, shuffling and augmentation only. The seed of a shuffled order is given by whoever runs the epoch
 /// (<see cref="Training.TrainerOptions.Seed"/> for a training run), and batches are placed on the device of the
 /// run (<see cref="Training.TrainerOptions.Device"/>) or of the model being evaluated.
 /// </remarks>
@@ -32,4 +32,15 @@ public sealed record DigitDataLoaderOptions
     /// Gets whether a last batch smaller than <see cref="BatchSize"/> is dropped. Default: <see langword="false"/>.
     /// </summary>
     public bool DropLast { get; init; }
+
+    /// <summary>
+    /// Gets the random affine augmentation applied to every batch the loader yields, or <see langword="null"/> for
+    /// none. Default: <see langword="null"/> (off, as the case study).
+    /// </summary>
+    /// <remarks>
+    /// Each image's transform depends only on the epoch's seed (<see cref="Training.TrainerOptions.Seed"/> in a
+    /// training run), the epoch and the image's index in the dataset. <see cref="Evaluation.Validator"/> never
+    /// augments, even when given a loader with augmentation.
+    /// </remarks>
+    public DigitAugmentation? Augmentation { get; init; }
 }

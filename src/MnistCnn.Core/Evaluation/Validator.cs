@@ -44,7 +44,7 @@ public static class Validator
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loader);
         TorchRuntime.EnsureAvailable();
-        return Evaluate(model, loader.GetBatches(0, seed: 0, DeviceOf(model)), loader.Dataset.ClassCount, cancellationToken);
+        return Evaluate(model, loader.GetBatches(0, seed: 0, DeviceOf(model), augment: false), loader.Dataset.ClassCount, cancellationToken);
     }
 
     /// <summary>

@@ -166,7 +166,8 @@ internal sealed record CheckpointSettings(
     int BatchSize,
     bool Shuffle,
     bool DropLast,
-    int TrainImages)
+    int TrainImages,
+    string? Augmentation = null)
 {
     public static CheckpointSettings Of(TrainerOptions options, DigitDataLoader trainLoader) => new(
         options.LearningRate,
@@ -178,5 +179,6 @@ internal sealed record CheckpointSettings(
         trainLoader.Options.BatchSize,
         trainLoader.Options.Shuffle,
         trainLoader.Options.DropLast,
-        trainLoader.Dataset.Count);
+        trainLoader.Dataset.Count,
+        trainLoader.Options.Augmentation?.Describe());
 }
