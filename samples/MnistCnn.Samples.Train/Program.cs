@@ -50,7 +50,14 @@ try
 
     using var train = MnistDataset.Load(arguments.DataFolder, MnistSplit.Train);
     using var test = MnistDataset.Load(arguments.DataFolder, MnistSplit.Test);
-    var trainLoader = new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = arguments.BatchSize, Shuffle = arguments.Shuffle });
+    var trainLoader = new DigitDataLoader(train, new DigitDataLoaderOptions
+    {
+        BatchSize = arguments.BatchSize,
+        Shuffle = arguments.Shuffle,
+
+        // Shifts up to 2 px, rotations up to 10 degrees, scales 0.9-1.1, drawn from the run's seed; the test set is never augmented.
+        Augmentation = arguments.Augment ? new DigitAugmentation() : null,
+    });
     var testLoader = new DigitDataLoader(test, new DigitDataLoaderOptions { BatchSize = arguments.BatchSize });
     using var model = new ConvNet(arguments.Seed);
     // The run's seed orders the shuffled epochs; "--seed none" draws one (the weights then come from torch's generator).
@@ -79,7 +86,8 @@ try
 
     Console.WriteLine(
         $"Training on {train.Count} images, testing on {test.Count}: {arguments.Epochs} epochs, batch {arguments.BatchSize}, " +
-        $"lr {arguments.LearningRate}, seed {arguments.Seed?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}, shuffle {(arguments.Shuffle ? "on" : "off")}");
+        $"lr {arguments.LearningRate}, seed {arguments.Seed?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}, shuffle {(arguments.Shuffle ? "on" : "off")}, " +
+        $"augmentation {(arguments.Augment ? "on" : "off")}");
     TrainingHistory Run(IProgress<TrainingProgress> progress) => resuming
         ? trainer.Resume(arguments.CheckpointPath!, model, trainLoader, testLoader, progress, cancellation.Token)
         : trainer.Fit(model, trainLoader, testLoader, progress, cancellation.Token);
@@ -91,7 +99,7 @@ try
     // The final model's outcome per class: the confusion matrix of one more pass over the test set.
     var evaluation = Validator.Evaluate(model, testLoader, cancellation.Token);
     var summary = new RunSummary(
-        history.Device, arguments.Epochs, arguments.BatchSize, arguments.LearningRate, arguments.Seed, arguments.Shuffle,
+        history.Device, arguments.Epochs, arguments.BatchSize, arguments.LearningRate, arguments.Seed, arguments.Shuffle, arguments.Augment,
         history.Last?.ValidationAccuracy, modelPath, history.Epochs, ClassMetrics.From(evaluation));
     var json = JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true });
     OutputFile.Write(Path.Combine(arguments.OutputFolder, "summary.json"), temporary => File.WriteAllText(temporary, json));

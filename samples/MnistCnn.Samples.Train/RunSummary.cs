@@ -10,6 +10,7 @@ internal sealed record RunSummary(
     double LearningRate,
     long? Seed,
     bool Shuffle,
+    bool Augment,
     double? FinalAccuracy,
     string ModelPath,
     IReadOnlyList<EpochResult> History,

@@ -8,7 +8,7 @@ internal sealed record TrainArguments
 {
     public const string Usage =
         "usage: MnistCnn.Samples.Train [--data <folder>] [--download] [--epochs <n>] [--batch-size <n>] [--lr <rate>] " +
-        "[--seed <n>|none] [--device auto|cpu|cuda] [--shuffle] [--output <folder>] [--checkpoint <folder> [--resume]]";
+        "[--seed <n>|none] [--device auto|cpu|cuda] [--shuffle] [--augment] [--output <folder>] [--checkpoint <folder> [--resume]]";
 
     public string DataFolder { get; init; } = "data/mnist";
 
@@ -25,6 +25,9 @@ internal sealed record TrainArguments
     public TrainingDevice Device { get; init; } = TrainingDevice.Auto;
 
     public bool Shuffle { get; init; }
+
+    /// <summary>Gets a value indicating whether training batches get the library's default random affine augmentation.</summary>
+    public bool Augment { get; init; }
 
     public string OutputFolder { get; init; } = "mnist-run";
 
@@ -56,6 +59,7 @@ internal sealed record TrainArguments
                 "--seed" => result with { Seed = ParseSeed(Value(args, ++i, option)) },
                 "--device" => result with { Device = ParseDevice(Value(args, ++i, option)) },
                 "--shuffle" => result with { Shuffle = true },
+                "--augment" => result with { Augment = true },
                 "--output" => result with { OutputFolder = Value(args, ++i, option) },
                 "--checkpoint" => result with { CheckpointFolder = Value(args, ++i, option) },
                 "--resume" => result with { Resume = true },
