@@ -18,16 +18,31 @@ internal static class BatchAugmentation
     // Keeps augmentation draws apart from the shuffle's stream for the same (seed, epoch).
     private const ulong Domain = 0xA0761D6478BD642FUL;
 
+    // Keeps an image's elastic field apart from its affine draws.
+    private const ulong ElasticDomain = 0xE7037ED1A0B428DBUL;
+
     /// <summary>The parameters of the image at dataset <paramref name="index"/> in <paramref name="epoch"/> of a run seeded with <paramref name="seed"/>.</summary>
     public static AffineDraw Draw(DigitAugmentation options, long seed, int epoch, long index)
     {
-        var key = SeededShuffle.Mix(SeededShuffle.Mix((ulong)seed ^ Domain) ^ SeededShuffle.Mix(unchecked((ulong)epoch + Golden)));
-        var state = SeededShuffle.Mix(key ^ SeededShuffle.Mix(unchecked((ulong)index + (2 * Golden))));
+        var state = ImageState(seed, epoch, index);
         return new AffineDraw(
             Symmetric(state, 1, options.MaxShift),
             Symmetric(state, 2, options.MaxShift),
             Symmetric(state, 3, options.MaxRotationDegrees),
             options.MinScale + ((options.MaxScale - options.MinScale) * Unit(state, 4)));
+    }
+
+    /// <summary>
+    /// The elastic field of the image at dataset <paramref name="index"/> before smoothing: <c>[2, H, W]</c> (x then y
+    /// displacements) of uniform draws from [-1, 1], written to <paramref name="destination"/>.
+    /// </summary>
+    public static void DrawElasticField(long seed, int epoch, long index, Span<double> destination)
+    {
+        var state = SeededShuffle.Mix(ImageState(seed, epoch, index) ^ ElasticDomain);
+        for (var k = 0; k < destination.Length; k++)
+        {
+            destination[k] = (2 * Unit(state, k + 1)) - 1;
+        }
     }
 
     /// <summary>
@@ -51,6 +66,10 @@ internal static class BatchAugmentation
             // edge of a 28-pixel image), enough to move pixels by 2e-6 under the identity transform.
             using var thetaTensor = tensor(theta, [count, 2, 3], ScalarType.Float64).to(images.device);
             var grid = nn.functional.affine_grid(thetaTensor, [count, 1, height, width], align_corners: false);
+            if (options.ElasticAlpha > 0)
+            {
+                grid.add_(ElasticDisplacement(indices, options, seed, epoch, height, width, images.device));
+            }
 
             // Zeros padding means background: with normalisation the background is (0 - mean) / std, so the images
             // are shifted to put it at zero, sampled, and shifted back; sampling is linear, so this equals
@@ -73,6 +92,49 @@ internal static class BatchAugmentation
 
         images.Dispose();
         return new DigitBatch(augmented, batch.Labels);
+    }
+
+    /// <summary>
+    /// The elastic displacements of the batch in <c>grid_sample</c>'s normalised coordinates, <c>[B, H, W, 2]</c>
+    /// float64: the drawn fields smoothed by a separable Gaussian (zeros beyond the edges) and scaled by alpha.
+    /// </summary>
+    private static Tensor ElasticDisplacement(ReadOnlySpan<long> indices, DigitAugmentation options, long seed, int epoch, int height, int width, Device device)
+    {
+        var count = indices.Length;
+        var plane = height * width;
+        var field = new double[count * 2 * plane];
+        for (var i = 0; i < count; i++)
+        {
+            DrawElasticField(seed, epoch, indices[i], field.AsSpan(i * 2 * plane, 2 * plane));
+        }
+
+        var radius = (int)Math.Ceiling(3 * options.ElasticSigma);
+        var kernel = new double[(2 * radius) + 1];
+        for (var k = -radius; k <= radius; k++)
+        {
+            kernel[k + radius] = Math.Exp(-(k * k) / (2 * options.ElasticSigma * options.ElasticSigma));
+        }
+
+        var total = kernel.Sum();
+        for (var k = 0; k < kernel.Length; k++)
+        {
+            kernel[k] /= total;
+        }
+
+        var raw = tensor(field, [count * 2, 1, height, width], ScalarType.Float64).to(device);
+        var row = tensor(kernel, [1, 1, 1, kernel.Length], ScalarType.Float64).to(device);
+        var column = tensor(kernel, [1, 1, kernel.Length, 1], ScalarType.Float64).to(device);
+        var smooth = nn.functional.conv2d(nn.functional.conv2d(raw, row, padding: [0, radius]), column, padding: [radius, 0]);
+
+        // Pixels to normalised units: one pixel is 2 / W along x and 2 / H along y.
+        var scale = tensor(new[] { options.ElasticAlpha * 2 / width, options.ElasticAlpha * 2 / height }, ScalarType.Float64).to(device);
+        return smooth.view(count, 2, height, width).permute(0, 2, 3, 1).mul(scale);
+    }
+
+    private static ulong ImageState(long seed, int epoch, long index)
+    {
+        var key = SeededShuffle.Mix(SeededShuffle.Mix((ulong)seed ^ Domain) ^ SeededShuffle.Mix(unchecked((ulong)epoch + Golden)));
+        return SeededShuffle.Mix(key ^ SeededShuffle.Mix(unchecked((ulong)index + (2 * Golden))));
     }
 
     /// <summary>
@@ -100,7 +162,7 @@ internal static class BatchAugmentation
     }
 
     // A uniform draw in [0, 1) with 53 bits, the k-th of the image's stream.
-    private static double Unit(ulong state, int k) => (SeededShuffle.Mix(unchecked(state + ((ulong)k * Golden))) >> 11) * (1.0 / (1UL << 53));
+    private static double Unit(ulong state, long k) => (SeededShuffle.Mix(unchecked(state + ((ulong)k * Golden))) >> 11) * (1.0 / (1UL << 53));
 
     private static double Symmetric(ulong state, int k, double max) => max * ((2 * Unit(state, k)) - 1);
 }

@@ -13,6 +13,7 @@ public sealed class DigitAugmentationTests
         var options = new DigitAugmentation();
 
         (options.MaxShift, options.MaxRotationDegrees, options.MinScale, options.MaxScale).Should().Be((2.0, 10.0, 0.9, 1.1));
+        (options.ElasticAlpha, options.ElasticSigma).Should().Be((0.0, 4.0), "elastic distortion is off by default");
         new DigitDataLoaderOptions().Augmentation.Should().BeNull("augmentation is off by default");
     }
 
@@ -27,6 +28,10 @@ public sealed class DigitAugmentationTests
     [InlineData(nameof(DigitAugmentation.MinScale), -0.1)]
     [InlineData(nameof(DigitAugmentation.MaxScale), 0)]
     [InlineData(nameof(DigitAugmentation.MaxScale), double.NegativeInfinity)]
+    [InlineData(nameof(DigitAugmentation.ElasticAlpha), -1)]
+    [InlineData(nameof(DigitAugmentation.ElasticAlpha), double.NaN)]
+    [InlineData(nameof(DigitAugmentation.ElasticSigma), 0)]
+    [InlineData(nameof(DigitAugmentation.ElasticSigma), double.PositiveInfinity)]
     public void Setters_InvalidValue_ThrowNamingTheProperty(string property, double value)
     {
         Action act = property switch
@@ -34,6 +39,8 @@ public sealed class DigitAugmentationTests
             nameof(DigitAugmentation.MaxShift) => () => _ = new DigitAugmentation { MaxShift = value },
             nameof(DigitAugmentation.MaxRotationDegrees) => () => _ = new DigitAugmentation { MaxRotationDegrees = value },
             nameof(DigitAugmentation.MinScale) => () => _ = new DigitAugmentation { MinScale = value },
+            nameof(DigitAugmentation.ElasticAlpha) => () => _ = new DigitAugmentation { ElasticAlpha = value },
+            nameof(DigitAugmentation.ElasticSigma) => () => _ = new DigitAugmentation { ElasticSigma = value },
             _ => () => _ = new DigitAugmentation { MaxScale = value },
         };
 
@@ -206,6 +213,95 @@ public sealed class DigitAugmentationTests
         var expected = scaled.Select(p => (p - 0.1307f) / 0.3081f).ToArray();
         result.Zip(expected, (a, b) => Math.Abs(a - b)).Max().Should().BeLessThan(1e-5f);
         expected.Min().Should().BeApproximately(-0.1307f / 0.3081f, 1e-6f, "pixels shifted in from outside are background");
+    }
+
+    [Fact]
+    public void GetBatches_Elastic_IsDeterministicAndAddsToTheAffineTransform()
+    {
+        using var dataset = SyntheticDigits.Dataset(20);
+        var affine = new DigitAugmentation();
+        var elastic = affine with { ElasticAlpha = 34 };
+        DigitDataLoader Loader(DigitAugmentation augmentation) => new(dataset, new DigitDataLoaderOptions { BatchSize = 8, Shuffle = true, Augmentation = augmentation });
+
+        var first = Pixels(Loader(elastic).GetBatches(1, seed: 3));
+
+        Pixels(Loader(elastic).GetBatches(1, seed: 3)).Should().Equal(first);
+        first.Should().NotEqual(Pixels(Loader(affine).GetBatches(1, seed: 3)));
+        first.Should().NotEqual(Pixels(Loader(elastic).GetBatches(2, seed: 3)));
+    }
+
+    [Fact]
+    public void GetBatches_ElasticOnly_MovesEachPixelByTheSmoothedDrawnField()
+    {
+        // A horizontal ramp, pixel = 9x / 255: bilinear sampling at x + dx returns 9(x + dx) / 255 exactly, so the
+        // output gives back each interior pixel's horizontal displacement.
+        const int Count = 3, Size = 28;
+        const double Alpha = 10, Sigma = 3;
+        var pixels = new byte[Count * Size * Size];
+        for (var k = 0; k < pixels.Length; k++)
+        {
+            pixels[k] = (byte)(9 * (k % Size));
+        }
+
+        using var dataset = new DigitDataset(pixels, new byte[Count], Size, Size);
+        var augmentation = Identity with { ElasticAlpha = Alpha, ElasticSigma = Sigma };
+        var images = Pixels(new DigitDataLoader(dataset, new DigitDataLoaderOptions { BatchSize = Count, Augmentation = augmentation }).GetBatches(4, seed: 6));
+
+        var largest = 0.0;
+        for (var i = 0; i < Count; i++)
+        {
+            var field = new double[2 * Size * Size];
+            BatchAugmentation.DrawElasticField(6, 4, i, field);
+            field.Should().OnlyContain(v => v >= -1 && v <= 1);
+            var dx = Smooth(field.AsSpan(0, Size * Size).ToArray(), Size, Sigma);
+            var dy = Smooth(field.AsSpan(Size * Size, Size * Size).ToArray(), Size, Sigma);
+            for (var y = 4; y < Size - 4; y++)
+            {
+                for (var x = 4; x < Size - 4; x++)
+                {
+                    var k = (y * Size) + x;
+                    (Alpha * Math.Abs(dy[k])).Should().BeLessThan(4, "the sample stays inside the image");
+                    var measured = (images[(i * Size * Size) + k] * 255.0 / 9) - x;
+                    measured.Should().BeApproximately(Alpha * dx[k], 1e-4, $"image {i}, pixel ({x}, {y})");
+                    largest = Math.Max(largest, Math.Abs(measured));
+                }
+            }
+        }
+
+        largest.Should().BeGreaterThan(0.1, "the field moves pixels");
+    }
+
+    // The test's own separable Gaussian (normalised, radius ceil(3 sigma), zeros beyond the edges).
+    private static double[] Smooth(double[] plane, int size, double sigma)
+    {
+        var radius = (int)Math.Ceiling(3 * sigma);
+        var weights = Enumerable.Range(-radius, (2 * radius) + 1).Select(d => Math.Exp(-(d * d) / (2 * sigma * sigma))).ToArray();
+        var sum = weights.Sum();
+        double[] Pass(double[] input, bool alongX)
+        {
+            var output = new double[input.Length];
+            for (var y = 0; y < size; y++)
+            {
+                for (var x = 0; x < size; x++)
+                {
+                    var total = 0.0;
+                    for (var d = -radius; d <= radius; d++)
+                    {
+                        var (sx, sy) = alongX ? (x + d, y) : (x, y + d);
+                        if (sx >= 0 && sx < size && sy >= 0 && sy < size)
+                        {
+                            total += weights[d + radius] / sum * input[(sy * size) + sx];
+                        }
+                    }
+
+                    output[(y * size) + x] = total;
+                }
+            }
+
+            return output;
+        }
+
+        return Pass(Pass(plane, alongX: true), alongX: false);
     }
 
     private static float[] Pixels(IEnumerable<DigitBatch> batches)
