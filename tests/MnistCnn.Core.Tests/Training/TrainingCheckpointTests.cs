@@ -126,6 +126,22 @@ public sealed class TrainingCheckpointTests : IDisposable
         Weights(model).Should().Equal(before);
     }
 
+    [Fact]
+    public void Resume_HeaderWithoutAugmentationSetting_ResumesAsAnUnaugmentedRun()
+    {
+        // Checkpoints written before loaders could augment have no Settings.Augmentation.
+        var header = JsonNode.Parse(_image.Header)!.AsObject();
+        header["Settings"]!.AsObject().Remove("Augmentation").Should().BeTrue();
+        var path = Write(_image with { Header = System.Text.Encoding.UTF8.GetBytes(header.ToJsonString()) });
+        using var model = new ConvNet(seed: 5);
+        var logger = new ListLogger();
+
+        var history = new Trainer(Cpu with { Epochs = 2 }, logger).Resume(path, model, new DigitDataLoader(_train));
+
+        history.Epochs.Should().HaveCount(2);
+        logger.Entries.Should().NotContain(e => e.EventId.Id == 1008, "the settings are those of an unaugmented run");
+    }
+
     private static float[] Weights(ConvNet model) =>
         [.. model.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal).SelectMany(kv => kv.Value.detach().cpu().data<float>().ToArray())];
 
