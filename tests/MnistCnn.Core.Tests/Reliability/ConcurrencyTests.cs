@@ -39,7 +39,8 @@ public sealed class ConcurrencyTests(ITestOutputHelper output)
         var classifier = DigitClassifier.Pretrained();
         var pixels = RealMnistImages.Test.Pixels.AsMemory(0, Images * 784);
         var expected = Enumerable.Range(0, Images).Select(i => classifier.Predict(pixels.Span.Slice(i * 784, 784))).ToArray();
-        using var train = LearnableDigits.Make(192, seed: 1);
+        // Long enough (3 x 60 steps) that the predictions overlap it even where a training step takes a millisecond.
+        using var train = LearnableDigits.Make(960, seed: 1);
         var loaderOptions = new DigitDataLoaderOptions { BatchSize = 16, Shuffle = true };
         using var alone = new ConvNet(seed: 5);
         var aloneHistory = new Trainer(Cpu).Fit(alone, new DigitDataLoader(train, loaderOptions));
