@@ -39,20 +39,17 @@ internal sealed unsafe class ConvNetEvaluation
         }
 
         var parameters = network.TrainableParameters();
-        if (!parameters.All(IsCpuFloat32))
+        if (!parameters.All(CpuTensors.IsCpuFloat32))
         {
             return null;
         }
 
         // The parameters are neither replaced nor moved while the validator holds them (no training runs then).
-        return new ConvNetEvaluation(parameters.Select(Address).ToArray());
+        return new ConvNetEvaluation(parameters.Select(CpuTensors.Address).ToArray());
     }
 
     /// <summary>Whether a batch can be evaluated here (CPU float32 images <c>[N, 1, 28, 28]</c>, int64 labels <c>[N]</c>).</summary>
-    public static bool Accepts(Tensor images, Tensor labels) =>
-        IsCpuFloat32(images) && images.dim() == 4 && images.shape[1] == 1 && images.shape[2] == ConvNet.ImageSize && images.shape[3] == ConvNet.ImageSize
-        && labels.device_type == DeviceType.CPU && labels.dtype == ScalarType.Int64 && labels.is_contiguous()
-        && labels.dim() == 1 && labels.shape[0] == images.shape[0];
+    public static bool Accepts(Tensor images, Tensor labels) => CpuTensors.IsConvNetBatch(images, labels);
 
     /// <summary>
     /// Adds the batch's predictions to <paramref name="confusion"/> (row = label) and the ranks of the labels' logits
@@ -76,7 +73,7 @@ internal sealed unsafe class ConvNetEvaluation
             (_losses, _predictions, _ranks) = (new float[count], new int[count], new int[count]);
         }
 
-        var (pixels, labelAddress) = (Address(images), Address(labels));
+        var (pixels, labelAddress) = (CpuTensors.Address(images), CpuTensors.Address(labels));
         WorkItems.Run((count + ImagesPerChunk - 1) / ImagesPerChunk, Math.Max(1, get_num_threads()), chunk => Images(pixels, labelAddress, count, chunk));
         var sum = 0f;
         for (var n = 0; n < count; n++)
@@ -87,16 +84,6 @@ internal sealed unsafe class ConvNetEvaluation
         }
 
         return sum;
-    }
-
-    private static bool IsCpuFloat32(Tensor t) => t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32 && t.is_contiguous();
-
-    private static nint Address(Tensor t)
-    {
-        fixed (byte* p = t.bytes)
-        {
-            return (nint)p;
-        }
     }
 
     [SkipLocalsInit]
@@ -136,19 +123,7 @@ internal sealed unsafe class ConvNetEvaluation
 
             _predictions[n] = best;
             _ranks[n] = Validator.LabelRank(logits, (int)labels[n]);
-            var sum = 0f;
-            var top = float.NegativeInfinity;
-            foreach (var z in logits)
-            {
-                top = MathF.Max(top, z);
-            }
-
-            foreach (var z in logits)
-            {
-                sum += MathF.Exp(z - top);
-            }
-
-            _losses[n] = top + MathF.Log(sum) - logits[(int)labels[n]];
+            _losses[n] = ConvNetForward.LogSumExp(logits) - logits[(int)labels[n]];
         }
     }
 }

@@ -92,6 +92,27 @@ internal static class ConvNetForward
     }
 
     /// <summary>
+    /// <c>log(sum(exp(z)))</c> of the logits in float32, as <c>max + log(sum(exp(z - max)))</c> summed in index order:
+    /// the cross-entropy of label <c>y</c> is this minus <c>z[y]</c>. NaN when a logit is NaN.
+    /// </summary>
+    internal static float LogSumExp(ReadOnlySpan<float> logits)
+    {
+        var max = logits[0];
+        for (var j = 1; j < logits.Length; j++)
+        {
+            max = MathF.Max(max, logits[j]);
+        }
+
+        var sum = 0f;
+        foreach (var z in logits)
+        {
+            sum += MathF.Exp(z - max);
+        }
+
+        return max + MathF.Log(sum);
+    }
+
+    /// <summary>
     /// conv1 + sigmoid of one padded input (<see cref="InputLength"/> floats) into three planes of
     /// <see cref="Conv1Plane"/> floats (26 rows of <see cref="Conv1Stride"/>; the last six columns of each row
     /// hold values computed from the padding, finite but meaningless).

@@ -92,19 +92,7 @@ internal static class ConvNetBackward
     public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, int label, float scale, Span<float> logitGradient)
     {
         Debug.Assert(logits.Length >= ConvNet.ClassCount && logitGradient.Length >= ConvNet.ClassCount && (uint)label < ConvNet.ClassCount);
-        var max = logits[0];
-        for (var j = 1; j < ConvNet.ClassCount; j++)
-        {
-            max = MathF.Max(max, logits[j]);
-        }
-
-        var sum = 0f;
-        for (var j = 0; j < ConvNet.ClassCount; j++)
-        {
-            sum += MathF.Exp(logits[j] - max);
-        }
-
-        var logSumExp = max + MathF.Log(sum);
+        var logSumExp = ConvNetForward.LogSumExp(logits[..ConvNet.ClassCount]);
         for (var j = 0; j < ConvNet.ClassCount; j++)
         {
             logitGradient[j] = (MathF.Exp(logits[j] - logSumExp) * scale) - (j == label ? scale : 0f);

@@ -89,34 +89,19 @@ internal sealed unsafe class ConvNetTrainingStep
 
         foreach (var parameter in network.TrainableParameters())
         {
-            if (!parameter.requires_grad || !IsCpuFloat32(parameter))
+            if (!parameter.requires_grad || !CpuTensors.IsCpuFloat32(parameter))
             {
                 return false;
             }
 
-            if (parameter.grad is { } grad && (!IsCpuFloat32(grad) || grad.requires_grad || !grad.shape.SequenceEqual(parameter.shape)))
+            if (parameter.grad is { } grad && (!CpuTensors.IsCpuFloat32(grad) || grad.requires_grad || !grad.shape.SequenceEqual(parameter.shape)))
             {
                 return false;
             }
         }
 
         // Images that require gradients ask for the input's gradient, which only autograd computes.
-        return IsCpuFloat32(images) && !images.requires_grad && images.dim() == 4 && images.shape[0] > 0 && images.shape[1] == 1
-            && images.shape[2] == ConvNet.ImageSize && images.shape[3] == ConvNet.ImageSize
-            && labels.device_type == DeviceType.CPU && labels.dtype == ScalarType.Int64 && labels.is_contiguous()
-            && labels.dim() == 1 && labels.shape[0] == images.shape[0];
-    }
-
-    private static bool IsCpuFloat32(Tensor t) => t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32 && t.is_contiguous();
-
-    // The tensors' memory stays where it is for the whole step: parameters and gradients are updated in place,
-    // and the caller holds the batch.
-    private static nint Address(Tensor t)
-    {
-        fixed (byte* p = t.bytes)
-        {
-            return (nint)p;
-        }
+        return CpuTensors.IsConvNetBatch(images, labels) && !images.requires_grad && images.shape[0] > 0;
     }
 
     private double Run(Parameter[] parameters, Tensor images, Tensor labels, int threads)
@@ -262,20 +247,20 @@ internal sealed unsafe class ConvNetTrainingStep
     {
         public Pointers(Parameter[] parameters, Tensor[] grads, Tensor images, Tensor labels)
         {
-            Conv1Weight = Address(parameters[0]);
-            Conv1Bias = Address(parameters[1]);
-            Conv2Weight = Address(parameters[2]);
-            Conv2Bias = Address(parameters[3]);
-            LinearWeight = Address(parameters[4]);
-            LinearBias = Address(parameters[5]);
-            Conv1WeightGrad = Address(grads[0]);
-            Conv1BiasGrad = Address(grads[1]);
-            Conv2WeightGrad = Address(grads[2]);
-            Conv2BiasGrad = Address(grads[3]);
-            LinearWeightGrad = Address(grads[4]);
-            LinearBiasGrad = Address(grads[5]);
-            Images = Address(images);
-            Labels = Address(labels);
+            Conv1Weight = CpuTensors.Address(parameters[0]);
+            Conv1Bias = CpuTensors.Address(parameters[1]);
+            Conv2Weight = CpuTensors.Address(parameters[2]);
+            Conv2Bias = CpuTensors.Address(parameters[3]);
+            LinearWeight = CpuTensors.Address(parameters[4]);
+            LinearBias = CpuTensors.Address(parameters[5]);
+            Conv1WeightGrad = CpuTensors.Address(grads[0]);
+            Conv1BiasGrad = CpuTensors.Address(grads[1]);
+            Conv2WeightGrad = CpuTensors.Address(grads[2]);
+            Conv2BiasGrad = CpuTensors.Address(grads[3]);
+            LinearWeightGrad = CpuTensors.Address(grads[4]);
+            LinearBiasGrad = CpuTensors.Address(grads[5]);
+            Images = CpuTensors.Address(images);
+            Labels = CpuTensors.Address(labels);
         }
 
         public nint Conv1Weight { get; }

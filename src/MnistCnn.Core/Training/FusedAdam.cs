@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using MnistCnn.Core.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -218,8 +219,7 @@ internal sealed class FusedAdam : Adam
         return (true, null, false);
     }
 
-    private static bool Fusable(Tensor? t) =>
-        t is not null && t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32 && t.is_contiguous();
+    private static bool Fusable(Tensor? t) => t is not null && CpuTensors.IsCpuFloat32(t);
 
     private static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
 }

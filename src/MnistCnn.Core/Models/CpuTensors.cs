@@ -1,0 +1,30 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MnistCnn.Core.Models;
+
+/// <summary>What the managed kernels (the fused Adam update, training step and validation) need of a tensor to read its memory directly.</summary>
+internal static unsafe class CpuTensors
+{
+    /// <summary>Whether <paramref name="t"/> is a contiguous float32 tensor on the CPU.</summary>
+    public static bool IsCpuFloat32(Tensor t) => t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32 && t.is_contiguous();
+
+    /// <summary>Whether a batch is CPU float32 images <c>[N, 1, 28, 28]</c> with int64 labels <c>[N]</c>, both contiguous.</summary>
+    public static bool IsConvNetBatch(Tensor images, Tensor labels) =>
+        IsCpuFloat32(images) && images.dim() == 4 && images.shape[1] == 1
+        && images.shape[2] == ConvNet.ImageSize && images.shape[3] == ConvNet.ImageSize
+        && labels.device_type == DeviceType.CPU && labels.dtype == ScalarType.Int64 && labels.is_contiguous()
+        && labels.dim() == 1 && labels.shape[0] == images.shape[0];
+
+    /// <summary>
+    /// The address of a CPU tensor's memory. It stays valid while the tensor lives and is not resized: the callers
+    /// hold parameters, gradients and batches for as long as they use it, and update them in place.
+    /// </summary>
+    public static nint Address(Tensor t)
+    {
+        fixed (byte* p = t.bytes)
+        {
+            return (nint)p;
+        }
+    }
+}
