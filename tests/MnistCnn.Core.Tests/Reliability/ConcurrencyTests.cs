@@ -116,13 +116,13 @@ public sealed class ConcurrencyTests(ITestOutputHelper output)
             [
                 $"predicting threads: {PredictingThreads} ({PredictingThreads - BatchThreads} Predict, {BatchThreads} PredictBatch); predictions: {predictions.ToString(CultureInfo.InvariantCulture)}, made while the training ran: {duringTraining.ToString(CultureInfo.InvariantCulture)}",
                 $"answers different from one thread's: {mismatches.ToString(CultureInfo.InvariantCulture)}",
-                $"training run beside them: weights {(SameWeights(alone, together) ? "identical" : "DIFFERENT")} to the same run alone, epoch losses {(SameLosses(aloneHistory, togetherHistory) ? "identical" : "DIFFERENT")}",
+                $"training run beside them: weights {(Weights.Identical(alone, together) ? "identical" : "DIFFERENT")} to the same run alone, epoch losses {(SameLosses(aloneHistory, togetherHistory) ? "identical" : "DIFFERENT")}",
             ],
             output);
         predictions.Should().Be(PredictingThreads * Rounds * Images);
         mismatches.Should().Be(0);
         duringTraining.Should().BePositive("the predictions must overlap the training for the test to mean anything");
-        SameWeights(alone, together).Should().BeTrue("predictions running beside a training must not change its weights");
+        Weights.Identical(alone, together).Should().BeTrue("predictions running beside a training must not change its weights");
         SameLosses(aloneHistory, togetherHistory).Should().BeTrue();
     }
 
@@ -166,12 +166,6 @@ public sealed class ConcurrencyTests(ITestOutputHelper output)
         seen.Should().HaveCount(RoundsOfRuns * RunsPerRound);
         wrong.Should().Be(0);
         afterRounds.Should().OnlyContain(n => n == before, "every lease cycle gives the process its own count back");
-    }
-
-    private static bool SameWeights(nn.Module a, nn.Module b)
-    {
-        var other = b.state_dict();
-        return a.state_dict().All(p => p.Value.allclose(other[p.Key], rtol: 0, atol: 0));
     }
 
     private static bool SameLosses(TrainingHistory a, TrainingHistory b) =>

@@ -28,7 +28,7 @@ public sealed class AugmentedTrainingTests
         var c = new Trainer(options).Fit(unaugmented, new DigitDataLoader(train, Augmented with { Augmentation = null }));
 
         a.Epochs.Select(e => e.TrainLossMean).Should().Equal(b.Epochs.Select(e => e.TrainLossMean));
-        AssertSameWeights(first, second);
+        Weights.AssertIdentical(first, second);
         a.Epochs.Select(e => e.TrainLossMean).Should().NotEqual(c.Epochs.Select(e => e.TrainLossMean), "augmented batches are other images");
     }
 
@@ -53,7 +53,7 @@ public sealed class AugmentedTrainingTests
         var logger = new ListLogger();
         var history = new Trainer(options, logger).Resume(checkpoint, resumed, new DigitDataLoader(train, Augmented), new DigitDataLoader(test));
 
-        AssertSameWeights(uninterrupted, resumed);
+        Weights.AssertIdentical(uninterrupted, resumed);
         history.Epochs.Select(e => (e.TrainLossMean, e.ValidationAccuracy, e.ValidationLoss)).Should().Equal(full.Epochs.Select(e => (e.TrainLossMean, e.ValidationAccuracy, e.ValidationLoss)));
         logger.Entries.Should().NotContain(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning, "the settings are the same");
     }
@@ -87,15 +87,6 @@ public sealed class AugmentedTrainingTests
         using var twoThreads = new ConvNet(seed: 4);
         new Trainer(options with { Threads = 2 }).Fit(twoThreads, new DigitDataLoader(train, Augmented));
 
-        AssertSameWeights(oneThread, twoThreads);
-    }
-
-    private static void AssertSameWeights(torch.nn.Module a, torch.nn.Module b)
-    {
-        var other = b.state_dict();
-        foreach (var (name, tensor) in a.state_dict())
-        {
-            tensor.allclose(other[name], rtol: 0, atol: 0).Should().BeTrue($"{name} should be identical");
-        }
+        Weights.AssertIdentical(oneThread, twoThreads);
     }
 }

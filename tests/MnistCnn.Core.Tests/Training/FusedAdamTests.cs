@@ -80,7 +80,7 @@ public sealed class FusedAdamTests
         logger.Entries[0].Level.Should().Be(LogLevel.Warning);
         logger.Entries[0].EventId.Id.Should().Be(1010);
         logger.Entries[0].Message.Should().Contain("moments");
-        AssertSameWeights(fused, reference);
+        Weights.AssertIdentical(fused, reference);
 
         static void TransposeMomentLayouts(TorchSharp.Modules.OptimizerHelper optimizer)
         {
@@ -111,16 +111,6 @@ public sealed class FusedAdamTests
         logger.Entries.Should().ContainSingle();
         logger.Entries[0].Level.Should().Be(LogLevel.Information);
         logger.Entries[0].Message.Should().Contain("weight decay");
-        AssertSameWeights(fused, reference);
-    }
-
-    private static void AssertSameWeights(nn.Module actual, nn.Module expected)
-    {
-        var reference = expected.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        foreach (var (name, parameter) in actual.named_parameters())
-        {
-            using var difference = parameter.detach().sub(reference[name]).abs().max();
-            difference.item<float>().Should().Be(0f, name);
-        }
+        Weights.AssertIdentical(fused, reference);
     }
 }

@@ -1,5 +1,6 @@
 using MnistCnn.Core.Data;
 using MnistCnn.Core.Models;
+using MnistCnn.Core.Tests.Support;
 using MnistCnn.Core.Training;
 using static TorchSharp.torch;
 
@@ -30,7 +31,7 @@ public sealed class TrainerAsyncTests
             new Reports(_ => trainingThreads.Add(Environment.CurrentManagedThreadId)));
 
         history.Epochs.Select(e => (e.TrainLossMean, e.ValidationAccuracy)).Should().Equal(expected.Epochs.Select(e => (e.TrainLossMean, e.ValidationAccuracy)));
-        AssertSameWeights(blocking, model);
+        Weights.AssertIdentical(blocking, model);
         trainingThreads.Should().ContainSingle().Which.Should().NotBe(callerThread);
     }
 
@@ -83,7 +84,7 @@ public sealed class TrainerAsyncTests
 
         epochs.Select(e => e.Epoch).Should().Equal(1, 2, 3);
         epochs.Select(e => (e.TrainLossMean, e.ValidationAccuracy)).Should().Equal(expected.Epochs.Select(e => (e.TrainLossMean, e.ValidationAccuracy)));
-        AssertSameWeights(blocking, model);
+        Weights.AssertIdentical(blocking, model);
     }
 
     [Fact]
@@ -144,7 +145,7 @@ public sealed class TrainerAsyncTests
         var history = await new Trainer(options).ResumeAsync(checkpoint, resumed, new DigitDataLoader(train, loaderOptions));
 
         history.Epochs.Should().HaveCount(2);
-        AssertSameWeights(uninterrupted, resumed);
+        Weights.AssertIdentical(uninterrupted, resumed);
     }
 
     [Fact]
@@ -163,16 +164,7 @@ public sealed class TrainerAsyncTests
 
         history.Epochs.Should().HaveCount(new TrainerOptions().Epochs);
         history.Epochs.Select(e => e.TrainLossMean).Should().Equal(instanceHistory.Epochs.Select(e => e.TrainLossMean));
-        AssertSameWeights(model, viaInstance);
-    }
-
-    private static void AssertSameWeights(nn.Module a, nn.Module b)
-    {
-        var other = b.state_dict();
-        foreach (var (name, tensor) in a.state_dict())
-        {
-            tensor.allclose(other[name], rtol: 0, atol: 0).Should().BeTrue($"{name} should be identical");
-        }
+        Weights.AssertIdentical(model, viaInstance);
     }
 
     private sealed class Reports(Action<TrainingProgress> report) : IProgress<TrainingProgress>

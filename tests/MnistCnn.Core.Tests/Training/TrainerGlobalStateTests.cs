@@ -100,8 +100,8 @@ public sealed class TrainerGlobalStateTests
         using var firstTogether = results[0].Model;
         using var secondTogether = results[1].Model;
 
-        AssertSameWeights(firstAlone, firstTogether);
-        AssertSameWeights(secondAlone, secondTogether);
+        Weights.AssertIdentical(firstAlone, firstTogether);
+        Weights.AssertIdentical(secondAlone, secondTogether);
         results[0].History.Epochs.Select(e => (e.TrainLossMean, e.ValidationAccuracy))
             .Should().Equal(firstAloneHistory.Epochs.Select(e => (e.TrainLossMean, e.ValidationAccuracy)));
         results[1].History.Epochs.Select(e => (e.TrainLossMean, e.ValidationAccuracy))
@@ -133,15 +133,6 @@ public sealed class TrainerGlobalStateTests
 
         seen.Should().HaveCount(4).And.OnlyContain(s => s.Asked == s.Seen, "each run trains with the count it asked for");
         TorchThreadCount.OnANewThread().Should().Be(threadsBefore, "the last run gives the process its count back");
-    }
-
-    private static void AssertSameWeights(nn.Module a, nn.Module b)
-    {
-        var other = b.state_dict();
-        foreach (var (name, tensor) in a.state_dict())
-        {
-            tensor.allclose(other[name], rtol: 0, atol: 0).Should().BeTrue($"{name} should be identical");
-        }
     }
 
     private static void AssertDifferentWeights(nn.Module a, nn.Module b) =>

@@ -45,7 +45,7 @@ public sealed class TrainerTests
         var b = new Trainer(options).Fit(second, new DigitDataLoader(train, loaderOptions));
 
         a.Epochs.Select(e => e.TrainLossMean).Should().Equal(b.Epochs.Select(e => e.TrainLossMean));
-        AssertSameWeights(first, second);
+        Weights.AssertIdentical(first, second);
     }
 
     [Fact]
@@ -145,7 +145,7 @@ public sealed class TrainerTests
         MnistCnn.Core.Evaluation.Validator.Accuracy(model, new DigitDataLoader(test)).Should().Be(bestEpoch.ValidationAccuracy!.Value);
         using var reloaded = new ConvNet();
         ModelWeights.Load(reloaded, best.Path!);
-        AssertSameWeights(model, reloaded);
+        Weights.AssertIdentical(model, reloaded);
     }
 
     [Fact]
@@ -169,7 +169,7 @@ public sealed class TrainerTests
         using var resumed = new ConvNet(seed: 99);
         var history = new Trainer(options).Resume(checkpoint, resumed, new DigitDataLoader(train, loaderOptions), new DigitDataLoader(test));
 
-        AssertSameWeights(uninterrupted, resumed);
+        Weights.AssertIdentical(uninterrupted, resumed);
         history.Epochs.Should().HaveCount(3);
         history.Epochs.Select(e => (e.TrainLossMean, e.ValidationAccuracy)).Should().Equal(full.Epochs.Select(e => (e.TrainLossMean, e.ValidationAccuracy)));
         Directory.GetFiles(folder.Path).Should().Equal(checkpoint);
@@ -289,15 +289,6 @@ public sealed class TrainerTests
 
         device.type.Should().Be(cuda.is_available() ? DeviceType.CUDA : DeviceType.CPU);
         reason.Should().NotBeNullOrWhiteSpace();
-    }
-
-    private static void AssertSameWeights(nn.Module a, nn.Module b)
-    {
-        var other = b.state_dict();
-        foreach (var (name, tensor) in a.state_dict())
-        {
-            tensor.allclose(other[name], rtol: 0, atol: 0).Should().BeTrue($"{name} should be identical");
-        }
     }
 
     private sealed class EpochEndAction(Action action) : TrainingCallback
