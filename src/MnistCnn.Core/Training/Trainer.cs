@@ -285,19 +285,20 @@ public sealed class Trainer : ITrainer
             }
         }
 
-        if (valLoader is null && Options.Callbacks.FirstOrDefault(c => c is BestModelCheckpoint or EarlyStopping) is { } needsValidation)
+        // Model selection: the callbacks that monitor validation accuracy.
+        var selector = Options.Callbacks.FirstOrDefault(c => c is BestModelCheckpoint or EarlyStopping);
+        if (valLoader is null && selector is not null)
         {
-            throw new ArgumentNullException(nameof(valLoader), $"{needsValidation.GetType().Name} needs validation accuracy: pass a validation loader.");
+            throw new ArgumentNullException(nameof(valLoader), $"{selector.GetType().Name} needs validation accuracy: pass a validation loader.");
         }
 
         ClassifierCheck.EnsureFits(model, trainLoader.Dataset);
         if (valLoader is not null)
         {
             ClassifierCheck.EnsureFits(model, valLoader.Dataset);
-            if (valLoader.Dataset is DigitDataset { IsTestSplit: true }
-                && Options.Callbacks.FirstOrDefault(c => c is BestModelCheckpoint or EarlyStopping) is { } selects)
+            if (valLoader.Dataset is DigitDataset { IsTestSplit: true } && selector is not null)
             {
-                TrainerLog.SelectingOnTestSet(_logger, selects.GetType().Name);
+                TrainerLog.SelectingOnTestSet(_logger, selector.GetType().Name);
             }
         }
     }
