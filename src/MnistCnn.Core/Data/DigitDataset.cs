@@ -254,7 +254,8 @@ public sealed class DigitDataset : IDigitDataset
         }
 
         var options = new DigitDatasetOptions { ClassCount = ClassCount, ClassNames = ClassNames, Normalization = Normalization };
-        return new DigitDataset(pixels, labels, ImageHeight, ImageWidth, options, adoptPixels: true);
+        // A part of a test split is still test data: selecting a model on it earns the trainer's warning too.
+        return new DigitDataset(pixels, labels, ImageHeight, ImageWidth, options, adoptPixels: true) { IsTestSplit = IsTestSplit };
     }
 
     /// <summary>Releases the dataset's tensors.</summary>

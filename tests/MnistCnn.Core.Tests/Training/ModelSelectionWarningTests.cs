@@ -40,5 +40,17 @@ public sealed class ModelSelectionWarningTests
         onTest.Entries.Should().ContainSingle(e => e.EventId.Id == 1011)
             .Which.Message.Should().Contain("BestModelCheckpoint").And.Contain("test split").And.Contain("DigitDataset.Split");
         onHeldOut.Entries.Should().NotContain(e => e.EventId.Id == 1011);
+
+        // A part of the test split is test data still.
+        var (testPart, testHeldOut) = test.Split(0.5, seed: 0);
+        using var ___ = testPart;
+        using var ____ = testHeldOut;
+        var onTestPart = new ListLogger();
+        using (var model = new ConvNet(seed: 0))
+        {
+            new Trainer(options, onTestPart).Fit(model, new DigitDataLoader(fitPart), new DigitDataLoader(testHeldOut));
+        }
+
+        onTestPart.Entries.Should().ContainSingle(e => e.EventId.Id == 1011);
     }
 }
