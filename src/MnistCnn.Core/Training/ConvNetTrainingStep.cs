@@ -69,25 +69,33 @@ internal sealed unsafe class ConvNetTrainingStep
     public static bool TryComputeGradients(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, Tensor images, Tensor labels, out double loss)
     {
         loss = 0;
-        if (model is not ConvNet network || !Applies(network, images, labels))
+        if (model is not ConvNet network)
+        {
+            return false;
+        }
+
+        var parameters = network.TrainableParameters();
+        if (!Applies(network, parameters, images, labels))
         {
             return false;
         }
 
         var workspace = Workspaces.GetValue(optimizer, static _ => new ConvNetTrainingStep());
-        loss = workspace.Run(network.TrainableParameters(), images, labels, Math.Max(1, get_num_threads()));
+        loss = workspace.Run(parameters, images, labels, Math.Max(1, get_num_threads()));
         return true;
     }
 
     /// <summary>Whether the fused path computes exactly what torch's autograd would for this model and batch.</summary>
-    internal static bool Applies(ConvNet network, Tensor images, Tensor labels)
+    internal static bool Applies(ConvNet network, Tensor images, Tensor labels) => Applies(network, network.TrainableParameters(), images, labels);
+
+    private static bool Applies(ConvNet network, Parameter[] parameters, Tensor images, Tensor labels)
     {
         if (!network.training || network.HasHooks || !is_grad_enabled())
         {
             return false;
         }
 
-        foreach (var parameter in network.TrainableParameters())
+        foreach (var parameter in parameters)
         {
             if (!parameter.requires_grad || !CpuTensors.IsCpuFloat32(parameter))
             {
