@@ -135,7 +135,7 @@ static async Task<int> DownloadAsync(string folder, string table, int timeoutMs,
     };
     try
     {
-        var result = await new MnistDownloader(options, null, files).DownloadAsync(folder);
+        var result = await new MnistDownloader(options, null, MnistDatasetInfo.Mnist.WithFiles(files)).DownloadAsync(folder);
         Console.WriteLine($"ok downloaded={result.DownloadedFiles.Count} existing={result.ExistingFiles.Count}");
         return 0;
     }

@@ -276,7 +276,7 @@ public sealed class FailingNetworkTests(ITestOutputHelper output) : IDisposable
         using var hangGuard = new CancellationTokenSource(HangGuard);
         try
         {
-            await new MnistDownloader(options, null, _data.Table).DownloadAsync(target, cancellationToken: hangGuard.Token);
+            await new MnistDownloader(options, null, _data.Dataset).DownloadAsync(target, cancellationToken: hangGuard.Token);
             return ("downloaded", null);
         }
         catch (MnistDownloadException e)

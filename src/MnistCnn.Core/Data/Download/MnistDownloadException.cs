@@ -4,8 +4,8 @@ using System.Text;
 namespace MnistCnn.Core.Data.Download;
 
 /// <summary>
-/// Thrown by <see cref="MnistDownloader.DownloadAsync"/> when no mirror provides a verified copy of an
-/// MNIST file. The message lists every mirror with its failure and explains how to place the files by hand.
+/// Thrown by <see cref="MnistDownloader"/>'s <c>DownloadAsync</c> when no mirror provides a verified copy of
+/// a file of MNIST, Fashion-MNIST or KMNIST. The message lists every mirror with its failure and explains how to place the files by hand.
 /// </summary>
 /// <remarks>No partial or unverified file is left under the file's name or a temporary name.</remarks>
 public sealed class MnistDownloadException : IOException
@@ -34,8 +34,8 @@ public sealed class MnistDownloadException : IOException
     }
 
     internal MnistDownloadException(
-        string fileName, string directory, IReadOnlyList<MnistMirrorFailure> failures, IEnumerable<string> allFileNames)
-        : base(BuildMessage(fileName, directory, failures, allFileNames))
+        string datasetName, string fileName, string directory, IReadOnlyList<MnistMirrorFailure> failures, IEnumerable<string> allFileNames)
+        : base(BuildMessage(datasetName, fileName, directory, failures, allFileNames))
     {
         FileName = fileName;
         Directory = directory;
@@ -52,10 +52,10 @@ public sealed class MnistDownloadException : IOException
     public IReadOnlyList<MnistMirrorFailure> Failures { get; }
 
     private static string BuildMessage(
-        string fileName, string directory, IReadOnlyList<MnistMirrorFailure> failures, IEnumerable<string> allFileNames)
+        string datasetName, string fileName, string directory, IReadOnlyList<MnistMirrorFailure> failures, IEnumerable<string> allFileNames)
     {
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"Could not obtain a verified copy of the MNIST file '{fileName}' from any mirror:");
+        text.Append(CultureInfo.InvariantCulture, $"Could not obtain a verified copy of the {datasetName} file '{fileName}' from any mirror:");
         foreach (var failure in failures)
         {
             var attempts = failure.Attempts > 1 ? $" (after {failure.Attempts} attempts)" : string.Empty;
@@ -66,7 +66,7 @@ public sealed class MnistDownloadException : IOException
             .Append(CultureInfo.InvariantCulture, $"To place the files by hand, put them in '{directory}' under the names ")
             .Append(string.Join(", ", allFileNames))
             .Append(", either decompressed or gzip-compressed with '.gz' appended (e.g. train-images-idx3-ubyte.gz), ")
-            .Append("then run the download again: it verifies them (SHA-256, and MD5 for .gz files) and fetches nothing. ")
+            .Append("then run the download again: it verifies them (MD5 for .gz files, SHA-256 where one is pinned) and fetches nothing. ")
             .Append("A local folder or file:// URI holding them can also be added to MnistDownloadOptions.Mirrors.");
         return text.ToString();
     }

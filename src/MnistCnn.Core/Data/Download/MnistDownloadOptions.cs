@@ -10,14 +10,15 @@ public sealed class MnistDownloadOptions
     private static readonly TimeSpan MaxTimeout = TimeSpan.FromMilliseconds(int.MaxValue);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(5);
 
-    private IReadOnlyList<string> _mirrors = DefaultMirrors;
+    private IReadOnlyList<string>? _mirrors;
     private TimeSpan _requestTimeout = TimeSpan.FromSeconds(60);
     private int _retriesPerMirror = 2;
     private TimeSpan _retryDelay = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// The mirrors torchvision uses, in its order: <c>https://ossci-datasets.s3.amazonaws.com/mnist/</c>
+    /// The MNIST mirrors torchvision uses, in its order: <c>https://ossci-datasets.s3.amazonaws.com/mnist/</c>
     /// first (the other one has often been unavailable), then <c>http://yann.lecun.com/exdb/mnist/</c>.
+    /// The same list as <see cref="MnistDatasetInfo.DefaultMirrors"/> of <see cref="MnistDatasetInfo.Mnist"/>.
     /// </summary>
     public static IReadOnlyList<string> DefaultMirrors { get; } =
     [
@@ -26,25 +27,31 @@ public sealed class MnistDownloadOptions
     ];
 
     /// <summary>
-    /// Where to fetch each file from, tried in order until one provides a verified copy.
-    /// Default: <see cref="DefaultMirrors"/>.
+    /// Where to fetch each file from, tried in order until one provides a verified copy; or
+    /// <see langword="null"/> (the default) for the mirrors of the data set being fetched
+    /// (<see cref="MnistDatasetInfo.DefaultMirrors"/>: for MNIST, <see cref="DefaultMirrors"/>).
     /// </summary>
     /// <remarks>
     /// Each entry is an <c>http://</c> or <c>https://</c> URL (the downloader fetches the URL followed by
     /// <c>&lt;name&gt;.gz</c>), a <c>file://</c> URI or a local folder path (the downloader takes
-    /// <c>&lt;name&gt;.gz</c> from it, or else the decompressed <c>&lt;name&gt;</c>).
+    /// <c>&lt;name&gt;.gz</c> from it, or else the decompressed <c>&lt;name&gt;</c>). A list set here is used
+    /// for every data set the downloader fetches, so give each data set its own options when mirroring several.
     /// </remarks>
-    /// <exception cref="ArgumentNullException">The value is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">The list is empty, or an entry is blank or has a scheme other than http, https or file.</exception>
-    public IReadOnlyList<string> Mirrors
+    public IReadOnlyList<string>? Mirrors
     {
         get => _mirrors;
         set
         {
-            ArgumentNullException.ThrowIfNull(value);
+            if (value is null)
+            {
+                _mirrors = null;
+                return;
+            }
+
             if (value.Count == 0)
             {
-                throw new ArgumentException("At least one mirror is required.", nameof(value));
+                throw new ArgumentException("At least one mirror is required (null selects the data set's own mirrors).", nameof(value));
             }
 
             foreach (var mirror in value)

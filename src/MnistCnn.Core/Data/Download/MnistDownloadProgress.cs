@@ -1,6 +1,6 @@
 namespace MnistCnn.Core.Data.Download;
 
-/// <summary>Progress of fetching one MNIST file, reported by <see cref="MnistDownloader"/>.</summary>
+/// <summary>Progress of fetching one file of MNIST, Fashion-MNIST or KMNIST, reported by <see cref="MnistDownloader"/>.</summary>
 /// <param name="FileName">The standard file name being fetched, without <c>.gz</c> (e.g. <c>train-images-idx3-ubyte</c>).</param>
 /// <param name="BytesReceived">Bytes read so far from the mirror (compressed bytes when the mirror serves <c>.gz</c>).</param>
 /// <param name="TotalBytes">Size of what the mirror serves, when it is known (HTTP <c>Content-Length</c> or the local file size); otherwise <see langword="null"/>.</param>

@@ -7,14 +7,18 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace MnistCnn.Core.Data.Download;
 
 /// <summary>
-/// Fetches the four MNIST files from an ordered list of mirrors into a folder, verifies them and stores
-/// them decompressed under their standard names (<see cref="FileNames"/>).
+/// Fetches the four files of MNIST, Fashion-MNIST or KMNIST (<see cref="MnistDatasetInfo"/>; MNIST by
+/// default) from an ordered list of mirrors into a folder, verifies them and stores them decompressed under
+/// their standard names (<see cref="FileNames"/>).
 /// </summary>
 /// <remarks>
 /// <para>
 /// For each file: a copy already in the folder whose SHA-256 matches is kept as it is; otherwise a
 /// hand-placed <c>&lt;name&gt;.gz</c> in the folder is used, else each mirror is tried in order. A
-/// <c>.gz</c> must match the MD5 torchvision checks, and the decompressed file its SHA-256.
+/// <c>.gz</c> must match the data set's published MD5, and the decompressed file its pinned SHA-256. For a
+/// data set without pinned SHA-256 values (<see cref="MnistDatasetInfo.HasPinnedSha256"/>), only a
+/// <c>.gz</c> matching the MD5 is accepted, and the SHA-256 of the file it decompressed to is recorded in
+/// <c>&lt;name&gt;.sha256</c>, the reference for the copy already in the folder next time.
 /// </para>
 /// <para>
 /// Data is written under temporary names in the target folder and renamed only after it is verified, so
@@ -26,6 +30,7 @@ namespace MnistCnn.Core.Data.Download;
 /// <code>
 /// var downloader = new MnistDownloader(new MnistDownloadOptions(), logger);
 /// await downloader.DownloadAsync("data/mnist", progress, cancellationToken);
+/// await downloader.DownloadAsync("data/fashion-mnist", MnistDatasetInfo.FashionMnist, progress, cancellationToken);
 /// </code>
 /// </example>
 /// </remarks>
@@ -33,8 +38,10 @@ public sealed partial class MnistDownloader
 {
     private const int BufferSize = 81920;
 
-    private readonly IReadOnlyList<MnistFile> _files;
-    private readonly IReadOnlyList<MnistMirror> _mirrors;
+    private const string RecordedSha256Suffix = ".sha256";
+
+    private readonly MnistDatasetInfo _defaultDataset;
+    private readonly IReadOnlyList<MnistMirror>? _configuredMirrors;
     private readonly TimeSpan _requestTimeout;
     private readonly int _retriesPerMirror;
     private readonly TimeSpan _retryDelay;
@@ -53,17 +60,17 @@ public sealed partial class MnistDownloader
     /// <param name="logger">Where to log, or <see langword="null"/> for no logging.</param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
     public MnistDownloader(MnistDownloadOptions options, ILogger<MnistDownloader>? logger = null)
-        : this(options, logger, MnistFiles.All)
+        : this(options, logger, MnistDatasetInfo.Mnist)
     {
     }
 
-    /// <summary>Creates a downloader for another file table; tests use it to serve small synthetic files.</summary>
-    internal MnistDownloader(MnistDownloadOptions options, ILogger<MnistDownloader>? logger, IReadOnlyList<MnistFile> files)
+    /// <summary>Creates a downloader whose default data set has another file table; tests use it to serve small synthetic files.</summary>
+    internal MnistDownloader(MnistDownloadOptions options, ILogger<MnistDownloader>? logger, MnistDatasetInfo defaultDataset)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(files);
-        _files = files;
-        _mirrors = [.. options.Mirrors.Select(MnistMirror.Resolve)];
+        ArgumentNullException.ThrowIfNull(defaultDataset);
+        _defaultDataset = defaultDataset;
+        _configuredMirrors = options.Mirrors is { } mirrors ? [.. mirrors.Select(MnistMirror.Resolve)] : null;
         _requestTimeout = options.RequestTimeout;
         _retriesPerMirror = options.RetriesPerMirror;
         _retryDelay = options.RetryDelay;
@@ -76,7 +83,8 @@ public sealed partial class MnistDownloader
     /// The standard names of the four MNIST files, as stored on disk: <c>train-images-idx3-ubyte</c>,
     /// <c>train-labels-idx1-ubyte</c>, <c>t10k-images-idx3-ubyte</c>, <c>t10k-labels-idx1-ubyte</c>.
     /// </summary>
-    public static IReadOnlyList<string> FileNames { get; } = [.. MnistFiles.All.Select(f => f.Name)];
+    /// <remarks>Fashion-MNIST and KMNIST use the same names (<see cref="MnistDatasetInfo.FileNames"/>).</remarks>
+    public static IReadOnlyList<string> FileNames { get; } = MnistDatasetInfo.Mnist.FileNames;
 
     /// <summary>
     /// Makes sure <paramref name="directory"/> holds the four verified MNIST files, fetching those that are
@@ -90,25 +98,48 @@ public sealed partial class MnistDownloader
     /// <exception cref="ArgumentException"><paramref name="directory"/> is empty or blank.</exception>
     /// <exception cref="MnistDownloadException">No mirror provided a verified copy of a file; the message lists each mirror's failure.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public Task<MnistDownloadResult> DownloadAsync(
+        string directory,
+        IProgress<MnistDownloadProgress>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        DownloadAsync(directory, _defaultDataset, progress, cancellationToken);
+
+    /// <summary>
+    /// Makes sure <paramref name="directory"/> holds the four verified files of <paramref name="dataset"/>,
+    /// fetching those that are missing or fail verification, from <see cref="MnistDownloadOptions.Mirrors"/>
+    /// or else the data set's own mirrors (<see cref="MnistDatasetInfo.DefaultMirrors"/>).
+    /// </summary>
+    /// <param name="directory">The target folder; created when missing. Keep each data set in its own folder: their file names are the same.</param>
+    /// <param name="dataset">The data set: <see cref="MnistDatasetInfo.Mnist"/>, <see cref="MnistDatasetInfo.FashionMnist"/> or <see cref="MnistDatasetInfo.Kmnist"/>.</param>
+    /// <param name="progress">Receives the bytes read for each file being fetched, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the download; nothing partial is left behind.</param>
+    /// <returns>Which files were fetched and which were already present.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="directory"/> or <paramref name="dataset"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="directory"/> is empty or blank.</exception>
+    /// <exception cref="MnistDownloadException">No mirror provided a verified copy of a file; the message names the file and lists each mirror's failure (e.g. the expected and the actual MD5).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public async Task<MnistDownloadResult> DownloadAsync(
         string directory,
+        MnistDatasetInfo dataset,
         IProgress<MnistDownloadProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        ArgumentNullException.ThrowIfNull(dataset);
         cancellationToken.ThrowIfCancellationRequested();
 
         var fullDirectory = Path.GetFullPath(directory);
         Directory.CreateDirectory(fullDirectory);
 
-        using var ownedClient = _httpClient is null && _mirrors.Any(m => m.HttpBase is not null) ? CreateHttpClient() : null;
+        var mirrors = _configuredMirrors ?? [.. dataset.DefaultMirrors.Select(MnistMirror.Resolve)];
+        using var ownedClient = _httpClient is null && mirrors.Any(m => m.HttpBase is not null) ? CreateHttpClient() : null;
         var client = _httpClient ?? ownedClient;
 
         var downloaded = new List<string>();
         var existing = new List<string>();
-        foreach (var file in _files)
+        foreach (var file in dataset.Files)
         {
-            var fetched = await EnsureFileAsync(file, fullDirectory, client, progress, cancellationToken).ConfigureAwait(false);
+            var fetched = await EnsureFileAsync(dataset, file, mirrors, fullDirectory, client, progress, cancellationToken).ConfigureAwait(false);
             (fetched ? downloaded : existing).Add(file.Name);
         }
 
@@ -122,12 +153,30 @@ public sealed partial class MnistDownloader
     /// <exception cref="ArgumentNullException"><paramref name="directory"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="directory"/> is empty or blank.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public async Task<IReadOnlyList<string>> VerifyAsync(string directory, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<string>> VerifyAsync(string directory, CancellationToken cancellationToken = default) =>
+        VerifyAsync(directory, _defaultDataset, cancellationToken);
+
+    /// <summary>
+    /// Checks that <paramref name="directory"/> holds the four files of <paramref name="dataset"/> with their
+    /// expected SHA-256: the pinned one, or for a data set without pinned values
+    /// (<see cref="MnistDatasetInfo.HasPinnedSha256"/>) the one recorded in <c>&lt;name&gt;.sha256</c> when the
+    /// file was downloaded and checked against its published MD5.
+    /// </summary>
+    /// <param name="directory">The folder to check.</param>
+    /// <param name="dataset">The data set the files must belong to.</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>One line per missing, unverifiable or mismatching file, naming it and the problem; empty when all four are verified.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="directory"/> or <paramref name="dataset"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="directory"/> is empty or blank.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822:Mark members as static", Justification = "An instance member beside DownloadAsync, as the parameterless overload is.")]
+    public async Task<IReadOnlyList<string>> VerifyAsync(string directory, MnistDatasetInfo dataset, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        ArgumentNullException.ThrowIfNull(dataset);
         var fullDirectory = Path.GetFullPath(directory);
         var problems = new List<string>();
-        foreach (var file in _files)
+        foreach (var file in dataset.Files)
         {
             var path = Path.Combine(fullDirectory, file.Name);
             if (!File.Exists(path))
@@ -136,10 +185,17 @@ public sealed partial class MnistDownloader
                 continue;
             }
 
-            var actual = await Sha256OfFileAsync(path, cancellationToken).ConfigureAwait(false);
-            if (actual != file.Sha256)
+            var expected = file.Sha256 ?? await ReadRecordedSha256Async(path, cancellationToken).ConfigureAwait(false);
+            if (expected is null)
             {
-                problems.Add($"{file.Name}: SHA-256 is {actual}, expected {file.Sha256}");
+                problems.Add($"{file.Name}: no SHA-256 to check it against ({dataset.Name} has none pinned, and {file.Name}{RecordedSha256Suffix} is missing or unreadable)");
+                continue;
+            }
+
+            var actual = await Sha256OfFileAsync(path, cancellationToken).ConfigureAwait(false);
+            if (actual != expected)
+            {
+                problems.Add($"{file.Name}: SHA-256 is {actual}, expected {expected}");
             }
         }
 
@@ -158,19 +214,21 @@ public sealed partial class MnistDownloader
 
     /// <summary>Returns true when the file was fetched, false when a verified copy was already there.</summary>
     private async Task<bool> EnsureFileAsync(
-        MnistFile file, string directory, HttpClient? client, IProgress<MnistDownloadProgress>? progress, CancellationToken ct)
+        MnistDatasetInfo dataset, MnistFile file, IReadOnlyList<MnistMirror> mirrors, string directory, HttpClient? client,
+        IProgress<MnistDownloadProgress>? progress, CancellationToken ct)
     {
         var finalPath = Path.Combine(directory, file.Name);
         if (File.Exists(finalPath))
         {
+            var expected = file.Sha256 ?? await ReadRecordedSha256Async(finalPath, ct).ConfigureAwait(false);
             var actual = await Sha256OfFileAsync(finalPath, ct).ConfigureAwait(false);
-            if (actual == file.Sha256)
+            if (actual == expected)
             {
-                LogAlreadyPresent(_logger, file.Name, directory);
+                LogAlreadyPresent(_logger, dataset.Name, file.Name, directory);
                 return false;
             }
 
-            LogExistingFileInvalid(_logger, file.Name, directory, actual, file.Sha256);
+            LogExistingFileInvalid(_logger, dataset.Name, file.Name, directory, actual, expected ?? $"none: no {file.Name}{RecordedSha256Suffix} record");
         }
 
         var failures = new List<MnistMirrorFailure>();
@@ -182,55 +240,55 @@ public sealed partial class MnistDownloader
                 .ConfigureAwait(false);
             if (failure is null)
             {
-                LogObtained(_logger, file.Name, handPlacedGzip);
+                LogObtained(_logger, dataset.Name, file.Name, handPlacedGzip);
                 return true;
             }
 
-            LogAttemptFailed(_logger, file.Name, directory, failure.Value.Reason);
+            LogAttemptFailed(_logger, dataset.Name, file.Name, directory, failure.Value.Reason);
             failures.Add(new MnistMirrorFailure(directory, failure.Value.Reason, 1));
         }
 
-        foreach (var mirror in _mirrors)
+        foreach (var mirror in mirrors)
         {
             var failure = mirror.HttpBase is null
-                ? await TryLocalMirrorAsync(file, mirror, finalPath, progress, ct).ConfigureAwait(false)
-                : await TryHttpMirrorAsync(file, mirror, finalPath, client!, progress, ct).ConfigureAwait(false);
+                ? await TryLocalMirrorAsync(dataset, file, mirror, finalPath, progress, ct).ConfigureAwait(false)
+                : await TryHttpMirrorAsync(dataset, file, mirror, finalPath, client!, progress, ct).ConfigureAwait(false);
             if (failure is null)
             {
-                LogObtained(_logger, file.Name, mirror.Configured);
+                LogObtained(_logger, dataset.Name, file.Name, mirror.Configured);
                 return true;
             }
 
             failures.Add(failure);
         }
 
-        LogAllSourcesFailed(_logger, file.Name, failures.Count);
-        throw new MnistDownloadException(file.Name, directory, failures, _files.Select(f => f.Name));
+        LogAllSourcesFailed(_logger, dataset.Name, file.Name, failures.Count);
+        throw new MnistDownloadException(dataset.Name, file.Name, directory, failures, dataset.FileNames);
     }
 
     private async Task<MnistMirrorFailure?> TryHttpMirrorAsync(
-        MnistFile file, MnistMirror mirror, string finalPath, HttpClient client, IProgress<MnistDownloadProgress>? progress, CancellationToken ct)
+        MnistDatasetInfo dataset, MnistFile file, MnistMirror mirror, string finalPath, HttpClient client, IProgress<MnistDownloadProgress>? progress, CancellationToken ct)
     {
         var attempts = 1 + _retriesPerMirror;
         var uri = mirror.FileUri(file.Name);
         var url = uri.AbsoluteUri;
         for (var attempt = 1; ; attempt++)
         {
-            LogFetching(_logger, file.Name, url, attempt, attempts);
+            LogFetching(_logger, dataset.Name, file.Name, url, attempt, attempts);
             var failure = await TryHttpOnceAsync(file, mirror, uri, finalPath, client, progress, ct).ConfigureAwait(false);
             if (failure is null)
             {
                 return null;
             }
 
-            LogAttemptFailed(_logger, file.Name, mirror.Configured, failure.Value.Reason);
+            LogAttemptFailed(_logger, dataset.Name, file.Name, mirror.Configured, failure.Value.Reason);
             if (!failure.Value.IsTransient || attempt == attempts)
             {
                 return new MnistMirrorFailure(mirror.Configured, failure.Value.Reason, attempt);
             }
 
             var delay = _retryDelay * Math.Pow(2, attempt - 1);
-            LogRetrying(_logger, file.Name, mirror.Configured, delay);
+            LogRetrying(_logger, dataset.Name, file.Name, mirror.Configured, delay);
             await Task.Delay(delay, ct).ConfigureAwait(false);
         }
     }
@@ -274,19 +332,19 @@ public sealed partial class MnistDownloader
     }
 
     private async Task<MnistMirrorFailure?> TryLocalMirrorAsync(
-        MnistFile file, MnistMirror mirror, string finalPath, IProgress<MnistDownloadProgress>? progress, CancellationToken ct)
+        MnistDatasetInfo dataset, MnistFile file, MnistMirror mirror, string finalPath, IProgress<MnistDownloadProgress>? progress, CancellationToken ct)
     {
         var gzipPath = Path.Combine(mirror.LocalFolder!, file.Name + ".gz");
         var plainPath = Path.Combine(mirror.LocalFolder!, file.Name);
         Failure? failure;
         if (File.Exists(gzipPath))
         {
-            LogFetching(_logger, file.Name, gzipPath, 1, 1);
+            LogFetching(_logger, dataset.Name, file.Name, gzipPath, 1, 1);
             failure = await TryLocalFileAsync(file, gzipPath, compressed: true, mirror.Configured, finalPath, progress, ct).ConfigureAwait(false);
         }
         else if (File.Exists(plainPath))
         {
-            LogFetching(_logger, file.Name, plainPath, 1, 1);
+            LogFetching(_logger, dataset.Name, file.Name, plainPath, 1, 1);
             failure = await TryLocalFileAsync(file, plainPath, compressed: false, mirror.Configured, finalPath, progress, ct).ConfigureAwait(false);
         }
         else
@@ -299,7 +357,7 @@ public sealed partial class MnistDownloader
             return null;
         }
 
-        LogAttemptFailed(_logger, file.Name, mirror.Configured, failure.Value.Reason);
+        LogAttemptFailed(_logger, dataset.Name, file.Name, mirror.Configured, failure.Value.Reason);
         return new MnistMirrorFailure(mirror.Configured, failure.Value.Reason, 1);
     }
 
@@ -389,6 +447,12 @@ public sealed partial class MnistDownloader
     private async Task<Failure?> StorePlainAsync(
         MnistFile file, FileStream source, string mirror, string finalPath, IProgress<MnistDownloadProgress>? progress, CancellationToken ct)
     {
+        if (file.Sha256 is null)
+        {
+            // Without a pinned SHA-256 nothing could vouch for a decompressed file: only a .gz has a published MD5.
+            return new Failure($"{source.Name} is decompressed, and no SHA-256 of {file.Name} is pinned to check it; only {file.Name}.gz (checked against its published MD5) is accepted", IsTransient: false);
+        }
+
         var plainTemp = TemporaryPath(finalPath, ".partial");
         try
         {
@@ -418,13 +482,59 @@ public sealed partial class MnistDownloader
             return new Failure($"decompressed {file.Name} is longer than its {file.Length} bytes (wrong file)", IsTransient: false);
         }
 
-        if (sha256 != file.Sha256)
+        if (file.Sha256 is null)
+        {
+            // The .gz matched its published MD5: record what it decompressed to, the reference for the stored copy.
+            RecordSha256(finalPath, file.Name, sha256);
+        }
+        else if (sha256 != file.Sha256)
         {
             return new Failure($"SHA-256 mismatch for decompressed {file.Name}: got {sha256}, expected {file.Sha256}", IsTransient: false);
         }
 
         File.Move(plainTemp, finalPath, overwrite: true);
         return null;
+    }
+
+    /// <summary>Writes <c>&lt;name&gt;.sha256</c> in <c>sha256sum</c>'s format, under a temporary name renamed into place.</summary>
+    private static void RecordSha256(string finalPath, string fileName, string sha256)
+    {
+        var recordPath = finalPath + RecordedSha256Suffix;
+        var temporary = TemporaryPath(recordPath, ".partial");
+        try
+        {
+            File.WriteAllText(temporary, $"{sha256}  {fileName}\n");
+            File.Move(temporary, recordPath, overwrite: true);
+        }
+        finally
+        {
+            DeleteQuietly(temporary);
+        }
+    }
+
+    /// <summary>The SHA-256 recorded beside a file when it was downloaded, or null when there is no readable record for it.</summary>
+    private static async Task<string?> ReadRecordedSha256Async(string path, CancellationToken ct)
+    {
+        var recordPath = path + RecordedSha256Suffix;
+        if (!File.Exists(recordPath))
+        {
+            return null;
+        }
+
+        string text;
+        try
+        {
+            text = await File.ReadAllTextAsync(recordPath, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        var parts = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        var isRecord = parts.Length == 2 && parts[1] == Path.GetFileName(path)
+            && parts[0].Length == 64 && parts[0].All(char.IsAsciiHexDigitLower);
+        return isRecord ? parts[0] : null;
     }
 
     /// <summary>

@@ -10,8 +10,8 @@ public sealed class MnistDownloadOptionsTests
     {
         var options = new MnistDownloadOptions();
 
-        options.Mirrors.Should().Equal("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/");
-        options.Mirrors.Should().Equal(MnistDownloadOptions.DefaultMirrors);
+        options.Mirrors.Should().BeNull("null selects the mirrors of the data set being fetched");
+        MnistDownloadOptions.DefaultMirrors.Should().Equal("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/");
         options.RequestTimeout.Should().Be(TimeSpan.FromSeconds(60));
         options.RetriesPerMirror.Should().Be(2);
         options.RetryDelay.Should().Be(TimeSpan.FromSeconds(1));
@@ -41,11 +41,13 @@ public sealed class MnistDownloadOptionsTests
     }
 
     [Fact]
-    public void Mirrors_SetToNull_ThrowsArgumentNullException()
+    public void Mirrors_SetBackToNull_SelectsTheDataSetsMirrorsAgain()
     {
-        var act = () => new MnistDownloadOptions { Mirrors = null! };
+        var options = new MnistDownloadOptions { Mirrors = ["https://example.test/mnist/"] };
 
-        act.Should().Throw<ArgumentNullException>().Which.ParamName.Should().Be("value");
+        options.Mirrors = null;
+
+        options.Mirrors.Should().BeNull();
     }
 
     [Theory]

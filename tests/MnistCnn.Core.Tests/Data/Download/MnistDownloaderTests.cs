@@ -358,7 +358,7 @@ public sealed class MnistDownloaderTests : IDisposable
         using var handler = new InMemoryHandler(_data);
         var options = new MnistDownloadOptions { Mirrors = ["https://mirror.invalid/mnist/"], HttpMessageHandler = handler };
 
-        await new MnistDownloader(options, null, _data.Table).DownloadAsync(_target.Path);
+        await new MnistDownloader(options, null, _data.Dataset).DownloadAsync(_target.Path);
 
         handler.RequestedUris.Should().Equal(SyntheticMnist.Names.Select(n => new Uri($"https://mirror.invalid/mnist/{n}.gz")));
         ShouldHoldPlainFiles(_target);
@@ -371,7 +371,7 @@ public sealed class MnistDownloaderTests : IDisposable
         using var client = new HttpClient(handler);
         var options = new MnistDownloadOptions { Mirrors = ["https://mirror.invalid/mnist"], HttpClient = client };
 
-        await new MnistDownloader(options, null, _data.Table).DownloadAsync(_target.Path);
+        await new MnistDownloader(options, null, _data.Dataset).DownloadAsync(_target.Path);
 
         handler.RequestedUris.Should().HaveCount(4);
         using var afterwards = await client.GetAsync(new Uri($"https://mirror.invalid/mnist/{FirstFile}.gz"));
@@ -382,7 +382,7 @@ public sealed class MnistDownloaderTests : IDisposable
     [Fact]
     public async Task VerifyAsync_EmptyFolder_ReportsEveryFileMissing()
     {
-        var problems = await new MnistDownloader(new MnistDownloadOptions(), null, _data.Table).VerifyAsync(_target.Path);
+        var problems = await new MnistDownloader(new MnistDownloadOptions(), null, _data.Dataset).VerifyAsync(_target.Path);
 
         problems.Should().HaveCount(4);
         problems.Should().AllSatisfy(p => p.Should().Contain("missing"));
@@ -394,7 +394,7 @@ public sealed class MnistDownloaderTests : IDisposable
     {
         _data.WritePlainFiles(_target.Path);
 
-        var problems = await new MnistDownloader(new MnistDownloadOptions(), null, _data.Table).VerifyAsync(_target.Path);
+        var problems = await new MnistDownloader(new MnistDownloadOptions(), null, _data.Dataset).VerifyAsync(_target.Path);
 
         problems.Should().BeEmpty();
     }
@@ -405,7 +405,7 @@ public sealed class MnistDownloaderTests : IDisposable
         _data.WritePlainFiles(_target.Path);
         File.WriteAllBytes(_target.File(FirstFile), [0]);
 
-        var problems = await new MnistDownloader(new MnistDownloadOptions(), null, _data.Table).VerifyAsync(_target.Path);
+        var problems = await new MnistDownloader(new MnistDownloadOptions(), null, _data.Dataset).VerifyAsync(_target.Path);
 
         problems.Should().ContainSingle().Which.Should().StartWith(FirstFile).And.Contain("SHA-256");
     }
@@ -462,7 +462,7 @@ public sealed class MnistDownloaderTests : IDisposable
             RetriesPerMirror = retries,
             RetryDelay = TimeSpan.Zero,
         };
-        return new MnistDownloader(options, null, _data.Table);
+        return new MnistDownloader(options, null, _data.Dataset);
     }
 
     private void ShouldHoldPlainFiles(TempDirectory folder)

@@ -36,6 +36,16 @@ internal sealed class SyntheticMnist
 
     public IReadOnlyList<MnistFile> Table { get; }
 
+    /// <summary>MNIST with the synthetic files' hashes in place of the real ones.</summary>
+    public MnistDatasetInfo Dataset => MnistDatasetInfo.Mnist.WithFiles(Table);
+
+    /// <summary>
+    /// <paramref name="dataset"/> with the synthetic files' MD5 values and, like Fashion-MNIST and KMNIST,
+    /// no pinned SHA-256.
+    /// </summary>
+    public MnistDatasetInfo WithoutPinnedSha256(MnistDatasetInfo dataset) =>
+        dataset.WithFiles([.. Table.Select(f => f with { Sha256 = null })]);
+
     /// <summary>Bytes that look like the .gz (same length) but are not.</summary>
     public byte[] CorruptGzip(string name)
     {
