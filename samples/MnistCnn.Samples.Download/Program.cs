@@ -1,5 +1,5 @@
-// Downloads the four MNIST files into a folder and verifies them.
-// Usage: MnistCnn.Samples.Download <folder> [--timeout <seconds>] [--retries <n>] [--mirror <url|file-uri|folder>]...
+// Downloads the four files of MNIST (default), Fashion-MNIST or KMNIST into a folder and verifies them.
+// Usage: MnistCnn.Samples.Download <folder> [--dataset mnist|fashion|kmnist] [--timeout <seconds>] [--retries <n>] [--mirror <url|file-uri|folder>]...
 // Exit codes: 0 done, 1 download failed, 2 bad arguments, 130 cancelled.
 using MnistCnn.Core.Data.Download;
 using System.Globalization;
@@ -7,13 +7,14 @@ using MnistCnn.Core.Data;
 using MnistCnn.Samples.Download;
 
 const string Usage =
-    "usage: MnistCnn.Samples.Download <folder> [--timeout <seconds>] [--retries <n>] [--mirror <url|file-uri|folder>]...";
+    "usage: MnistCnn.Samples.Download <folder> [--dataset mnist|fashion|kmnist] [--timeout <seconds>] [--retries <n>] [--mirror <url|file-uri|folder>]...";
 
 MnistDownloadOptions options;
+MnistDatasetInfo dataset;
 string folder;
 try
 {
-    (folder, options) = ParseArguments(args);
+    (folder, dataset, options) = ParseArguments(args);
 }
 catch (ArgumentException ex)
 {
@@ -31,9 +32,9 @@ Console.CancelKeyPress += (_, e) =>
 
 try
 {
-    var result = await new MnistDownloader(options).DownloadAsync(folder, new ConsoleProgress(), cancellation.Token);
+    var result = await new MnistDownloader(options).DownloadAsync(folder, dataset, new ConsoleProgress(), cancellation.Token);
     Console.WriteLine(
-        $"MNIST ready in {result.Directory}: {result.DownloadedFiles.Count} downloaded, {result.ExistingFiles.Count} already present and verified.");
+        $"{dataset.Name} ready in {result.Directory}: {result.DownloadedFiles.Count} downloaded, {result.ExistingFiles.Count} already present and verified.");
     return 0;
 }
 catch (MnistDownloadException ex)
@@ -54,9 +55,10 @@ catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
     return 1;
 }
 
-static (string Folder, MnistDownloadOptions Options) ParseArguments(string[] args)
+static (string Folder, MnistDatasetInfo Dataset, MnistDownloadOptions Options) ParseArguments(string[] args)
 {
     string? folder = null;
+    var dataset = MnistDatasetInfo.Mnist;
     var options = new MnistDownloadOptions();
     var mirrors = new List<string>();
     for (var i = 0; i < args.Length; i++)
@@ -68,6 +70,15 @@ static (string Folder, MnistDownloadOptions Options) ParseArguments(string[] arg
                 break;
             case "--retries":
                 options.RetriesPerMirror = ParseNumber(args, ++i, "--retries");
+                break;
+            case "--dataset":
+                dataset = ValueOf(args, ++i, "--dataset") switch
+                {
+                    "mnist" => MnistDatasetInfo.Mnist,
+                    "fashion" => MnistDatasetInfo.FashionMnist,
+                    "kmnist" => MnistDatasetInfo.Kmnist,
+                    var other => throw new ArgumentException($"--dataset needs mnist, fashion or kmnist, not '{other}'"),
+                };
                 break;
             case "--mirror":
                 mirrors.Add(ValueOf(args, ++i, "--mirror"));
@@ -85,7 +96,7 @@ static (string Folder, MnistDownloadOptions Options) ParseArguments(string[] arg
         options.Mirrors = mirrors;
     }
 
-    return (folder ?? throw new ArgumentException("the target folder is missing"), options);
+    return (folder ?? throw new ArgumentException("the target folder is missing"), dataset, options);
 }
 
 static string ValueOf(string[] args, int index, string option) =>

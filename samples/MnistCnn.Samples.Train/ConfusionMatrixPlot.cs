@@ -6,11 +6,12 @@ namespace MnistCnn.Samples.Train;
 
 /// <summary>
 /// Draws the confusion matrix as a heat map: one cell per (true, predicted) pair, its shade the share of the true
-/// class's images (so every row reads as that class's outcomes), its text the count.
+/// class's images (so every row reads as that class's outcomes), its text the count. Classes are labelled with
+/// their names; names longer than a digit are drawn slanted along the bottom axis.
 /// </summary>
 internal static class ConfusionMatrixPlot
 {
-    public static void SavePng(EvaluationResult result, string path)
+    public static void SavePng(EvaluationResult result, string path, IReadOnlyList<string>? classNames = null)
     {
         var n = result.ClassCount;
         var plot = new Plot();
@@ -34,9 +35,17 @@ internal static class ConfusionMatrixPlot
         }
 
         var centres = Enumerable.Range(0, n).Select(i => i + 0.5).ToArray();
-        var names = Enumerable.Range(0, n).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        var names = classNames is { } given && given.Count == n
+            ? [.. given]
+            : Enumerable.Range(0, n).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(centres, names);
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(centres, names.Reverse().ToArray());
+        if (names.Any(name => name.Length > 2))
+        {
+            plot.Axes.Bottom.TickLabelStyle.Rotation = -45;
+            plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
+        }
+
         plot.Axes.SetLimits(0, n, 0, n);
         PlotFont.Apply(plot, "confusion.png");
         plot.Title(string.Create(CultureInfo.InvariantCulture, $"Confusion matrix: {result.Accuracy:F2}% of {result.Count} test images"));

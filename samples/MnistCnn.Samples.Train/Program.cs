@@ -1,4 +1,4 @@
-// Trains the PyTorch case study's network on MNIST with MnistCnn.Core and prints, per epoch, the case
+// Trains the PyTorch case study's network on MNIST (or, with --dataset, Fashion-MNIST or KMNIST) with MnistCnn.Core and prints, per epoch, the case
 // study's line "Epoch: N Loss: L Accuracy: A" (mean training loss, test accuracy in percent).
 // Writes <output>/convnet.safetensors, <output>/summary.json (with per-class precision, recall and F1),
 // <output>/curves.png and <output>/confusion.png, each under a temporary name first and renamed into place.
@@ -44,12 +44,17 @@ try
 {
     if (arguments.Download)
     {
-        Console.WriteLine($"Fetching MNIST into {arguments.DataFolder} (skipped for files already there and verified)");
-        await new MnistDownloader().DownloadAsync(arguments.DataFolder, cancellationToken: cancellation.Token);
+        Console.WriteLine($"Fetching {arguments.Dataset.Name} into {arguments.DataFolder} (skipped for files already there and verified)");
+        await new MnistDownloader().DownloadAsync(arguments.DataFolder, arguments.Dataset, cancellationToken: cancellation.Token);
     }
 
-    using var train = MnistDataset.Load(arguments.DataFolder, MnistSplit.Train);
-    using var test = MnistDataset.Load(arguments.DataFolder, MnistSplit.Test);
+    if (arguments.Dataset != MnistDatasetInfo.Mnist)
+    {
+        Console.WriteLine($"Data set: {arguments.Dataset.Name} from {arguments.DataFolder}");
+    }
+
+    using var train = MnistDataset.Load(arguments.DataFolder, MnistSplit.Train, arguments.Dataset.DatasetOptions);
+    using var test = MnistDataset.Load(arguments.DataFolder, MnistSplit.Test, arguments.Dataset.DatasetOptions);
     var trainLoader = new DigitDataLoader(train, new DigitDataLoaderOptions
     {
         BatchSize = arguments.BatchSize,
@@ -100,11 +105,15 @@ try
     var evaluation = Validator.Evaluate(model, testLoader, cancellation.Token);
     var summary = new RunSummary(
         history.Device, arguments.Epochs, arguments.BatchSize, arguments.LearningRate, arguments.Seed, arguments.Shuffle, arguments.Augment,
-        history.Last?.ValidationAccuracy, modelPath, history.Epochs, ClassMetrics.From(evaluation));
+        history.Last?.ValidationAccuracy, modelPath, history.Epochs, ClassMetrics.From(evaluation))
+    {
+        Dataset = arguments.Dataset.Name,
+        ClassNames = arguments.Dataset.ClassNames,
+    };
     var json = JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true });
     OutputFile.Write(Path.Combine(arguments.OutputFolder, "summary.json"), temporary => File.WriteAllText(temporary, json));
     OutputFile.Write(Path.Combine(arguments.OutputFolder, "curves.png"), temporary => TrainingCurves.SavePng(history.Epochs, temporary));
-    OutputFile.Write(Path.Combine(arguments.OutputFolder, "confusion.png"), temporary => ConfusionMatrixPlot.SavePng(evaluation, temporary));
+    OutputFile.Write(Path.Combine(arguments.OutputFolder, "confusion.png"), temporary => ConfusionMatrixPlot.SavePng(evaluation, temporary, test.ClassNames));
 
     Console.WriteLine($"Final accuracy: {history.Last?.ValidationAccuracy:F2}% on {history.Device}");
     Console.WriteLine($"Macro F1: {evaluation.MacroF1:F4}, top-2 accuracy {evaluation.TopKAccuracy(2):F2}%; per class in summary.json");

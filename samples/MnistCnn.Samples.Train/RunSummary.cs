@@ -14,4 +14,11 @@ internal sealed record RunSummary(
     double? FinalAccuracy,
     string ModelPath,
     IReadOnlyList<EpochResult> History,
-    ClassMetrics Metrics);
+    ClassMetrics Metrics)
+{
+    /// <summary>Gets the data set's name: MNIST, Fashion-MNIST or KMNIST.</summary>
+    public string Dataset { get; init; } = "MNIST";
+
+    /// <summary>Gets the name of each class, indexed by label (the metrics' order).</summary>
+    public IReadOnlyList<string> ClassNames { get; init; } = [];
+}

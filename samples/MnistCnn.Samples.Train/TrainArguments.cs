@@ -1,4 +1,5 @@
 using System.Globalization;
+using MnistCnn.Core.Data.Download;
 using MnistCnn.Core.Training;
 
 namespace MnistCnn.Samples.Train;
@@ -7,10 +8,16 @@ namespace MnistCnn.Samples.Train;
 internal sealed record TrainArguments
 {
     public const string Usage =
-        "usage: MnistCnn.Samples.Train [--data <folder>] [--download] [--epochs <n>] [--batch-size <n>] [--lr <rate>] " +
+        "usage: MnistCnn.Samples.Train [--dataset mnist|fashion|kmnist] [--data <folder>] [--download] [--epochs <n>] [--batch-size <n>] [--lr <rate>] " +
         "[--seed <n>|none] [--device auto|cpu|cuda] [--shuffle] [--augment] [--output <folder>] [--checkpoint <folder> [--resume]]";
 
-    public string DataFolder { get; init; } = "data/mnist";
+    /// <summary>Gets the data set to train on (--dataset): MNIST by default.</summary>
+    public MnistDatasetInfo Dataset { get; init; } = MnistDatasetInfo.Mnist;
+
+    /// <summary>Gets the folder given with --data, or null for the data set's own: data/mnist, data/fashion-mnist or data/kmnist.</summary>
+    public string? DataFolderOption { get; init; }
+
+    public string DataFolder => DataFolderOption ?? $"data/{Dataset.FolderName}";
 
     public bool Download { get; init; }
 
@@ -51,7 +58,8 @@ internal sealed record TrainArguments
             var option = args[i];
             result = option switch
             {
-                "--data" => result with { DataFolder = Value(args, ++i, option) },
+                "--data" => result with { DataFolderOption = Value(args, ++i, option) },
+                "--dataset" => result with { Dataset = ParseDataset(Value(args, ++i, option)) },
                 "--download" => result with { Download = true },
                 "--epochs" => result with { Epochs = Positive(Value(args, ++i, option), option) },
                 "--batch-size" => result with { BatchSize = Positive(Value(args, ++i, option), option) },
@@ -100,6 +108,14 @@ internal sealed record TrainArguments
         text == "none" ? null
         : long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value
         : throw new ArgumentException($"--seed needs a whole number or 'none', not '{text}'");
+
+    private static MnistDatasetInfo ParseDataset(string text) => text switch
+    {
+        "mnist" => MnistDatasetInfo.Mnist,
+        "fashion" => MnistDatasetInfo.FashionMnist,
+        "kmnist" => MnistDatasetInfo.Kmnist,
+        _ => throw new ArgumentException($"--dataset needs mnist, fashion or kmnist, not '{text}'"),
+    };
 
     private static TrainingDevice ParseDevice(string text) => text switch
     {
