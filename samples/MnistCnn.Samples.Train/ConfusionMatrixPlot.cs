@@ -7,7 +7,7 @@ namespace MnistCnn.Samples.Train;
 /// <summary>
 /// Draws the confusion matrix as a heat map: one cell per (true, predicted) pair, its shade the share of the true
 /// class's images (so every row reads as that class's outcomes), its text the count. Classes are labelled with
-/// their names; names longer than a digit are drawn slanted along the bottom axis.
+/// their names (digits when none are given).
 /// </summary>
 internal static class ConfusionMatrixPlot
 {
@@ -38,19 +38,21 @@ internal static class ConfusionMatrixPlot
         var names = classNames is { } given && given.Count == n
             ? [.. given]
             : Enumerable.Range(0, n).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(centres, names);
+        // Names longer than a digit are broken at spaces and slashes under the columns, in a smaller font, to fit a cell.
+        var wide = names.Any(name => name.Length > 2);
+        var columnNames = wide ? names.Select(name => name.Replace(" ", "\n", StringComparison.Ordinal).Replace("/", "/\n", StringComparison.Ordinal)).ToArray() : names;
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(centres, columnNames);
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(centres, names.Reverse().ToArray());
-        if (names.Any(name => name.Length > 2))
-        {
-            plot.Axes.Bottom.TickLabelStyle.Rotation = -45;
-            plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
-        }
-
         plot.Axes.SetLimits(0, n, 0, n);
         PlotFont.Apply(plot, "confusion.png");
         plot.Title(string.Create(CultureInfo.InvariantCulture, $"Confusion matrix: {result.Accuracy:F2}% of {result.Count} test images"));
         plot.XLabel("predicted");
         plot.YLabel("true label");
+        if (wide)
+        {
+            plot.Axes.Bottom.TickLabelStyle.FontSize = 10;
+        }
+
         plot.SavePng(path, 640, 600);
     }
 
