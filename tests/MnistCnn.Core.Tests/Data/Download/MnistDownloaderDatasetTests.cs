@@ -97,6 +97,21 @@ public sealed class MnistDownloaderDatasetTests : IDisposable
     }
 
     [Fact]
+    public async Task DownloadAsync_GzipPlacedByHand_DecompressesItAndRecordsItsSha256WithoutMirror()
+    {
+        await using var server = new LocalHttpServer();
+        _data.WriteGzipFiles(_target.Path);
+        var dataset = _data.WithoutPinnedSha256(MnistDatasetInfo.Kmnist);
+
+        var result = await CreateDownloader(server.BaseUrl).DownloadAsync(_target.Path, dataset);
+
+        result.DownloadedFiles.Should().Equal(SyntheticMnist.Names);
+        server.TotalRequests.Should().Be(0);
+        File.ReadAllBytes(_target.File(FirstFile)).Should().Equal(_data.Plain[FirstFile]);
+        File.ReadAllText(_target.File(FirstFile + ".sha256")).Should().Be($"{Sha256(_data.Plain[FirstFile])}  {FirstFile}\n");
+    }
+
+    [Fact]
     public async Task DownloadAsync_LocalMirrorWithDecompressedFilesOnly_RefusesThemWithoutPinnedSha256()
     {
         using var mirror = new TempDirectory();
