@@ -64,11 +64,16 @@ case "$verb" in
     run_torch dotnet run --project samples/MnistCnn.Samples.Train -c Release \
       -- "${data_option[@]}" --output artifacts/train "$@"
     ;;
-  predict-check|consumer-check|classify-check|resume-check)
+  predict-check|consumer-check|classify-check)
     no_arguments "$@"
     "$eng/pack.sh" -v q
     "$eng/data.sh"
     "$eng/$verb.sh"
+    ;;
+  resume-check)
+    "$eng/pack.sh" -v q
+    "$eng/data.sh"
+    "$eng/resume-check.sh" "$@"
     ;;
   web)
     "$eng/pack.sh" -v q

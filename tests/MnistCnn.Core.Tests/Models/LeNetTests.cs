@@ -1,4 +1,5 @@
 using MnistCnn.Core.Models;
+using MnistCnn.Core.Tests.Support;
 using MnistCnn.Core.Training;
 using static TorchSharp.torch;
 
@@ -6,22 +7,21 @@ namespace MnistCnn.Core.Tests.Models;
 
 /// <summary>
 /// The LeNet-5-like network against PyTorch: same seed, same initial weights; same weights and batch, PyTorch's
-/// logits, loss, gradients and first Adam step. The fixture was written by <c>tests/peer/make_lenet_fixture.py</c>.
+/// logits, loss, gradients and first Adam step. The fixture was written by <c>tests/peer/make_fixture.py --model lenet</c>.
 /// </summary>
 [Collection(TorchGlobalState.Name)]
 public sealed class LeNetTests : IDisposable
 {
     private const double Tolerance = 1e-5;
     private static readonly string[] Parameters = ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"];
-    private readonly Dictionary<string, Tensor> _fixture = SafeTensorsFormat.Read(
-        File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", "pytorch", "lenet-adam.safetensors")), "fixture");
+    private readonly PyTorchFixture _fixture = new("lenet-adam.safetensors");
 
     [Fact]
     public void Constructor_SameSeedAsPyTorch_GivesPyTorchsInitialWeights()
     {
         using var model = new LeNet(seed: 1234);
 
-        AssertWeights(model, "init.", 0);
+        _fixture.AssertMatches(model, Parameters, "init.", 0);
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public sealed class LeNetTests : IDisposable
         var logits = model.call(_fixture["batch0.images"]);
         var loss = nn.functional.cross_entropy(logits, _fixture["batch0.labels"]);
 
-        MaxDifference(logits, _fixture["batch0.logits"]).Should().BeLessThan(Tolerance);
+        PyTorchFixture.MaxDifference(logits, _fixture["batch0.logits"]).Should().BeLessThan(Tolerance);
         ((double)Math.Abs(loss.item<float>() - _fixture["batch0.loss"].item<float>())).Should().BeLessThan(Tolerance);
     }
 
@@ -81,11 +81,7 @@ public sealed class LeNetTests : IDisposable
 
         nn.functional.cross_entropy(model.call(_fixture["batch0.images"]), _fixture["batch0.labels"]).backward();
 
-        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        foreach (var name in Parameters)
-        {
-            MaxDifference(parameters[name].grad!, _fixture["grad0." + name]).Should().BeLessThan(Tolerance, name);
-        }
+        _fixture.AssertMatches(model, Parameters, "grad0.", Tolerance, gradients: true);
     }
 
     [Fact]
@@ -116,39 +112,7 @@ public sealed class LeNetTests : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        foreach (var tensor in _fixture.Values)
-        {
-            tensor.Dispose();
-        }
-    }
+    public void Dispose() => _fixture.Dispose();
 
-    private static double MaxDifference(Tensor actual, Tensor expected)
-    {
-        using var difference = actual.detach().sub(expected).abs().max();
-        return difference.item<float>();
-    }
-
-    private LeNet ModelWithInitialWeights()
-    {
-        var model = new LeNet(seed: 0);
-        using var noGrad = no_grad();
-        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        foreach (var name in Parameters)
-        {
-            parameters[name].copy_(_fixture["init." + name]);
-        }
-
-        return model;
-    }
-
-    private void AssertWeights(LeNet model, string prefix, double tolerance)
-    {
-        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        foreach (var name in Parameters)
-        {
-            MaxDifference(parameters[name], _fixture[prefix + name]).Should().BeLessThanOrEqualTo(tolerance, prefix + name);
-        }
-    }
+    private LeNet ModelWithInitialWeights() => _fixture.WithInitialWeights(new LeNet(seed: 0), Parameters);
 }
