@@ -95,6 +95,39 @@ public sealed class LearningRateSchedulerTests
         history.Epochs.Select(e => e.LearningRate).Should().Equal(expected, Close);
     }
 
+    [Fact]
+    public void StepAndCosine_EqualPyTorchsValues()
+    {
+        Rates(LearningRateScheduler.Step(2, 0.3), TrainingOptimizer.Sgd, 7).Should().Equal(PyTorchOptimFixture.Scheduler("step"), Near);
+        Rates(LearningRateScheduler.Cosine(6, 0.001), TrainingOptimizer.AdamW, 6).Should().Equal(PyTorchOptimFixture.Scheduler("cosine"), Near);
+    }
+
+    [Theory]
+    [InlineData(TrainingOptimizer.Adam, "adam")]
+    [InlineData(TrainingOptimizer.Sgd, "sgd")]
+    public void OneCycle_EqualsPyTorchsLearningRatesAndMomenta(TrainingOptimizer kind, string name)
+    {
+        // PyTorch: OneCycleLR(max_lr=0.1, total_steps=20, pct_start=0.25, div_factor=10, final_div_factor=100, base 0.8, max 0.9).
+        var schedule = LearningRateScheduler.OneCycle(0.1, pctStart: 0.25, divFactor: 10, finalDivFactor: 100, baseMomentum: 0.8, maxMomentum: 0.9);
+        using var model = nn.Linear(2, 2);
+        using var optimizer = new Trainer(new TrainerOptions { Optimizer = kind, Momentum = 0.5, Beta1 = 0.7 }).CreateOptimizer(model);
+        var scheduler = schedule.Create(optimizer, epochs: 4, batchesPerEpoch: 5);
+        var (rates, momenta) = (new double[20], new double[20]);
+        for (var step = 0; step < 20; step++)
+        {
+            scheduler.step((int?)step);
+            var group = optimizer.ParamGroups.First();
+            rates[step] = group.LearningRate;
+            momenta[step] = group is SGD.ParamGroup sgd ? sgd.Momentum : ((optim.IBetas)group).Betas.Item1;
+        }
+
+        rates.Should().Equal(PyTorchOptimFixture.Scheduler($"one_cycle_{name}_lr"), Near);
+        momenta.Should().Equal(PyTorchOptimFixture.Scheduler($"one_cycle_{name}_momentum"), Near);
+    }
+
+    // PyTorch steps these schedulers recursively, the trainer by their closed form: equal to within the last digits.
+    private static bool Near(double actual, double expected) => Math.Abs(actual - expected) <= Math.Abs(expected) * 1e-9;
+
     private static bool Close(double actual, double expected) => Math.Abs(actual - expected) <= Math.Abs(expected) * 1e-12;
 
     // The learning rate TorchSharp's scheduler sets at positions 0..n-1, as the trainer positions it.

@@ -88,6 +88,33 @@ public sealed class OptimizerTests
     }
 
     [Theory]
+    [InlineData("sgd")]
+    [InlineData("sgd_momentum")]
+    [InlineData("sgd_nesterov_decay")]
+    [InlineData("adam_decay")]
+    [InlineData("adamw_decay")]
+    public void Step_ThreeSteps_EqualsPyTorchsResult(string name)
+    {
+        var options = name switch
+        {
+            "sgd" => new TrainerOptions { Optimizer = TrainingOptimizer.Sgd, LearningRate = 0.1, Momentum = 0 },
+            "sgd_momentum" => new TrainerOptions { Optimizer = TrainingOptimizer.Sgd, LearningRate = 0.1, Momentum = 0.9 },
+            "sgd_nesterov_decay" => new TrainerOptions { Optimizer = TrainingOptimizer.Sgd, LearningRate = 0.1, Momentum = 0.8, Nesterov = true, WeightDecay = 0.05 },
+            _ => new TrainerOptions
+            {
+                Optimizer = name == "adam_decay" ? TrainingOptimizer.Adam : TrainingOptimizer.AdamW,
+                LearningRate = 0.05,
+                Beta1 = 0.8,
+                Beta2 = 0.99,
+                Epsilon = 1e-6,
+                WeightDecay = 0.1,
+            },
+        };
+
+        Run(options).Should().Equal(PyTorchOptimFixture.Optimizer(name), (a, e) => Math.Abs(a - e) < 1e-6);
+    }
+
+    [Theory]
     [InlineData(TrainingOptimizer.AdamW, null)]
     [InlineData(TrainingOptimizer.Sgd, null)]
     [InlineData(TrainingOptimizer.AdamW, 0.05)]
