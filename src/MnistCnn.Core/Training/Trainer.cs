@@ -155,9 +155,9 @@ public sealed class Trainer : ITrainer
 
     /// <summary>
     /// Continues a run from a checkpoint written by a trainer with <see cref="TrainerOptions.CheckpointPath"/>:
-    /// restores the weights, the optimizer state and the history, then trains the remaining epochs up to
-    /// <see cref="TrainerOptions.Epochs"/>. With the same options, seed and data the result equals that of an
-    /// uninterrupted run.
+    /// restores the weights, the optimizer state and the history, puts the learning-rate scheduler (if any) at the
+    /// position the run had reached, then trains the remaining epochs up to <see cref="TrainerOptions.Epochs"/>.
+    /// With the same options, seed and data the result equals that of an uninterrupted run, bit for bit.
     /// </summary>
     /// <param name="checkpointPath">The checkpoint file.</param>
     /// <param name="model">A model of the architecture the checkpoint was written from.</param>
@@ -167,7 +167,7 @@ public sealed class Trainer : ITrainer
     /// <param name="cancellationToken">Checked before every batch.</param>
     /// <returns>The history of the whole run, the checkpoint's epochs included.</returns>
     /// <exception cref="FileNotFoundException">The checkpoint does not exist.</exception>
-    /// <exception cref="ModelFileException">The checkpoint is damaged or was written from another architecture.</exception>
+    /// <exception cref="ModelFileException">The checkpoint is damaged, was written from another architecture, or holds the state of another optimizer than <see cref="TrainerOptions.Optimizer"/>.</exception>
     public TrainingHistory Resume(
         string checkpointPath,
         nn.Module<Tensor, Tensor> model,
