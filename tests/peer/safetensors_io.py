@@ -52,7 +52,7 @@ def save_state_dict(path, state):
 def write_safetensors(path, tensors, metadata=None):
     header, blobs, offset = {}, [], 0
     for name, tensor in tensors.items():
-        blob = tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes()
+        blob = tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()
         header[name] = {"dtype": NAMES[tensor.dtype], "shape": list(tensor.shape), "data_offsets": [offset, offset + len(blob)]}
         blobs.append(blob)
         offset += len(blob)

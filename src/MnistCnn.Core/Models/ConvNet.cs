@@ -54,16 +54,14 @@ public sealed class ConvNet : nn.Module<Tensor, Tensor>
     public ConvNet(long? seed)
         : base(TorchRuntime.Checked(nameof(ConvNet)))
     {
-        // TorchSharp's modules draw their parameters from torch's global generator while they are built, and its
-        // nn.init functions ignore a generator argument. So the modules are built on the meta device (shapes
-        // only, nothing drawn) and then given CPU parameters drawn as PyTorch's reset_parameters draws them.
+        // Built on the meta device (shapes only, nothing drawn), then given the parameters PyTorch would draw.
         conv1 = nn.Conv2d(1, 3, kernel_size: 3, stride: 1, device: META);
         conv2 = nn.Conv2d(3, 6, kernel_size: 3, stride: 1, device: META);
         linear1 = nn.Linear(Features, ClassCount, device: META);
         using var generator = seed is { } s ? new Generator().manual_seed(s) : null;
-        (conv1.weight, conv1.bias) = ResetParameters(conv1.weight, conv1.bias!, generator);
-        (conv2.weight, conv2.bias) = ResetParameters(conv2.weight, conv2.bias!, generator);
-        (linear1.weight, linear1.bias) = ResetParameters(linear1.weight, linear1.bias!, generator);
+        PyTorchLayers.Reset(conv1, generator);
+        PyTorchLayers.Reset(conv2, generator);
+        PyTorchLayers.Reset(linear1, generator);
         RegisterComponents();
     }
 
@@ -82,8 +80,8 @@ public sealed class ConvNet : nn.Module<Tensor, Tensor>
         }
 
         using var scope = NewDisposeScope();
-        var x = Convolve(input, conv1).sigmoid_();
-        x = Convolve(x, conv2).sigmoid_();
+        var x = PyTorchLayers.Convolve(input, conv1).sigmoid_();
+        x = PyTorchLayers.Convolve(x, conv2).sigmoid_();
         return linear1.call(x.flatten(1)).MoveToOuterDisposeScope();
     }
 
@@ -96,39 +94,6 @@ public sealed class ConvNet : nn.Module<Tensor, Tensor>
     /// must go through <see cref="forward"/> so the hooks run.
     /// </summary>
     internal bool HasHooks => HookCount(this) > 0 || HookCount(linear1) > 0;
-
-    /// <summary>
-    /// The <see cref="Conv2d"/> module's convolution, computed in channels-last memory layout.
-    /// </summary>
-    /// <remarks>
-    /// libtorch 2.10's oneDNN convolution in the default (NCHW) layout returned wrong input gradients,
-    /// at times NaN, on this project's AVX-512 machines (relative errors up to 1.9 against float64; see
-    /// docs/architecture.md). The same kernels in channels-last layout agree with float64 to 1.5e-5 and
-    /// are as fast, so inputs and weights are given channels-last strides; the values are unchanged.
-    /// </remarks>
-    private static Tensor Convolve(Tensor input, Conv2d conv) =>
-        nn.functional.conv2d(ChannelsLast(input), ChannelsLast(conv.weight!), conv.bias);
-
-    /// <summary>
-    /// New CPU parameters shaped like <paramref name="weight"/> and <paramref name="bias"/>, drawn as PyTorch's
-    /// <c>Conv2d</c>/<c>Linear.reset_parameters</c> draws them: <c>kaiming_uniform_(weight, a=sqrt(5))</c>, then
-    /// the bias uniform in ±1/sqrt(fan_in). The bounds are computed in double in PyTorch's order of operations.
-    /// </summary>
-    private static (Parameter Weight, Parameter Bias) ResetParameters(Parameter weight, Parameter bias, Generator? generator)
-    {
-        var fanIn = weight.shape.Skip(1).Aggregate(1L, (product, size) => product * size);
-        var gain = Math.Sqrt(2.0 / (1 + Math.Pow(Math.Sqrt(5), 2)));
-        var weightBound = Math.Sqrt(3.0) * (gain / Math.Sqrt(fanIn));
-        var biasBound = 1 / Math.Sqrt(fanIn);
-        using var noGrad = no_grad();
-        var newWeight = nn.Parameter(empty(weight.shape, weight.dtype).uniform_(-weightBound, weightBound, generator));
-        var newBias = nn.Parameter(empty(bias.shape, bias.dtype).uniform_(-biasBound, biasBound, generator));
-        return (newWeight, newBias);
-    }
-
-    // TorchSharp has no memory_format argument: permuting to NHWC, copying, and permuting back gives the
-    // channels-last strides torch recognises.
-    private static Tensor ChannelsLast(Tensor t) => t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
 
     // TorchSharp keeps a module's forward hooks in private dictionaries and exposes no count; when a
     // future version renames them, the count is unknown and taken as "hooks present" (torch's path).

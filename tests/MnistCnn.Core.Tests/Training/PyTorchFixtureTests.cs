@@ -1,4 +1,5 @@
 using MnistCnn.Core.Models;
+using MnistCnn.Core.Tests.Support;
 using MnistCnn.Core.Training;
 using static TorchSharp.torch;
 
@@ -13,8 +14,7 @@ public sealed class PyTorchFixtureTests : IDisposable
 {
     private const double Tolerance = 1e-5;
     private static readonly string[] Parameters = ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "linear1.weight", "linear1.bias"];
-    private readonly Dictionary<string, Tensor> _fixture = SafeTensorsFormat.Read(
-        File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", "pytorch", "convnet-adam.safetensors")), "fixture");
+    private readonly PyTorchFixture _fixture = new("convnet-adam.safetensors");
 
     [Fact]
     public void Forward_PyTorchWeights_GivesPyTorchsLogitsAndLoss()
@@ -25,7 +25,7 @@ public sealed class PyTorchFixtureTests : IDisposable
         var logits = model.call(_fixture["batch0.images"]);
         var loss = nn.functional.cross_entropy(logits, _fixture["batch0.labels"]);
 
-        MaxDifference(logits, _fixture["batch0.logits"]).Should().BeLessThan(Tolerance);
+        PyTorchFixture.MaxDifference(logits, _fixture["batch0.logits"]).Should().BeLessThan(Tolerance);
         ((double)Math.Abs(loss.item<float>() - _fixture["batch0.loss"].item<float>())).Should().BeLessThan(Tolerance);
     }
 
@@ -37,11 +37,7 @@ public sealed class PyTorchFixtureTests : IDisposable
 
         nn.functional.cross_entropy(model.call(_fixture["batch0.images"]), _fixture["batch0.labels"]).backward();
 
-        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        foreach (var name in Parameters)
-        {
-            MaxDifference(parameters[name].grad!, _fixture["grad0." + name]).Should().BeLessThan(Tolerance, name);
-        }
+        _fixture.AssertMatches(model, Parameters, "grad0.", Tolerance, gradients: true);
     }
 
     [Fact]
@@ -55,11 +51,7 @@ public sealed class PyTorchFixtureTests : IDisposable
         ConvNetTrainingStep.TryComputeGradients(model, optimizer, _fixture["batch0.images"], _fixture["batch0.labels"], out var loss).Should().BeTrue();
 
         Math.Abs(loss - _fixture["batch0.loss"].item<float>()).Should().BeLessThan(Tolerance);
-        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        foreach (var name in Parameters)
-        {
-            MaxDifference(parameters[name].grad!, _fixture["grad0." + name]).Should().BeLessThan(Tolerance, name);
-        }
+        _fixture.AssertMatches(model, Parameters, "grad0.", Tolerance, gradients: true);
     }
 
     [Fact]
@@ -75,7 +67,7 @@ public sealed class PyTorchFixtureTests : IDisposable
             Trainer.Step(model, optimizer, _fixture["batch0.images"], _fixture["batch0.labels"]);
         }
 
-        AssertWeights(model, "step1.", Tolerance);
+        _fixture.AssertMatches(model, Parameters, "step1.", Tolerance);
     }
 
     [Fact]
@@ -100,7 +92,7 @@ public sealed class PyTorchFixtureTests : IDisposable
             (Math.Abs(losses[b] - expected[b]) / Math.Abs(expected[b])).Should().BeLessThan(Tolerance, $"loss {b}");
         }
 
-        AssertWeights(model, "step3.", Tolerance);
+        _fixture.AssertMatches(model, Parameters, "step3.", Tolerance);
     }
 
     [Fact]
@@ -108,42 +100,10 @@ public sealed class PyTorchFixtureTests : IDisposable
     {
         using var model = new ConvNet(seed: 1234);
 
-        AssertWeights(model, "init.", 0);
+        _fixture.AssertMatches(model, Parameters, "init.", 0);
     }
 
-    public void Dispose()
-    {
-        foreach (var tensor in _fixture.Values)
-        {
-            tensor.Dispose();
-        }
-    }
+    public void Dispose() => _fixture.Dispose();
 
-    private static double MaxDifference(Tensor actual, Tensor expected)
-    {
-        using var difference = actual.detach().sub(expected).abs().max();
-        return difference.item<float>();
-    }
-
-    private ConvNet ModelWithInitialWeights()
-    {
-        var model = new ConvNet();
-        using var noGrad = no_grad();
-        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        foreach (var name in Parameters)
-        {
-            parameters[name].copy_(_fixture["init." + name]);
-        }
-
-        return model;
-    }
-
-    private void AssertWeights(ConvNet model, string prefix, double tolerance)
-    {
-        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        foreach (var name in Parameters)
-        {
-            MaxDifference(parameters[name], _fixture[prefix + name]).Should().BeLessThanOrEqualTo(tolerance, prefix + name);
-        }
-    }
+    private ConvNet ModelWithInitialWeights() => _fixture.WithInitialWeights(new ConvNet(), Parameters);
 }

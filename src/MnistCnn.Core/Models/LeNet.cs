@@ -1,0 +1,114 @@
+using MnistCnn.Core.Runtime;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MnistCnn.Core.Models;
+
+/// <summary>
+/// A LeNet-5-like network, the stronger model beside the case study's <see cref="ConvNet"/>: conv 1→20 (5x5),
+/// ReLU, max-pool 2x2, conv 20→50 (5x5), ReLU, max-pool 2x2, flatten, linear 800→500, ReLU, linear 500→10.
+/// Takes images <c>[N, 1, 28, 28]</c> and returns logits <c>[N, 10]</c>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The layer sizes are those of the LeNet variant in Caffe's MNIST tutorial (LeCun et al.'s LeNet-5 with 20 and 50
+/// feature maps, one 500-unit hidden layer, ReLU and max-pooling instead of LeNet-5's scaled tanh and
+/// subsampling), a network that reaches about 99% on MNIST without augmentation. It has no dropout and no
+/// batch normalisation: it draws no random numbers while it trains, so a seeded run repeats bit for bit.
+/// </para>
+/// <para>
+/// Parameter names match the PyTorch module in <c>tests/peer/lenet.py</c> (<c>conv1</c>, <c>conv2</c>,
+/// <c>fc1</c>, <c>fc2</c>, each <c>.weight</c> and <c>.bias</c>), and <c>new LeNet(seed)</c> holds the numbers
+/// PyTorch gives that module after <c>torch.manual_seed(seed)</c>, drawn from a generator of the network's own.
+/// </para>
+/// </remarks>
+public sealed class LeNet : nn.Module<Tensor, Tensor>
+{
+    /// <summary>The input image side length the network expects.</summary>
+    public const int ImageSize = 28;
+
+    /// <summary>The number of classes (logits) the network produces.</summary>
+    public const int ClassCount = 10;
+
+    /// <summary>The number of trainable parameters: 520 + 25,050 + 400,500 + 5,010.</summary>
+    public const int ParameterCount = 431_080;
+
+    // 50 feature maps of 4x4 after two 5x5 convolutions, each followed by a 2x2 max-pool: 28 → 24 → 12 → 8 → 4.
+    private const int Features = 50 * 4 * 4;
+    private const int Hidden = 500;
+
+    // Fields in execution order; their names are the state_dict keys.
+    private readonly Conv2d conv1;
+    private readonly Conv2d conv2;
+    private readonly Linear fc1;
+    private readonly Linear fc2;
+
+    /// <summary>
+    /// Initializes the network on the CPU with parameters drawn from torch's global generator, as constructing
+    /// the PyTorch module does (the generator advances, like after any random torch call).
+    /// </summary>
+    /// <exception cref="TorchBackendException">libtorch cannot be loaded in this process; the message names the cause and the fix.</exception>
+    public LeNet()
+        : this(seed: null)
+    {
+    }
+
+    /// <summary>
+    /// Initializes the network on the CPU with the parameters PyTorch gives the module after
+    /// <c>torch.manual_seed(seed)</c>, drawn from a generator of the network's own: torch's global generator
+    /// is neither read nor changed.
+    /// </summary>
+    /// <param name="seed">The seed of the initial parameters; <see langword="null"/> draws them from torch's global generator.</param>
+    /// <exception cref="TorchBackendException">libtorch cannot be loaded in this process; the message names the cause and the fix.</exception>
+    public LeNet(long? seed)
+        : base(TorchRuntime.Checked(nameof(LeNet)))
+    {
+        // Built on the meta device (shapes only, nothing drawn), then given the parameters PyTorch would draw.
+        conv1 = nn.Conv2d(1, 20, kernel_size: 5, stride: 1, device: META);
+        conv2 = nn.Conv2d(20, 50, kernel_size: 5, stride: 1, device: META);
+        fc1 = nn.Linear(Features, Hidden, device: META);
+        fc2 = nn.Linear(Hidden, ClassCount, device: META);
+        using var generator = seed is { } s ? new Generator().manual_seed(s) : null;
+        PyTorchLayers.Reset(conv1, generator);
+        PyTorchLayers.Reset(conv2, generator);
+        PyTorchLayers.Reset(fc1, generator);
+        PyTorchLayers.Reset(fc2, generator);
+        RegisterComponents();
+    }
+
+    /// <summary>Computes the logits of a batch.</summary>
+    /// <param name="input">Images, float32 <c>[N, 1, 28, 28]</c>, on the network's device.</param>
+    /// <returns>Logits <c>[N, 10]</c>; the caller owns the tensor (or its dispose scope does).</returns>
+    /// <exception cref="ArgumentException">The input's shape is not <c>[N, 1, 28, 28]</c>.</exception>
+    public override Tensor forward(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.dim() != 4 || input.shape[1] != 1 || input.shape[2] != ImageSize || input.shape[3] != ImageSize)
+        {
+            throw new ArgumentException(
+                $"LeNet expects images of shape [N, 1, {ImageSize}, {ImageSize}]; got [{string.Join(", ", input.shape)}].",
+                nameof(input));
+        }
+
+        using var scope = NewDisposeScope();
+        var x = nn.functional.max_pool2d(PyTorchLayers.Convolve(input, conv1).relu_(), 2);
+        x = nn.functional.max_pool2d(PyTorchLayers.Convolve(x, conv2).relu_(), 2);
+        x = fc1.call(x.flatten(1)).relu_();
+        return fc2.call(x).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            conv1.Dispose();
+            conv2.Dispose();
+            fc1.Dispose();
+            fc2.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}
