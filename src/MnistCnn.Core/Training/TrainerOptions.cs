@@ -64,7 +64,10 @@ public sealed record TrainerOptions
         init => _learningRate = Positive(value, nameof(LearningRate));
     }
 
-    /// <summary>Gets Adam's and AdamW's first-moment decay. Default: 0.9 (PyTorch's). In [0, 1).</summary>
+    /// <summary>
+    /// Gets Adam's and AdamW's first-moment decay. Default: 0.9 (PyTorch's). In [0, 1). A one-cycle schedule with
+    /// momentum cycling replaces it.
+    /// </summary>
     public double Beta1
     {
         get => _beta1;
