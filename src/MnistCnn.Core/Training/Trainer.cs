@@ -258,9 +258,9 @@ public sealed class Trainer : ITrainer
         return loss.detach().cpu().data<float>()[0];
     }
 
-    /// <summary>torch.nn.utils.clip_grad_norm_ over the optimizer's parameters when a maximum norm is set; returns the total norm before clipping (0 when off).</summary>
+    /// <summary>Clips the gradients as torch.nn.utils.clip_grad_norm_ does when a maximum norm is set (<see cref="GradientClipping"/>); returns the total norm before clipping (0 when off).</summary>
     internal static double ClipGradients(OptimizerHelper optimizer, double? maxNorm) =>
-        maxNorm is { } max ? nn.utils.clip_grad_norm_(optimizer.parameters(), max) : 0;
+        maxNorm is { } max ? GradientClipping.Clip(optimizer, max) : 0;
 
     // The blocking torch work runs on a thread of its own (it lasts minutes), never on the caller's.
     private static Task<T> OffCallerThread<T>(Func<T> work, CancellationToken cancellationToken) =>

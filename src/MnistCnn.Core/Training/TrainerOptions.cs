@@ -127,7 +127,9 @@ public sealed record TrainerOptions
     /// Gets the largest total L2 norm of the gradients (all parameters together, as
     /// <c>torch.nn.utils.clip_grad_norm_</c> computes it), or <see langword="null"/> (the default) for no clipping.
     /// When the norm exceeds it, every gradient is scaled by <c>GradientClipNorm / (norm + 1e-6)</c> before the
-    /// optimizer step; smaller gradients are left unchanged. Finite and greater than zero.
+    /// optimizer step; smaller gradients are left unchanged. For CPU float32 gradients the norm is summed in double
+    /// precision, so clipped gradients may differ from PyTorch's in the last float32 digits. Finite and greater than
+    /// zero.
     /// </summary>
     public double? GradientClipNorm
     {
