@@ -45,11 +45,16 @@ case "$verb" in
     run_torch dotnet run --project samples/MnistCnn.Samples.Train -c Release \
       -- --data "${MNISTCNN_DATA_DIR:-data/mnist}" --output artifacts/train "$@"
     ;;
-  predict-check|consumer-check|classify-check|resume-check)
+  predict-check|consumer-check|classify-check)
     no_arguments "$@"
     "$eng/pack.sh" -v q
     "$eng/data.sh"
     "$eng/$verb.sh"
+    ;;
+  resume-check)
+    "$eng/pack.sh" -v q
+    "$eng/data.sh"
+    "$eng/resume-check.sh" "$@"
     ;;
   web)
     "$eng/pack.sh" -v q

@@ -1,6 +1,7 @@
-// Trains the PyTorch case study's network on MNIST with MnistCnn.Core and prints, per epoch, the case
-// study's line "Epoch: N Loss: L Accuracy: A" (mean training loss, test accuracy in percent).
-// Writes <output>/convnet.safetensors, <output>/summary.json (with per-class precision, recall and F1),
+// Trains the PyTorch case study's network on MNIST with MnistCnn.Core (or, with --preset best, LeNet with
+// augmentation and a cosine schedule) and prints, per epoch, the case study's line
+// "Epoch: N Loss: L Accuracy: A" (mean training loss, test accuracy in percent).
+// Writes <output>/convnet.safetensors (lenet.safetensors with --preset best), <output>/summary.json (with per-class precision, recall and F1),
 // <output>/curves.png and <output>/confusion.png, each under a temporary name first and renamed into place.
 // With --checkpoint <folder> a checkpoint is written there after every epoch; a run stopped by Ctrl+C (or killed)
 // continues with the same command plus --resume, and ends with the weights an uninterrupted run would have.
@@ -59,7 +60,9 @@ try
         Augmentation = arguments.Augment ? new DigitAugmentation() : null,
     });
     var testLoader = new DigitDataLoader(test, new DigitDataLoaderOptions { BatchSize = arguments.BatchSize });
-    using var model = new ConvNet(arguments.Seed);
+    using TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> model = arguments.Preset == TrainingPreset.Best
+        ? new LeNet(arguments.Seed)
+        : new ConvNet(arguments.Seed);
     // The run's seed orders the shuffled epochs; "--seed none" draws one (the weights then come from torch's generator).
     var runSeed = arguments.Seed ?? Random.Shared.NextInt64(0, long.MaxValue);
     if (arguments.Seed is null && arguments.CheckpointFolder is not null)
@@ -74,6 +77,11 @@ try
         Seed = runSeed,
         Device = arguments.Device,
         CheckpointPath = arguments.CheckpointPath,
+
+        // The best preset anneals the learning rate from --lr towards zero over the run: lr * (1 + cos(pi * epoch / epochs)) / 2.
+        LearningRateSchedule = arguments.Preset == TrainingPreset.Best
+            ? (epoch, learningRate) => learningRate * (1 + Math.Cos(Math.PI * epoch / arguments.Epochs)) / 2
+            : null,
     });
     var resuming = arguments.Resume && File.Exists(arguments.CheckpointPath);
     if (arguments.CheckpointFolder is not null)
@@ -85,28 +93,31 @@ try
     }
 
     Console.WriteLine(
-        $"Training on {train.Count} images, testing on {test.Count}: {arguments.Epochs} epochs, batch {arguments.BatchSize}, " +
+        $"Training {(arguments.Preset == TrainingPreset.Best ? "LeNet (--preset best)" : "the case study's ConvNet")} on {train.Count} images, testing on {test.Count}: {arguments.Epochs} epochs, batch {arguments.BatchSize}, " +
         $"lr {arguments.LearningRate}, seed {arguments.Seed?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}, shuffle {(arguments.Shuffle ? "on" : "off")}, " +
         $"augmentation {(arguments.Augment ? "on" : "off")}");
     TrainingHistory Run(IProgress<TrainingProgress> progress) => resuming
         ? trainer.Resume(arguments.CheckpointPath!, model, trainLoader, testLoader, progress, cancellation.Token)
         : trainer.Fit(model, trainLoader, testLoader, progress, cancellation.Token);
+    var clock = System.Diagnostics.Stopwatch.StartNew();
     var history = Console.IsOutputRedirected ? Run(new PlainProgress()) : WithProgressBar(Run);
+    var trainingTime = clock.Elapsed;
 
     Directory.CreateDirectory(arguments.OutputFolder);
-    var modelPath = Path.Combine(arguments.OutputFolder, "convnet.safetensors");
+    var modelPath = Path.Combine(arguments.OutputFolder, arguments.Preset == TrainingPreset.Best ? "lenet.safetensors" : "convnet.safetensors");
     ModelWeights.Save(model, modelPath);
     // The final model's outcome per class: the confusion matrix of one more pass over the test set.
     var evaluation = Validator.Evaluate(model, testLoader, cancellation.Token);
     var summary = new RunSummary(
-        history.Device, arguments.Epochs, arguments.BatchSize, arguments.LearningRate, arguments.Seed, arguments.Shuffle, arguments.Augment,
-        history.Last?.ValidationAccuracy, modelPath, history.Epochs, ClassMetrics.From(evaluation));
+        history.Device, arguments.Preset.ToString().ToLowerInvariant(), model.GetType().Name, arguments.Epochs, arguments.BatchSize, arguments.LearningRate, arguments.Seed, arguments.Shuffle, arguments.Augment,
+        history.Last?.ValidationAccuracy, Math.Round(trainingTime.TotalSeconds, 1), modelPath, history.Epochs, ClassMetrics.From(evaluation));
     var json = JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true });
     OutputFile.Write(Path.Combine(arguments.OutputFolder, "summary.json"), temporary => File.WriteAllText(temporary, json));
     OutputFile.Write(Path.Combine(arguments.OutputFolder, "curves.png"), temporary => TrainingCurves.SavePng(history.Epochs, temporary));
     OutputFile.Write(Path.Combine(arguments.OutputFolder, "confusion.png"), temporary => ConfusionMatrixPlot.SavePng(evaluation, temporary));
 
     Console.WriteLine($"Final accuracy: {history.Last?.ValidationAccuracy:F2}% on {history.Device}");
+    Console.WriteLine($"Training time: {trainingTime.TotalMinutes:F1} min ({trainingTime.TotalSeconds:F0} s, validation included{(resuming ? ", this process only" : string.Empty)})");
     Console.WriteLine($"Macro F1: {evaluation.MacroF1:F4}, top-2 accuracy {evaluation.TopKAccuracy(2):F2}%; per class in summary.json");
     Console.WriteLine($"Wrote {modelPath}, summary.json, curves.png and confusion.png in {arguments.OutputFolder}");
     return 0;

@@ -3,12 +3,25 @@ using MnistCnn.Core.Training;
 
 namespace MnistCnn.Samples.Train;
 
-/// <summary>The command line of the training sample; every default is the case study's.</summary>
+/// <summary>The command line of the training sample; every default is the chosen preset's (the case study's unless <c>--preset best</c>).</summary>
 internal sealed record TrainArguments
 {
     public const string Usage =
-        "usage: MnistCnn.Samples.Train [--data <folder>] [--download] [--epochs <n>] [--batch-size <n>] [--lr <rate>] " +
+        "usage: MnistCnn.Samples.Train [--preset faithful|best] [--data <folder>] [--download] [--epochs <n>] [--batch-size <n>] [--lr <rate>] " +
         "[--seed <n>|none] [--device auto|cpu|cuda] [--shuffle] [--augment] [--output <folder>] [--checkpoint <folder> [--resume]]";
+
+    /// <summary>The settings of <c>--preset best</c> before any other option: see <see cref="TrainingPreset.Best"/>.</summary>
+    private static readonly TrainArguments BestPreset = new()
+    {
+        Preset = TrainingPreset.Best,
+        Epochs = 15,
+        LearningRate = 0.001,
+        Shuffle = true,
+        Augment = true,
+    };
+
+    /// <summary>Gets the network and recipe: the case study's ConvNet (default) or LeNet with the stronger recipe.</summary>
+    public TrainingPreset Preset { get; init; }
 
     public string DataFolder { get; init; } = "data/mnist";
 
@@ -45,12 +58,15 @@ internal sealed record TrainArguments
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a one-line message.</summary>
     public static TrainArguments Parse(string[] args)
     {
-        var result = new TrainArguments();
+        // The preset sets the defaults, whatever its position; the other options override them.
+        var preset = args.Select((arg, i) => arg == "--preset" ? ParsePreset(Value(args, i + 1, arg)) : (TrainingPreset?)null).LastOrDefault(p => p is not null);
+        var result = preset == TrainingPreset.Best ? BestPreset : new TrainArguments();
         for (var i = 0; i < args.Length; i++)
         {
             var option = args[i];
             result = option switch
             {
+                "--preset" => result with { Preset = ParsePreset(Value(args, ++i, option)) },
                 "--data" => result with { DataFolder = Value(args, ++i, option) },
                 "--download" => result with { Download = true },
                 "--epochs" => result with { Epochs = Positive(Value(args, ++i, option), option) },
@@ -100,6 +116,13 @@ internal sealed record TrainArguments
         text == "none" ? null
         : long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value
         : throw new ArgumentException($"--seed needs a whole number or 'none', not '{text}'");
+
+    private static TrainingPreset ParsePreset(string text) => text switch
+    {
+        "faithful" => TrainingPreset.Faithful,
+        "best" => TrainingPreset.Best,
+        _ => throw new ArgumentException($"--preset needs faithful or best, not '{text}'"),
+    };
 
     private static TrainingDevice ParseDevice(string text) => text switch
     {
