@@ -83,10 +83,9 @@ try
         Device = arguments.Device,
         CheckpointPath = arguments.CheckpointPath,
 
-        // The best preset anneals the learning rate from --lr towards zero over the run: lr * (1 + cos(pi * epoch / epochs)) / 2.
-        LearningRateSchedule = arguments.Preset == TrainingPreset.Best
-            ? (epoch, learningRate) => learningRate * (1 + Math.Cos(Math.PI * epoch / arguments.Epochs)) / 2
-            : null,
+        // The best preset anneals the learning rate from --lr towards zero over the run, per epoch:
+        // lr * (1 + cos(pi * epoch / epochs)) / 2 (TorchSharp's CosineAnnealingLR, recorded in checkpoints).
+        LearningRateScheduler = arguments.Preset == TrainingPreset.Best ? LearningRateScheduler.Cosine() : null,
     });
     var resuming = arguments.Resume && File.Exists(arguments.CheckpointPath);
     if (arguments.CheckpointFolder is not null)

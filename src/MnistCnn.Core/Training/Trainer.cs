@@ -13,8 +13,9 @@ using static TorchSharp.torch;
 namespace MnistCnn.Core.Training;
 
 /// <summary>
-/// Trains a classifier with Adam and cross-entropy loss on the CPU or a CUDA device, validating once per
-/// epoch over the whole validation loader.
+/// Trains a classifier with cross-entropy loss and the optimizer of its options (Adam by default; AdamW or SGD),
+/// optionally with a learning-rate scheduler and gradient clipping, on the CPU or a CUDA device, validating once
+/// per epoch over the whole validation loader.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -45,9 +46,11 @@ public sealed class Trainer : ITrainer
     /// <summary>Initializes a trainer.</summary>
     /// <param name="options">The run's options; <see langword="null"/> for the case study's defaults.</param>
     /// <param name="logger">Receives progress and device messages; <see langword="null"/> for none.</param>
+    /// <exception cref="ArgumentException">The options contradict each other: both <see cref="TrainerOptions.LearningRateScheduler"/> and <see cref="TrainerOptions.LearningRateSchedule"/> are set, or <see cref="TrainerOptions.Nesterov"/> is set for SGD without <see cref="TrainerOptions.Momentum"/>.</exception>
     public Trainer(TrainerOptions? options = null, ILogger<Trainer>? logger = null)
     {
         Options = options ?? new TrainerOptions();
+        Options.CheckCombinations(nameof(options));
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 
@@ -71,7 +74,7 @@ public sealed class Trainer : ITrainer
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="trainLoader"/> is null, or <paramref name="valLoader"/> is null while a callback needs validation (<see cref="BestModelCheckpoint"/>, <see cref="EarlyStopping"/>).</exception>
-    /// <exception cref="ArgumentException">The model has no parameters, cannot take the images, its output width differs from the class count, or the loaders' datasets differ in image size or classes. Checked before any work starts.</exception>
+    /// <exception cref="ArgumentException">The model has no parameters, cannot take the images, its output width differs from the class count, or the loaders' datasets differ in image size or classes, or the learning-rate scheduler cannot drive a run of this length (a one-cycle warm-up shorter than two steps; a cosine period shorter than the run with a minimum learning rate of 0). Checked before any work starts.</exception>
     /// <exception cref="ObjectDisposedException">A loader's dataset is disposed.</exception>
     /// <exception cref="InvalidOperationException"><see cref="TrainingDevice.Cuda"/> was asked for but CUDA is not available.</exception>
     /// <exception cref="TrainingDivergedException">A batch loss became NaN or infinite.</exception>
@@ -152,9 +155,9 @@ public sealed class Trainer : ITrainer
 
     /// <summary>
     /// Continues a run from a checkpoint written by a trainer with <see cref="TrainerOptions.CheckpointPath"/>:
-    /// restores the weights, the optimizer state and the history, then trains the remaining epochs up to
-    /// <see cref="TrainerOptions.Epochs"/>. With the same options, seed and data the result equals that of an
-    /// uninterrupted run.
+    /// restores the weights, the optimizer state and the history, puts the learning-rate scheduler (if any) at the
+    /// position the run had reached, then trains the remaining epochs up to <see cref="TrainerOptions.Epochs"/>.
+    /// With the same options, seed and data the result equals that of an uninterrupted run, bit for bit.
     /// </summary>
     /// <param name="checkpointPath">The checkpoint file.</param>
     /// <param name="model">A model of the architecture the checkpoint was written from.</param>
@@ -164,7 +167,7 @@ public sealed class Trainer : ITrainer
     /// <param name="cancellationToken">Checked before every batch.</param>
     /// <returns>The history of the whole run, the checkpoint's epochs included.</returns>
     /// <exception cref="FileNotFoundException">The checkpoint does not exist.</exception>
-    /// <exception cref="ModelFileException">The checkpoint is damaged or was written from another architecture.</exception>
+    /// <exception cref="ModelFileException">The checkpoint is damaged, was written from another architecture, or holds the state of another optimizer than <see cref="TrainerOptions.Optimizer"/>.</exception>
     public TrainingHistory Resume(
         string checkpointPath,
         nn.Module<Tensor, Tensor> model,
@@ -217,21 +220,30 @@ public sealed class Trainer : ITrainer
         _ => throw new ArgumentOutOfRangeException(nameof(device), device, "Unknown training device."),
     };
 
-    /// <summary>Creates the run's optimizer: Adam with the options' hyperparameters (TorchSharp's, with a fused CPU update; see <see cref="FusedAdam"/>).</summary>
-    internal OptimizerHelper CreateOptimizer(nn.Module model) =>
-        new FusedAdam(model.parameters(), Options.LearningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay, _logger);
+    /// <summary>
+    /// Creates the run's optimizer with the options' hyperparameters: Adam (TorchSharp's, with a fused CPU update;
+    /// see <see cref="FusedAdam"/>), or TorchSharp's AdamW or SGD.
+    /// </summary>
+    internal OptimizerHelper CreateOptimizer(nn.Module model) => Options.Optimizer switch
+    {
+        TrainingOptimizer.Adam => new FusedAdam(model.parameters(), Options.LearningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay, _logger),
+        TrainingOptimizer.AdamW => new AdamW(model.parameters(), Options.LearningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay, amsgrad: false, maximize: false),
+        TrainingOptimizer.Sgd => new SGD(model.parameters(), Options.LearningRate, Options.Momentum, dampening: 0, Options.WeightDecay, Options.Nesterov, maximize: false),
+        _ => throw new InvalidOperationException($"Unknown optimizer {Options.Optimizer}."),
+    };
 
     /// <summary>
-    /// One training step: forward, mean cross-entropy, zero_grad, backward, optimizer step. Returns the
-    /// batch's loss before the update. For <see cref="ConvNet"/> on the CPU in float32 the forward and backward
+    /// One training step: forward, mean cross-entropy, zero_grad, backward, gradient clipping when
+    /// <paramref name="gradientClipNorm"/> is set, optimizer step. Returns the batch's loss before the update. For <see cref="ConvNet"/> on the CPU in float32 the forward and backward
     /// passes are computed in managed code (<see cref="ConvNetTrainingStep"/>), with the same results. Runs
     /// inside the caller's dispose scope. The model's output shape is checked once per run, before the first
     /// step (<see cref="ClassifierCheck"/>).
     /// </summary>
-    internal static double Step(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, Tensor images, Tensor labels)
+    internal static double Step(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, Tensor images, Tensor labels, double? gradientClipNorm = null)
     {
         if (ConvNetTrainingStep.TryComputeGradients(model, optimizer, images, labels, out var fusedLoss))
         {
+            ClipGradients(optimizer, gradientClipNorm);
             optimizer.step();
             return fusedLoss;
         }
@@ -239,11 +251,16 @@ public sealed class Trainer : ITrainer
         var loss = nn.functional.cross_entropy(model.call(images), labels);
         optimizer.zero_grad();
         loss.backward();
+        ClipGradients(optimizer, gradientClipNorm);
         optimizer.step();
 
         // Read the raw value: item<float>() refuses to convert an infinite loss.
         return loss.detach().cpu().data<float>()[0];
     }
+
+    /// <summary>Clips the gradients as torch.nn.utils.clip_grad_norm_ does when a maximum norm is set (<see cref="GradientClipping"/>); returns the total norm before clipping (0 when off).</summary>
+    internal static double ClipGradients(OptimizerHelper optimizer, double? maxNorm) =>
+        maxNorm is { } max ? GradientClipping.Clip(optimizer, max) : 0;
 
     // The blocking torch work runs on a thread of its own (it lasts minutes), never on the caller's.
     private static Task<T> OffCallerThread<T>(Func<T> work, CancellationToken cancellationToken) =>
@@ -292,6 +309,7 @@ public sealed class Trainer : ITrainer
             throw new ArgumentNullException(nameof(valLoader), $"{selector.GetType().Name} needs validation accuracy: pass a validation loader.");
         }
 
+        Options.LearningRateScheduler?.CheckFits(Options.Epochs, trainLoader.BatchCount, nameof(trainLoader));
         ClassifierCheck.EnsureFits(model, trainLoader.Dataset);
         if (valLoader is not null)
         {

@@ -2,10 +2,17 @@ namespace MnistCnn.Core.Training;
 
 /// <summary>
 /// Options of a <see cref="Trainer"/>. The defaults are the case study's: 5 epochs of Adam at learning
-/// rate 0.01 with PyTorch's other Adam defaults, cross-entropy loss, CUDA when available.
+/// rate 0.01 with PyTorch's other Adam defaults, a constant learning rate, no gradient clipping, cross-entropy
+/// loss, CUDA when available.
 /// </summary>
 /// <remarks>
 /// <para>Every setter validates its value and throws <see cref="ArgumentOutOfRangeException"/> when it is out of range.</para>
+/// <para>
+/// Which optimizer hyperparameters apply depends on <see cref="Optimizer"/>: <see cref="LearningRate"/> and
+/// <see cref="WeightDecay"/> to every optimizer; <see cref="Beta1"/>, <see cref="Beta2"/> and <see cref="Epsilon"/>
+/// to Adam and AdamW; <see cref="Momentum"/> and <see cref="Nesterov"/> to SGD. The others are ignored.
+/// Combinations are checked when the <see cref="Trainer"/> is created.
+/// </para>
 /// <para>
 /// These are the settings of a run, and the trainer is their only owner: the device, the seed and torch's thread
 /// count are set here, not on the loaders (which own batching and shuffling) or the model (which owns its
@@ -23,6 +30,9 @@ public sealed record TrainerOptions
     private readonly int? _threads;
     private readonly int? _validationBatchSize;
     private readonly IReadOnlyList<TrainingCallback> _callbacks = [];
+    private readonly TrainingOptimizer _optimizer = TrainingOptimizer.Adam;
+    private readonly double _momentum = 0.9;
+    private readonly double? _gradientClipNorm;
 
     /// <summary>Gets the number of epochs to train. Default: 5. At least 1.</summary>
     public int Epochs
@@ -31,35 +41,58 @@ public sealed record TrainerOptions
         init => _epochs = Positive(value, nameof(Epochs));
     }
 
-    /// <summary>Gets Adam's learning rate. Default: 0.01. Finite and greater than zero.</summary>
+    /// <summary>
+    /// Gets the optimizer. Default: <see cref="TrainingOptimizer.Adam"/> (the case study's). A defined
+    /// <see cref="TrainingOptimizer"/> value.
+    /// </summary>
+    public TrainingOptimizer Optimizer
+    {
+        get => _optimizer;
+        init => _optimizer = Enum.IsDefined(value)
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(Optimizer), value, "Optimizer must be a defined TrainingOptimizer value.");
+    }
+
+    /// <summary>
+    /// Gets the optimizer's learning rate (every optimizer), or with <see cref="LearningRateScheduler"/> the
+    /// learning rate the StepLR and cosine schedules start from (the one-cycle schedule has its own peak).
+    /// Default: 0.01. Finite and greater than zero.
+    /// </summary>
     public double LearningRate
     {
         get => _learningRate;
         init => _learningRate = Positive(value, nameof(LearningRate));
     }
 
-    /// <summary>Gets Adam's first-moment decay. Default: 0.9 (PyTorch's). In [0, 1).</summary>
+    /// <summary>
+    /// Gets Adam's and AdamW's first-moment decay. Default: 0.9 (PyTorch's). In [0, 1). A one-cycle schedule with
+    /// momentum cycling replaces it.
+    /// </summary>
     public double Beta1
     {
         get => _beta1;
         init => _beta1 = UnitInterval(value, nameof(Beta1));
     }
 
-    /// <summary>Gets Adam's second-moment decay. Default: 0.999 (PyTorch's). In [0, 1).</summary>
+    /// <summary>Gets Adam's and AdamW's second-moment decay. Default: 0.999 (PyTorch's). In [0, 1).</summary>
     public double Beta2
     {
         get => _beta2;
         init => _beta2 = UnitInterval(value, nameof(Beta2));
     }
 
-    /// <summary>Gets Adam's epsilon. Default: 1e-8 (PyTorch's). Finite and greater than zero.</summary>
+    /// <summary>Gets Adam's and AdamW's epsilon. Default: 1e-8 (PyTorch's). Finite and greater than zero.</summary>
     public double Epsilon
     {
         get => _epsilon;
         init => _epsilon = Positive(value, nameof(Epsilon));
     }
 
-    /// <summary>Gets Adam's L2 weight decay. Default: 0. Finite and not negative.</summary>
+    /// <summary>
+    /// Gets the weight decay (every optimizer): for Adam and SGD an L2 penalty added to the gradient, for AdamW the
+    /// decoupled decay (the weights are multiplied by <c>1 − lr × WeightDecay</c> each step). Default: 0. Finite
+    /// and not negative.
+    /// </summary>
     public double WeightDecay
     {
         get => _weightDecay;
@@ -73,6 +106,46 @@ public sealed record TrainerOptions
             _weightDecay = value;
         }
     }
+
+    /// <summary>
+    /// Gets SGD's momentum (<see cref="TrainingOptimizer.Sgd"/> only; 0 for plain SGD). Default: 0.9. In [0, 1).
+    /// A one-cycle schedule with momentum cycling replaces it.
+    /// </summary>
+    public double Momentum
+    {
+        get => _momentum;
+        init => _momentum = UnitInterval(value, nameof(Momentum));
+    }
+
+    /// <summary>
+    /// Gets whether SGD uses Nesterov momentum (<see cref="TrainingOptimizer.Sgd"/> only). Default:
+    /// <see langword="false"/>. Needs a <see cref="Momentum"/> above 0 (checked when the trainer is created).
+    /// </summary>
+    public bool Nesterov { get; init; }
+
+    /// <summary>
+    /// Gets the largest total L2 norm of the gradients (all parameters together, as
+    /// <c>torch.nn.utils.clip_grad_norm_</c> computes it), or <see langword="null"/> (the default) for no clipping.
+    /// When the norm exceeds it, every gradient is scaled by <c>GradientClipNorm / (norm + 1e-6)</c> before the
+    /// optimizer step; smaller gradients are left unchanged. For CPU float32 gradients the norm is summed in double
+    /// precision, so clipped gradients may differ from PyTorch's in the last float32 digits. Finite and greater than
+    /// zero.
+    /// </summary>
+    public double? GradientClipNorm
+    {
+        get => _gradientClipNorm;
+        init => _gradientClipNorm = value is { } v ? Positive(v, nameof(GradientClipNorm)) : null;
+    }
+
+    /// <summary>
+    /// Gets the learning-rate scheduler (<see cref="Training.LearningRateScheduler.Step"/>,
+    /// <see cref="Training.LearningRateScheduler.Cosine"/> or <see cref="Training.LearningRateScheduler.OneCycle"/>),
+    /// or <see langword="null"/> (the default) for none. StepLR and cosine change the learning rate at the start of
+    /// every epoch, one-cycle before every batch; <see cref="EpochResult.LearningRate"/> reports the learning rate of
+    /// the epoch's first batch. Not together with <see cref="LearningRateSchedule"/> (checked when the trainer is
+    /// created). Checkpoints record it, and a resumed run continues the schedule where it stopped.
+    /// </summary>
+    public LearningRateScheduler? LearningRateScheduler { get; init; }
 
     /// <summary>
     /// Gets where to train. Default: <see cref="TrainingDevice.Auto"/> (CUDA when available, else CPU). The run
@@ -140,7 +213,8 @@ public sealed record TrainerOptions
 
     /// <summary>
     /// Gets a learning-rate schedule: given the zero-based epoch and <see cref="LearningRate"/>, it returns the
-    /// epoch's learning rate. Default: <see langword="null"/> (constant).
+    /// epoch's learning rate. Default: <see langword="null"/> (constant). Not together with
+    /// <see cref="LearningRateScheduler"/> (checked when the trainer is created).
     /// </summary>
     public Func<int, double, double>? LearningRateSchedule { get; init; }
 
@@ -157,6 +231,23 @@ public sealed record TrainerOptions
             }
 
             _callbacks = value.ToArray();
+        }
+    }
+
+    /// <summary>Checks the combinations no single setter can: called by the <see cref="Trainer"/> constructor.</summary>
+    /// <exception cref="ArgumentException">Two options contradict each other.</exception>
+    internal void CheckCombinations(string parameterName)
+    {
+        if (LearningRateScheduler is not null && LearningRateSchedule is not null)
+        {
+            throw new ArgumentException(
+                "TrainerOptions.LearningRateScheduler and TrainerOptions.LearningRateSchedule are both set; choose one of them.",
+                parameterName);
+        }
+
+        if (Optimizer == TrainingOptimizer.Sgd && Nesterov && Momentum == 0)
+        {
+            throw new ArgumentException("TrainerOptions.Nesterov needs a TrainerOptions.Momentum above 0.", parameterName);
         }
     }
 

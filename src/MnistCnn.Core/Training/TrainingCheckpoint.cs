@@ -24,7 +24,7 @@ namespace MnistCnn.Core.Training;
 /// Restoring checks everything before it changes anything: the seal, the sections (which must fill the file),
 /// the header (strict JSON: every field present and of its type, no unknown or repeated field, a history of
 /// epochs 1..n as long as the completed count), the weights (<see cref="SafeTensorsFile"/>) and the optimizer
-/// state (<see cref="AdamStateCheck"/>). A refused checkpoint leaves the model and optimizer as they were.
+/// state (<see cref="OptimizerStateCheck"/>). A refused checkpoint leaves the model and optimizer as they were.
 /// </para>
 /// </remarks>
 internal static class TrainingCheckpoint
@@ -87,7 +87,7 @@ internal static class TrainingCheckpoint
         }
 
         // Both checks come before either copy, so a refused file changes neither the model nor the optimizer.
-        AdamStateCheck.Validate(optimizerState, optimizer, path);
+        OptimizerStateCheck.Validate(optimizerState, optimizer, path);
         ModelWeights.LoadBytes(model, weights, path);
         using (var reader = new BinaryReader(new MemoryStream(optimizerState.ToArray()), Encoding.UTF8))
         {
@@ -155,7 +155,12 @@ internal static class TrainingCheckpoint
     private sealed record CheckpointHeader(string Architecture, int CompletedEpochs, EpochResult[] History, CheckpointSettings Settings);
 }
 
-/// <summary>The settings that decide a run's numbers, recorded in its checkpoints (the epoch count is not among them).</summary>
+/// <summary>
+/// The settings that decide a run's numbers, recorded in its checkpoints (the epoch count is not among them, but a
+/// one-cycle schedule's step count is). The fields after <see cref="TrainImages"/> are optional, so checkpoints
+/// written before they existed read as runs without them: unaugmented Adam, no scheduler, no clipping.
+/// <see cref="Momentum"/> and <see cref="Nesterov"/> are recorded for SGD only.
+/// </summary>
 internal sealed record CheckpointSettings(
     double LearningRate,
     double Beta1,
@@ -167,7 +172,12 @@ internal sealed record CheckpointSettings(
     bool Shuffle,
     bool DropLast,
     int TrainImages,
-    string? Augmentation = null)
+    string? Augmentation = null,
+    string Optimizer = nameof(TrainingOptimizer.Adam),
+    double? Momentum = null,
+    bool? Nesterov = null,
+    string? LearningRateScheduler = null,
+    double? GradientClipNorm = null)
 {
     public static CheckpointSettings Of(TrainerOptions options, DigitDataLoader trainLoader) => new(
         options.LearningRate,
@@ -180,5 +190,10 @@ internal sealed record CheckpointSettings(
         trainLoader.Options.Shuffle,
         trainLoader.Options.DropLast,
         trainLoader.Dataset.Count,
-        trainLoader.Options.Augmentation?.Describe());
+        trainLoader.Options.Augmentation?.Describe(),
+        options.Optimizer.ToString(),
+        options.Optimizer == TrainingOptimizer.Sgd ? options.Momentum : null,
+        options.Optimizer == TrainingOptimizer.Sgd ? options.Nesterov : null,
+        options.LearningRateScheduler?.Describe(options.Epochs, trainLoader.BatchCount),
+        options.GradientClipNorm);
 }

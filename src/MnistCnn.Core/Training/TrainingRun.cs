@@ -26,6 +26,9 @@ internal sealed class TrainingRun(
     private readonly TrainerOptions _options = trainer.Options;
     private readonly List<EpochResult> _history = [];
     private readonly string _deviceName = device.ToString();
+    private readonly int _batchesPerEpoch = trainLoader.BatchCount;
+    private LearningRateScheduler? _schedule;
+    private torch.optim.lr_scheduler.LRScheduler? _scheduler;
 
     /// <summary>Trains the remaining epochs (all of them, unless resuming from <paramref name="checkpointPath"/>).</summary>
     public TrainingHistory Execute(string? checkpointPath)
@@ -36,6 +39,11 @@ internal sealed class TrainingRun(
         {
             model.to(device);
             using var optimizer = trainer.CreateOptimizer(model);
+
+            // Before the checkpoint is restored: TorchSharp's schedulers read the optimizer's initial learning rate
+            // when they are created, and the restored optimizer state then replaces what they set at position 0.
+            _schedule = _options.LearningRateScheduler;
+            _scheduler = _schedule?.Create(optimizer, _options.Epochs, _batchesPerEpoch);
             var settings = CheckpointSettings.Of(_options, trainLoader);
             if (checkpointPath is not null)
             {
@@ -80,7 +88,7 @@ internal sealed class TrainingRun(
         }
     }
 
-    /// <summary>One epoch: set the learning rate, train on every batch, validate.</summary>
+    /// <summary>One epoch: set the learning rate (the first batch's, with a per-batch scheduler), train on every batch, validate.</summary>
     private EpochResult RunEpoch(OptimizerHelper optimizer, int epoch)
     {
         using var activity = Telemetry.Source.StartActivity(MnistCnnTelemetry.EpochActivity);
@@ -107,6 +115,12 @@ internal sealed class TrainingRun(
 
     private double SetLearningRate(OptimizerHelper optimizer, int epoch)
     {
+        if (_scheduler is not null)
+        {
+            MoveScheduler(epoch, 0);
+            return optimizer.ParamGroups.First().LearningRate;
+        }
+
         var learningRate = _options.LearningRateSchedule?.Invoke(epoch, _options.LearningRate) ?? _options.LearningRate;
         if (!double.IsFinite(learningRate) || learningRate <= 0)
         {
@@ -121,10 +135,20 @@ internal sealed class TrainingRun(
         return learningRate;
     }
 
+    /// <summary>
+    /// Puts the scheduler at the position of an epoch's batch (TorchSharp's <c>step(epoch)</c>: the closed-form
+    /// learning rate of that position), so the learning rate depends on the position alone and a resumed run
+    /// repeats an uninterrupted one.
+    /// </summary>
+    private void MoveScheduler(int epoch, int batch) =>
+        _scheduler!.step((int?)_schedule!.Position(epoch, batch, _batchesPerEpoch));
+
     /// <summary>One optimizer step per training batch, in the order of (seed, epoch); one dispose scope per step.</summary>
     private (double LossMean, double LossLast, long Images, TimeSpan Time) Train(OptimizerHelper optimizer, int epoch)
     {
         var (lossSum, lastLoss, batchIndex, images) = (0.0, 0.0, 0, 0L);
+        var perBatch = _schedule is { StepsPerBatch: true };
+        var clipNorm = _options.GradientClipNorm;
         model.train();
         var clock = Stopwatch.StartNew();
         foreach (var batch in trainLoader.GetBatches(epoch, _options.Seed, device))
@@ -138,7 +162,12 @@ internal sealed class TrainingRun(
                     cancellationToken.ThrowIfCancellationRequested();
                 }
 
-                lastLoss = Trainer.Step(model, optimizer, batch.Images.to(device), batch.Labels.to(device));
+                if (perBatch && batchIndex > 0)
+                {
+                    MoveScheduler(epoch, batchIndex);
+                }
+
+                lastLoss = Trainer.Step(model, optimizer, batch.Images.to(device), batch.Labels.to(device), clipNorm);
                 batchIndex++;
                 images += batch.Count;
                 if (!double.IsFinite(lastLoss))

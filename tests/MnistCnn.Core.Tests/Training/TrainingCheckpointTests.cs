@@ -103,14 +103,23 @@ public sealed class TrainingCheckpointTests : IDisposable
     }
 
     [Theory]
-    [InlineData("SGD")]
+    [InlineData("RMSprop")]
     [InlineData("Adam")]
-    public void Resume_OptimizerStateOfAnotherOptimizer_ThrowsModelFileException(string name)
+    public void Resume_OptimizerStateOfAnUnsupportedOptimizer_ThrowsModelFileException(string name)
     {
         var nameLength = _image.Optimizer[0];
         var path = Write(_image with { Optimizer = [.. AdamStateLayout.NetString(name), .. _image.Optimizer[(1 + nameLength)..]] });
 
         Resuming(path).Should().Throw<ModelFileException>().WithMessage($"{path}: is damaged: its optimizer state was written by optimizer '{name}', not FusedAdam*");
+    }
+
+    [Fact]
+    public void Resume_OptimizerStateOfAnotherSupportedOptimizer_ThrowsNamingBoth()
+    {
+        var nameLength = _image.Optimizer[0];
+        var path = Write(_image with { Optimizer = [.. AdamStateLayout.NetString("AdamW"), .. _image.Optimizer[(1 + nameLength)..]] });
+
+        Resuming(path).Should().Throw<ModelFileException>().WithMessage($"{path}: holds the state of the AdamW optimizer, but this run trains with Adam*");
     }
 
     [Fact]
