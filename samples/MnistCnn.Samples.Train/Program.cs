@@ -1,6 +1,6 @@
-// Trains the PyTorch case study's network on MNIST (or, with --dataset, Fashion-MNIST or KMNIST) with MnistCnn.Core
-// (or, with --preset best, LeNet with augmentation and a cosine schedule) and prints, per epoch, the case study's line
-// "Epoch: N Loss: L Accuracy: A" (mean training loss, test accuracy in percent).
+// Trains a network with MnistCnn.Core and prints, per epoch, the case study's line "Epoch: N Loss: L Accuracy: A"
+// (mean training loss, test accuracy in percent). --preset faithful (default): the PyTorch case study's ConvNet and
+// recipe; --preset best: LeNet with augmentation and a cosine schedule. --dataset mnist (default), fashion or kmnist.
 // Writes <output>/convnet.safetensors (lenet.safetensors with --preset best), <output>/summary.json (with per-class precision, recall and F1),
 // <output>/curves.png and <output>/confusion.png, each under a temporary name first and renamed into place.
 // With --checkpoint <folder> a checkpoint is written there after every epoch; a run stopped by Ctrl+C (or killed)
