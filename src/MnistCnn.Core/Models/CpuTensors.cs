@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,6 +16,9 @@ internal static unsafe class CpuTensors
         && images.shape[2] == ConvNet.ImageSize && images.shape[3] == ConvNet.ImageSize
         && labels.device_type == DeviceType.CPU && labels.dtype == ScalarType.Int64 && labels.is_contiguous()
         && labels.dim() == 1 && labels.shape[0] == images.shape[0];
+
+    /// <summary>A contiguous float32 CPU tensor's elements, as a view of its memory (writes change the tensor).</summary>
+    public static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
 
     /// <summary>
     /// The address of a CPU tensor's memory. It stays valid while the tensor lives and is not resized: the callers

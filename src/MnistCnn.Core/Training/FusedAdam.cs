@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using MnistCnn.Core.Models;
@@ -121,10 +120,10 @@ internal sealed class FusedAdam : Adam
                 var biasCorrection1 = 1 - Math.Pow(beta1, state.step);
                 var biasCorrection2 = 1 - Math.Pow(beta2, state.step);
                 Update(
-                    Floats(parameter),
-                    Floats(grad),
-                    Floats(state.exp_avg),
-                    Floats(state.exp_avg_sq),
+                    CpuTensors.Floats(parameter),
+                    CpuTensors.Floats(grad),
+                    CpuTensors.Floats(state.exp_avg),
+                    CpuTensors.Floats(state.exp_avg_sq),
                     (float)beta1,
                     (float)(1 - beta1),
                     (float)beta2,
@@ -220,6 +219,4 @@ internal sealed class FusedAdam : Adam
     }
 
     private static bool Fusable(Tensor? t) => t is not null && CpuTensors.IsCpuFloat32(t);
-
-    private static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
 }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using MnistCnn.Core.Models;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -44,7 +43,7 @@ internal static class GradientClipping
         var sumOfSquares = 0.0;
         foreach (var grad in gradients)
         {
-            foreach (var g in Floats(grad))
+            foreach (var g in CpuTensors.Floats(grad))
             {
                 sumOfSquares += (double)g * g;
             }
@@ -57,7 +56,7 @@ internal static class GradientClipping
             var scale = (float)coefficient;
             foreach (var grad in gradients)
             {
-                var values = Floats(grad);
+                var values = CpuTensors.Floats(grad);
                 for (var i = 0; i < values.Length; i++)
                 {
                     values[i] *= scale;
@@ -67,6 +66,4 @@ internal static class GradientClipping
 
         return norm;
     }
-
-    private static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
 }
