@@ -27,7 +27,6 @@ internal sealed class TrainingRun(
     private readonly List<EpochResult> _history = [];
     private readonly string _deviceName = device.ToString();
     private readonly int _batchesPerEpoch = trainLoader.BatchCount;
-    private LearningRateScheduler? _schedule;
     private torch.optim.lr_scheduler.LRScheduler? _scheduler;
 
     /// <summary>Trains the remaining epochs (all of them, unless resuming from <paramref name="checkpointPath"/>).</summary>
@@ -42,8 +41,7 @@ internal sealed class TrainingRun(
 
             // Before the checkpoint is restored: TorchSharp's schedulers read the optimizer's initial learning rate
             // when they are created, and the restored optimizer state then replaces what they set at position 0.
-            _schedule = _options.LearningRateScheduler;
-            _scheduler = _schedule?.Create(optimizer, _options.Epochs, _batchesPerEpoch);
+            _scheduler = _options.LearningRateScheduler?.Create(optimizer, _options.Epochs, _batchesPerEpoch);
             var settings = CheckpointSettings.Of(_options, trainLoader);
             if (checkpointPath is not null)
             {
@@ -141,13 +139,13 @@ internal sealed class TrainingRun(
     /// repeats an uninterrupted one.
     /// </summary>
     private void MoveScheduler(int epoch, int batch) =>
-        _scheduler!.step((int?)_schedule!.Position(epoch, batch, _batchesPerEpoch));
+        _scheduler!.step((int?)_options.LearningRateScheduler!.Position(epoch, batch, _batchesPerEpoch));
 
     /// <summary>One optimizer step per training batch, in the order of (seed, epoch); one dispose scope per step.</summary>
     private (double LossMean, double LossLast, long Images, TimeSpan Time) Train(OptimizerHelper optimizer, int epoch)
     {
         var (lossSum, lastLoss, batchIndex, images) = (0.0, 0.0, 0, 0L);
-        var perBatch = _schedule is { StepsPerBatch: true };
+        var perBatch = _options.LearningRateScheduler is { StepsPerBatch: true };
         var clipNorm = _options.GradientClipNorm;
         model.train();
         var clock = Stopwatch.StartNew();
