@@ -188,16 +188,7 @@ internal static class ConvNetBackward
                     }
                 }
 
-                var k = (o * 27) + (c * 9);
-                gradient[k] = Vector256.Sum(s0);
-                gradient[k + 1] = Vector256.Sum(s1);
-                gradient[k + 2] = Vector256.Sum(s2);
-                gradient[k + 3] = Vector256.Sum(s3);
-                gradient[k + 4] = Vector256.Sum(s4);
-                gradient[k + 5] = Vector256.Sum(s5);
-                gradient[k + 6] = Vector256.Sum(s6);
-                gradient[k + 7] = Vector256.Sum(s7);
-                gradient[k + 8] = Vector256.Sum(s8);
+                KernelSums(gradient.Slice((o * 27) + (c * 9), 9), s0, s1, s2, s3, s4, s5, s6, s7, s8);
             }
         }
     }
@@ -295,16 +286,7 @@ internal static class ConvNetBackward
                 }
             }
 
-            var k = c * 9;
-            gradient[k] = Vector256.Sum(s0);
-            gradient[k + 1] = Vector256.Sum(s1);
-            gradient[k + 2] = Vector256.Sum(s2);
-            gradient[k + 3] = Vector256.Sum(s3);
-            gradient[k + 4] = Vector256.Sum(s4);
-            gradient[k + 5] = Vector256.Sum(s5);
-            gradient[k + 6] = Vector256.Sum(s6);
-            gradient[k + 7] = Vector256.Sum(s7);
-            gradient[k + 8] = Vector256.Sum(s8);
+            KernelSums(gradient.Slice(c * 9, 9), s0, s1, s2, s3, s4, s5, s6, s7, s8);
         }
     }
 
@@ -350,6 +332,23 @@ internal static class ConvNetBackward
             s8.StoreUnsafe(ref destination, at + (8 * Features));
             s9.StoreUnsafe(ref destination, at + (9 * Features));
         }
+    }
+
+    // A 3x3 kernel's gradient: the lane sums of the nine accumulators, in kernel order.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void KernelSums(
+        Span<float> kernel, Vector256<float> s0, Vector256<float> s1, Vector256<float> s2, Vector256<float> s3, Vector256<float> s4,
+        Vector256<float> s5, Vector256<float> s6, Vector256<float> s7, Vector256<float> s8)
+    {
+        kernel[0] = Vector256.Sum(s0);
+        kernel[1] = Vector256.Sum(s1);
+        kernel[2] = Vector256.Sum(s2);
+        kernel[3] = Vector256.Sum(s3);
+        kernel[4] = Vector256.Sum(s4);
+        kernel[5] = Vector256.Sum(s5);
+        kernel[6] = Vector256.Sum(s6);
+        kernel[7] = Vector256.Sum(s7);
+        kernel[8] = Vector256.Sum(s8);
     }
 
     // Stores one conv1 row of da1 = dh1 * (1 - h) * h (PyTorch's sigmoid backward) and returns its sum.
