@@ -37,6 +37,26 @@ internal sealed class PyTorchFixture : IDisposable
         return model;
     }
 
+    /// <summary>Asserts that <paramref name="model"/> gives the fixture's <c>batch0.logits</c> and <c>batch0.loss</c> for <c>batch0</c>, within <paramref name="tolerance"/>.</summary>
+    public void AssertForwardMatches(nn.Module<Tensor, Tensor> model, double tolerance)
+    {
+        using var scope = NewDisposeScope();
+        var logits = model.call(_tensors["batch0.images"]);
+        var loss = nn.functional.cross_entropy(logits, _tensors["batch0.labels"]);
+
+        MaxDifference(logits, _tensors["batch0.logits"]).Should().BeLessThan(tolerance);
+        ((double)Math.Abs(loss.item<float>() - _tensors["batch0.loss"].item<float>())).Should().BeLessThan(tolerance);
+    }
+
+    /// <summary>Asserts that the loss of <c>batch0</c> gives <paramref name="model"/> the fixture's <c>grad0.</c> gradients, within <paramref name="tolerance"/>.</summary>
+    public void AssertGradientsMatch(nn.Module<Tensor, Tensor> model, IEnumerable<string> parameters, double tolerance)
+    {
+        using var scope = NewDisposeScope();
+        nn.functional.cross_entropy(model.call(_tensors["batch0.images"]), _tensors["batch0.labels"]).backward();
+
+        AssertMatches(model, parameters, "grad0.", tolerance, gradients: true);
+    }
+
     /// <summary>Asserts that each named parameter (or, with <paramref name="gradients"/>, its gradient) is within <paramref name="tolerance"/> of <c>prefix + name</c>.</summary>
     public void AssertMatches(nn.Module model, IEnumerable<string> parameters, string prefix, double tolerance, bool gradients = false)
     {
