@@ -65,7 +65,8 @@ try
         Augmentation = arguments.Augment ? new DigitAugmentation() : null,
     });
     var testLoader = new DigitDataLoader(test, new DigitDataLoaderOptions { BatchSize = arguments.BatchSize });
-    using TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> model = arguments.Preset == TrainingPreset.Best
+    var best = arguments.Preset == TrainingPreset.Best;
+    using TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> model = best
         ? new LeNet(arguments.Seed)
         : new ConvNet(arguments.Seed);
     // The run's seed orders the shuffled epochs; "--seed none" draws one (the weights then come from torch's generator).
@@ -85,7 +86,7 @@ try
 
         // The best preset anneals the learning rate from --lr towards zero over the run, per epoch:
         // lr * (1 + cos(pi * epoch / epochs)) / 2 (TorchSharp's CosineAnnealingLR, recorded in checkpoints).
-        LearningRateScheduler = arguments.Preset == TrainingPreset.Best ? LearningRateScheduler.Cosine() : null,
+        LearningRateScheduler = best ? LearningRateScheduler.Cosine() : null,
     });
     var resuming = arguments.Resume && File.Exists(arguments.CheckpointPath);
     if (arguments.CheckpointFolder is not null)
@@ -97,7 +98,7 @@ try
     }
 
     Console.WriteLine(
-        $"Training {(arguments.Preset == TrainingPreset.Best ? "LeNet (--preset best)" : "the case study's ConvNet")} on {train.Count} images, testing on {test.Count}: {arguments.Epochs} epochs, batch {arguments.BatchSize}, " +
+        $"Training {(best ? "LeNet (--preset best)" : "the case study's ConvNet")} on {train.Count} images, testing on {test.Count}: {arguments.Epochs} epochs, batch {arguments.BatchSize}, " +
         $"lr {arguments.LearningRate}, seed {arguments.Seed?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}, shuffle {(arguments.Shuffle ? "on" : "off")}, " +
         $"augmentation {(arguments.Augment ? "on" : "off")}");
     TrainingHistory Run(IProgress<TrainingProgress> progress) => resuming
@@ -108,7 +109,7 @@ try
     var trainingTime = clock.Elapsed;
 
     Directory.CreateDirectory(arguments.OutputFolder);
-    var modelPath = Path.Combine(arguments.OutputFolder, arguments.Preset == TrainingPreset.Best ? "lenet.safetensors" : "convnet.safetensors");
+    var modelPath = Path.Combine(arguments.OutputFolder, best ? "lenet.safetensors" : "convnet.safetensors");
     ModelWeights.Save(model, modelPath);
     // The final model's outcome per class: the confusion matrix of one more pass over the test set.
     var evaluation = Validator.Evaluate(model, testLoader, cancellation.Token);
