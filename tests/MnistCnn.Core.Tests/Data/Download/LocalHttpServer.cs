@@ -95,7 +95,17 @@ internal sealed class LocalHttpServer : IAsyncDisposable
     {
         while (!_stop.IsCancellationRequested)
         {
-            var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            TcpClient client;
+            try
+            {
+                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            }
+            catch (InvalidOperationException) when (_stop.IsCancellationRequested)
+            {
+                // Disposed between the loop's check and the accept: the listener was stopped first ("Not listening").
+                return;
+            }
+
             _connections.Add(Task.Run(() => HandleAsync(client)));
         }
     }
