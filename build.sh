@@ -8,6 +8,7 @@
 #   eng/consumer-check.sh  the package in a new app, with and without a backend
 #   eng/classify-check.sh  the package with no backend, on the host    eng/pretrained.sh  the shipped model
 #   eng/web.sh         the web sample: serve it, test it (API and headless Chromium)
+#   eng/results.sh     full-length preset runs per seed, their figures recorded (CI runs short versions)
 #   eng/usage.txt      the verbs and settings, as ./build.sh --help prints them
 set -euo pipefail
 # Paths the user gives (web --model FILE) are relative to where they ran the script.
@@ -83,6 +84,14 @@ case "$verb" in
     "$eng/pack.sh" -v q
     "$eng/data.sh"
     "$eng/web.sh" test "$@"
+    ;;
+  results)
+    # Full-length runs of a preset, once per seed, with their figures recorded (eng/results.sh).
+    "$eng/pack.sh" -v q
+    dataset=$(dataset_argument "$@")
+    "$eng/data.sh" --dataset "$dataset"
+    ensure_plot_font
+    "$eng/results.sh" "$@"
     ;;
   pretrained)
     "$eng/pretrained.sh" "$@"
