@@ -11,7 +11,8 @@ namespace MnistCnn.Samples.Train;
 /// </summary>
 internal static class ConfusionMatrixPlot
 {
-    public static void SavePng(EvaluationResult result, string path, IReadOnlyList<string>? classNames = null)
+    /// <summary>Saves the heat map; <paramref name="subject"/> names what was evaluated (model, preset, data set).</summary>
+    public static void SavePng(EvaluationResult result, string subject, string path, IReadOnlyList<string>? classNames = null)
     {
         var n = result.ClassCount;
         var plot = new Plot();
@@ -45,7 +46,7 @@ internal static class ConfusionMatrixPlot
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(centres, names.Reverse().ToArray());
         plot.Axes.SetLimits(0, n, 0, n);
         PlotFont.Apply(plot, "confusion.png");
-        plot.Title(string.Create(CultureInfo.InvariantCulture, $"Confusion matrix: {result.Accuracy:F2}% of {result.Count} test images"));
+        plot.Title(string.Create(CultureInfo.InvariantCulture, $"{subject}: {result.Accuracy:F2}% of {result.Count} test images"));
         plot.XLabel("predicted");
         plot.YLabel("true label");
         if (wide)

@@ -120,10 +120,12 @@ try
         Dataset = arguments.Dataset.Name,
         ClassNames = arguments.Dataset.ClassNames,
     };
+    // Every report names what it describes: the model, the preset and the data set.
+    var subject = $"{summary.Model} on {summary.Dataset}, preset {summary.Preset}";
     var json = JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true });
     OutputFile.Write(Path.Combine(arguments.OutputFolder, "summary.json"), temporary => File.WriteAllText(temporary, json));
-    OutputFile.Write(Path.Combine(arguments.OutputFolder, "curves.png"), temporary => TrainingCurves.SavePng(history.Epochs, temporary));
-    OutputFile.Write(Path.Combine(arguments.OutputFolder, "confusion.png"), temporary => ConfusionMatrixPlot.SavePng(evaluation, temporary, test.ClassNames));
+    OutputFile.Write(Path.Combine(arguments.OutputFolder, "curves.png"), temporary => TrainingCurves.SavePng(history.Epochs, subject, temporary));
+    OutputFile.Write(Path.Combine(arguments.OutputFolder, "confusion.png"), temporary => ConfusionMatrixPlot.SavePng(evaluation, subject, temporary, test.ClassNames));
 
     Console.WriteLine($"Final accuracy: {history.Last?.ValidationAccuracy:F2}% on {history.Device}");
     Console.WriteLine($"Training time: {trainingTime.TotalMinutes:F1} min ({trainingTime.TotalSeconds:F0} s, validation included{(resuming ? ", this process only" : string.Empty)})");

@@ -6,7 +6,8 @@ namespace MnistCnn.Samples.Train;
 /// <summary>Draws the mean training loss (left axis) and the validation accuracy (right axis) per epoch.</summary>
 internal static class TrainingCurves
 {
-    public static void SavePng(IReadOnlyList<EpochResult> epochs, string path)
+    /// <summary>Saves the curves of a run; <paramref name="title"/> names what they describe (model, preset, data set).</summary>
+    public static void SavePng(IReadOnlyList<EpochResult> epochs, string title, string path)
     {
         var x = epochs.Select(e => (double)e.Epoch).ToArray();
         var plot = new Plot();
@@ -24,8 +25,11 @@ internal static class TrainingCurves
         }
 
         PlotFont.Apply(plot, "curves.png");
-        plot.Title("MnistCnn.Core: ConvNet on MNIST");
+        plot.Title(title);
         plot.XLabel("epoch");
+
+        // Epochs are counted, not measured: ticks at whole epochs only.
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.Axes.Left.Label.Text = "loss";
         plot.ShowLegend();
         plot.SavePng(path, 800, 500);
