@@ -92,9 +92,9 @@ case "$verb" in
     "$eng/data.sh" "$@"
     ;;
   gpu-bundle)
-    no_arguments "$@"
-    "$eng/data.sh"
-    "$eng/gpu-bundle.sh"
+    # The check's data set (--dataset mnist|fashion, default mnist) is fetched first, as for train.
+    "$eng/data.sh" --dataset "$(dataset_argument "$@")"
+    "$eng/gpu-bundle.sh" "$@"
     ;;
   exec)
     [ "${1:-}" = -- ] && shift

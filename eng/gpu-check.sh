@@ -6,6 +6,7 @@
 #   bash gpu-check.sh --cpu-rehearsal --libtorch DIR [--out DIR]
 #                                        the steps that need no GPU, on the CPU libtorch in DIR (to try the
 #                                        bundle on a machine without a GPU)
+# The data set is the one the bundle holds (MNIST by default; ./build.sh gpu-bundle --dataset fashion).
 # Steps: a CUDA smoke test (matmul and conv2d gradients against the CPU); the case study 5 epochs on the CPU and
 # on CUDA (same accuracy required); the validator and DigitClassifier.FromModel on the CUDA-trained model; the
 # best preset on CUDA beside PyTorch's same recipe (peer/best.py) on the same GPU; a checkpoint written on CUDA
@@ -79,23 +80,35 @@ export NUGET_PACKAGES=$work/no-nuget-packages DOTNET_CLI_TELEMETRY_OPTOUT=1
 mkdir -p "$NUGET_PACKAGES"
 
 # The app and the data.
-if command -v xz >/dev/null 2>&1; then
-  tar xJf "$bundle"/mnistcnn-gpu-check-linux-x64.tar.xz -C "$work"
-else
-  python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$bundle"/mnistcnn-gpu-check-linux-x64.tar.xz "$work"
-fi
+# xz, or Python's lzma where xz-utils is not installed.
+unxz_to() {
+  if command -v xz >/dev/null 2>&1; then
+    xz -dc "$1" >"$2"
+  else
+    python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$1" "$2"
+  fi
+}
+unxz_to "$bundle"/mnistcnn-gpu-check-linux-x64.tar.xz "$work/app.tar" || fail "cannot decompress the app's archive"
+tar xf "$work/app.tar" -C "$work" && rm -f "$work/app.tar"
 app=$work/app/MnistCnn.Core.GpuCheck
 [ -x "$app" ] || fail "the bundle holds no app (expected app/MnistCnn.Core.GpuCheck in the archive)"
 missing=$(ldd -r "$work/app/libLibTorchSharp.so" 2>&1 | grep -c 'undefined symbol\|not found' || true)
-total=$(nm -D --undefined-only "$work/app/libLibTorchSharp.so" 2>/dev/null | wc -l || true)
-say "libLibTorchSharp.so: $missing of ${total:-?} undefined symbols or libraries missing with these libraries"
-mkdir -p "$work/mnist"
+if command -v nm >/dev/null 2>&1; then
+  total="of $(nm -D --undefined-only "$work/app/libLibTorchSharp.so" | wc -l) "
+else
+  total=
+fi
+say "libLibTorchSharp.so: $missing ${total}undefined symbols or libraries missing with these libraries (ldd -r)"
+# The bundle's one data set (data/<folder>/: MNIST or Fashion-MNIST, xz-compressed, with SHA256SUMS).
+dataset=$(ls "$bundle/data")
+[ "$(wc -w <<<"$dataset")" = 1 ] || fail "the bundle should hold one data set in data/, not '$dataset'"
+mkdir -p "$work/$dataset"
 for name in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
-  gzip -dc "$bundle/data/mnist/$name.gz" >"$work/mnist/$name" || fail "cannot decompress $bundle/data/mnist/$name.gz"
+  unxz_to "$bundle/data/$dataset/$name.xz" "$work/$dataset/$name" || fail "cannot decompress $bundle/data/$dataset/$name.xz"
 done
-(cd "$work/mnist" && sha256sum --check --strict --quiet "$bundle/data/mnist/SHA256SUMS") >>"$log" 2>&1 \
-  || fail "the MNIST files in the bundle do not match their SHA-256 (see $log)"
-say "MNIST verified (SHA-256) in $work/mnist"
+(cd "$work/$dataset" && sha256sum --check --strict --quiet "$bundle/data/$dataset/SHA256SUMS") >>"$log" 2>&1 \
+  || fail "the $dataset files in the bundle do not match their SHA-256 (see $log)"
+say "$dataset verified (SHA-256) in $work/$dataset"
 
 # One step: its output to the log, its findings to $work/json/<name>.json; a failure is recorded, not fatal.
 mkdir -p "$work/json"
@@ -110,7 +123,7 @@ step() {
   say "step $name: exit $status"
 }
 json() { echo "$work/json/$1.json"; }
-data=(--data "$work/mnist")
+data=(--data "$work/$dataset")
 
 if [ "$rehearsal" = 0 ]; then
   step smoke 120 "$app" smoke --json "$(json smoke)"
@@ -128,9 +141,9 @@ fi
 step cuda-absent 120 env CUDA_VISIBLE_DEVICES= "$app" absent --json "$(json cuda-absent)"
 
 # Every step's findings in one file, the case study's CPU and CUDA accuracies compared, and a verdict per step.
-python3 - "$work/json" "$out/gpu-check.json" "${results[@]}" <<'EOF' 2>&1 | tee -a "$log"
+python3 - "$work/json" "$out/gpu-check.json" "$dataset" "${results[@]}" <<'EOF' 2>&1 | tee -a "$log"
 import json, os, sys
-folder, target, results = sys.argv[1], sys.argv[2], sys.argv[3:]
+folder, target, dataset, results = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 steps = {}
 for entry in results:
     name, status = entry.rsplit(" ", 1)
@@ -151,7 +164,7 @@ if "seconds" in ours and "total_seconds" in theirs:
           f"(ours / PyTorch {ours['seconds'] / theirs['total_seconds']:.2f}x)")
 summary = {name: ("passed" if step["exit_status"] == 0 else "FAILED") for name, step in steps.items()}
 with open(target + ".partial", "w") as f:
-    json.dump({"summary": summary, "steps": steps}, f, indent=2)
+    json.dump({"dataset": dataset, "summary": summary, "steps": steps}, f, indent=2)
     f.write("\n")
 os.replace(target + ".partial", target)
 for name, verdict in summary.items():
