@@ -2,7 +2,7 @@
 //   MnistCnn.Core.GpuCheck smoke --json OUT
 //       libtorch and the device; a 1024x1024 matmul and a conv2d's gradients on CUDA against the CPU
 //   MnistCnn.Core.GpuCheck casestudy --data DIR --device cpu|cuda [--epochs 5] [--seed 0] --json OUT
-//       the case study (ConvNet, Adam 0.01, batch 64, no shuffle); on CUDA also the validator and
+//       the case study (ConvNet, Adam 0.01, batch 64, no shuffle), then the validator and
 //       DigitClassifier.FromModel on the trained model, still on the device, against its own answers
 //   MnistCnn.Core.GpuCheck best --data DIR --device cpu|cuda [--epochs 15] [--seed 0] --json OUT
 //       the training sample's --preset best through the public API (LeNet, shuffled, augmented, Adam 0.001, cosine)
@@ -147,26 +147,22 @@ static string DeviceName()
     }
 }
 
-// The case study; on CUDA also the validator and the managed classifier on the model while it is on the device.
+// The case study, then the validator and the managed classifier on the model while it is still on the device.
 static bool CaseStudy(CheckArguments arguments, JsonObject report)
 {
-    var device = arguments.Device;
     using var train = MnistDataset.Load(arguments.Data, MnistSplit.Train);
     using var test = MnistDataset.Load(arguments.Data, MnistSplit.Test);
     var testLoader = new DigitDataLoader(test, new DigitDataLoaderOptions { BatchSize = 64 });
     using var model = new ConvNet(arguments.Seed ?? 0);
-    var trainer = new Trainer(new TrainerOptions { Epochs = arguments.Epochs ?? 5, LearningRate = 0.01, Seed = arguments.Seed ?? 0, Device = device });
+    var trainer = new Trainer(new TrainerOptions { Epochs = arguments.Epochs ?? 5, LearningRate = 0.01, Seed = arguments.Seed ?? 0, Device = arguments.Device });
     var clock = Stopwatch.StartNew();
     var history = trainer.Fit(model, new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 64 }), testLoader, new EpochLines());
     var seconds = clock.Elapsed.TotalSeconds;
     AddHistory(report, history, seconds);
     var accuracy = history.Last!.ValidationAccuracy!.Value;
-    if (device != TrainingDevice.Cuda)
-    {
-        return true;
-    }
 
-    // The model is still on the GPU: the validator evaluates it there, and the classifier copies its weights off it.
+    // The model is still on the training device: the validator evaluates it there, and the classifier copies its
+    // weights off it (on CUDA: off the GPU).
     var evaluation = Validator.Evaluate(model, testLoader);
     var classifier = DigitClassifier.FromModel(model);
     var modelAnswers = DeviceAnswers(model, test);
