@@ -128,15 +128,15 @@ data=(--data "$work/$dataset")
 if [ "$rehearsal" = 0 ]; then
   step smoke 120 "$app" smoke --json "$(json smoke)"
 fi
-step casestudy-cpu 300 "$app" casestudy "${data[@]}" --device cpu --json "$(json casestudy-cpu)"
+step casestudy-cpu 240 "$app" casestudy "${data[@]}" --device cpu --json "$(json casestudy-cpu)"
 if [ "$rehearsal" = 0 ]; then
-  step casestudy-cuda 300 "$app" casestudy "${data[@]}" --device cuda --json "$(json casestudy-cuda)"
-  step best-cuda 600 "$app" best "${data[@]}" --device cuda --json "$(json best-cuda)"
-  step pytorch-best-cuda 600 env PYTHONDONTWRITEBYTECODE=1 python3 "$bundle/peer/best.py" "${data[@]}" --device cuda --json "$(json pytorch-best-cuda)"
-  step resume-cuda-cpu 300 "$app" resume "${data[@]}" --first cuda --then cpu --json "$(json resume-cuda-cpu)"
-  step resume-cpu-cuda 300 "$app" resume "${data[@]}" --first cpu --then cuda --json "$(json resume-cpu-cuda)"
+  step casestudy-cuda 240 "$app" casestudy "${data[@]}" --device cuda --json "$(json casestudy-cuda)"
+  step best-cuda 300 "$app" best "${data[@]}" --device cuda --json "$(json best-cuda)"
+  step pytorch-best-cuda 300 env PYTHONDONTWRITEBYTECODE=1 python3 "$bundle/peer/best.py" "${data[@]}" --device cuda --json "$(json pytorch-best-cuda)"
+  step resume-cuda-cpu 240 "$app" resume "${data[@]}" --first cuda --then cpu --json "$(json resume-cuda-cpu)"
+  step resume-cpu-cuda 240 "$app" resume "${data[@]}" --first cpu --then cuda --json "$(json resume-cpu-cuda)"
 else
-  step resume-cpu-cpu 300 "$app" resume "${data[@]}" --first cpu --then cpu --json "$(json resume-cpu-cpu)"
+  step resume-cpu-cpu 240 "$app" resume "${data[@]}" --first cpu --then cpu --json "$(json resume-cpu-cpu)"
 fi
 step cuda-absent 120 env CUDA_VISIBLE_DEVICES= "$app" absent --json "$(json cuda-absent)"
 
