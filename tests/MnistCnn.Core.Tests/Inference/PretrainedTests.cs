@@ -63,7 +63,7 @@ public sealed partial class PretrainedTests
     {
         using var folder = new TempDirectory();
         var path = folder.File("pretrained.safetensors");
-        using (var resource = typeof(DigitClassifier).Assembly.GetManifestResourceStream(DigitClassifier.PretrainedResource)!)
+        using (var resource = typeof(DigitClassifier).Assembly.GetManifestResourceStream(DigitClassifier.CaseStudyResource)!)
         using (var file = File.Create(path))
         {
             resource.CopyTo(file);

@@ -284,19 +284,12 @@ public sealed class HostileModelFileTests(ITestOutputHelper output) : IDisposabl
     private static string Digest(DigitClassifier classifier)
     {
         var w = classifier.Weights;
-        return SafeTensorsImage.Digest(
-        [
-            ("conv1.weight", Bytes(w.Conv1Weight)), ("conv1.bias", Bytes(w.Conv1Bias)),
-            ("conv2.weight", Bytes(w.Conv2Weight)), ("conv2.bias", Bytes(w.Conv2Bias)),
-            ("linear1.weight", Bytes(w.LinearWeight)), ("linear1.bias", Bytes(w.LinearBias)),
-        ]);
-
-        static byte[] Bytes(float[] values) => MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+        return SafeTensorsImage.Digest(w.Description.Parameters.Select((p, i) => (p.Name, MemoryMarshal.AsBytes(w[i]).ToArray())).ToList());
     }
 
     private static byte[] PretrainedBytes()
     {
-        using var stream = typeof(DigitClassifier).Assembly.GetManifestResourceStream(DigitClassifier.PretrainedResource)!;
+        using var stream = typeof(DigitClassifier).Assembly.GetManifestResourceStream(DigitClassifier.CaseStudyResource)!;
         using var copy = new MemoryStream();
         stream.CopyTo(copy);
         return copy.ToArray();

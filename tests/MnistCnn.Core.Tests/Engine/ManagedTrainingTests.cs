@@ -1,17 +1,18 @@
+using MnistCnn.Core.Engine;
 using MnistCnn.Core.Data;
 using MnistCnn.Core.Models;
 using MnistCnn.Core.Training;
 using static TorchSharp.torch;
 
-namespace MnistCnn.Core.Tests.Training;
+namespace MnistCnn.Core.Tests.Engine;
 
 /// <summary>
-/// The fused managed step (<see cref="ConvNetTrainingStep"/>) against torch's autograd through
+/// The fused managed step (<see cref="ManagedTraining"/>) against torch's autograd through
 /// <see cref="ConvNet.forward"/> (itself checked against PyTorch in <see cref="PyTorchFixtureTests"/>), on random
 /// weights and inputs, for odd batch sizes; its independence of the thread count; and when it is not taken.
 /// </summary>
 [Collection(TorchGlobalState.Name)]
-public sealed class ConvNetTrainingStepTests
+public sealed class ManagedTrainingTests
 {
     private const double Tolerance = 1e-5;
     private static readonly string[] Parameters = ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "linear1.weight", "linear1.bias"];
@@ -30,7 +31,7 @@ public sealed class ConvNetTrainingStepTests
         var (images, labels) = RandomBatch(batchSize, seed: 100 + batchSize);
         var (expectedLoss, expected) = AutogradGradients(model, images, labels);
 
-        ConvNetTrainingStep.TryComputeGradients(model, optimizer, images, labels, out var loss).Should().BeTrue();
+        ManagedTraining.TryComputeGradients(model, optimizer, images, labels, out var loss).Should().BeTrue();
 
         (Math.Abs(loss - expectedLoss) / Math.Max(1, Math.Abs(expectedLoss))).Should().BeLessThan(Tolerance, "loss");
         var actual = Gradients(model);
@@ -54,10 +55,10 @@ public sealed class ConvNetTrainingStepTests
         try
         {
             set_num_threads(1);
-            ConvNetTrainingStep.TryComputeGradients(model, optimizer, images, labels, out var lossOne).Should().BeTrue();
+            ManagedTraining.TryComputeGradients(model, optimizer, images, labels, out var lossOne).Should().BeTrue();
             var one = Gradients(model).ToDictionary(p => p.Key, p => p.Value.clone());
             set_num_threads(2);
-            ConvNetTrainingStep.TryComputeGradients(model, optimizer, images, labels, out var lossTwo).Should().BeTrue();
+            ManagedTraining.TryComputeGradients(model, optimizer, images, labels, out var lossTwo).Should().BeTrue();
             var two = Gradients(model);
 
             lossTwo.Should().Be(lossOne);
@@ -97,7 +98,7 @@ public sealed class ConvNetTrainingStepTests
         using var scope = NewDisposeScope();
         var (images, labels) = RandomBatch(3, seed: 1);
 
-        ConvNetTrainingStep.Applies(model, images, labels).Should().BeTrue();
+        ManagedTraining.Applies(model, images, labels).Should().BeTrue();
     }
 
     [Fact]
@@ -109,7 +110,7 @@ public sealed class ConvNetTrainingStepTests
 
         model.eval();
 
-        ConvNetTrainingStep.Applies(model, images, labels).Should().BeFalse();
+        ManagedTraining.Applies(model, images, labels).Should().BeFalse();
     }
 
     [Fact]
@@ -121,7 +122,7 @@ public sealed class ConvNetTrainingStepTests
 
         model.named_parameters().First(p => p.name == "conv1.weight").parameter.requires_grad = false;
 
-        ConvNetTrainingStep.Applies(model, images, labels).Should().BeFalse();
+        ManagedTraining.Applies(model, images, labels).Should().BeFalse();
     }
 
     [Fact]
@@ -133,7 +134,7 @@ public sealed class ConvNetTrainingStepTests
 
         model.register_forward_hook((module, input, output) => output);
 
-        ConvNetTrainingStep.Applies(model, images, labels).Should().BeFalse();
+        ManagedTraining.Applies(model, images, labels).Should().BeFalse();
     }
 
     [Fact]
@@ -143,7 +144,7 @@ public sealed class ConvNetTrainingStepTests
         using var scope = NewDisposeScope();
         var (images, labels) = RandomBatch(3, seed: 1);
 
-        ConvNetTrainingStep.Applies(model, images.to(ScalarType.Float64), labels).Should().BeFalse();
+        ManagedTraining.Applies(model, images.to(ScalarType.Float64), labels).Should().BeFalse();
     }
 
     [Fact]
@@ -155,7 +156,7 @@ public sealed class ConvNetTrainingStepTests
 
         images.requires_grad = true;
 
-        ConvNetTrainingStep.Applies(model, images, labels).Should().BeFalse();
+        ManagedTraining.Applies(model, images, labels).Should().BeFalse();
     }
 
     [Fact]
@@ -167,7 +168,7 @@ public sealed class ConvNetTrainingStepTests
 
         using var noGrad = no_grad();
 
-        ConvNetTrainingStep.Applies(model, images, labels).Should().BeFalse();
+        ManagedTraining.Applies(model, images, labels).Should().BeFalse();
     }
 
     [Fact]
@@ -178,7 +179,7 @@ public sealed class ConvNetTrainingStepTests
         using var scope = NewDisposeScope();
         var (images, _) = RandomBatch(2, seed: 1);
 
-        var act = () => ConvNetTrainingStep.TryComputeGradients(model, optimizer, images, tensor(new long[] { 3, 10 }), out _);
+        var act = () => ManagedTraining.TryComputeGradients(model, optimizer, images, tensor(new long[] { 3, 10 }), out _);
 
         act.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("labels");
     }
