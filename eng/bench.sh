@@ -15,17 +15,6 @@ source "$repo/eng/torch-env.sh"
 bench_project=tests/MnistCnn.Core.Benchmarks
 bench_dll=$bench_project/bin/Release/net10.0/MnistCnn.Core.Benchmarks.dll
 
-# The CPU model and the vector ISA levels that decide which kernels run.
-cpu_line() {
-  local model flags isa=""
-  model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
-  flags=" $(sed -n 's/^flags[[:space:]]*: //p' /proc/cpuinfo | head -n1) "
-  for f in avx2 fma avx512f avx512bw avx512_vnni avx512_bf16; do
-    case "$flags" in *" $f "*) isa="$isa ${f^^}" ;; esac
-  done
-  echo "${model:-unknown}, ISA:${isa:- none of AVX2/AVX-512}"
-}
-
 # Inference runs: PyTorch first (its JSON joins ours), then the managed classifier and TorchSharp in one process.
 # Writes <out>/<stamp>-inference-pytorch.json, -inference.json and -inference.md.
 inference_runs() {

@@ -7,9 +7,10 @@ using static TorchSharp.torch;
 namespace MnistCnn.Core.Tests.Engine;
 
 /// <summary>
-/// The fused managed step (<see cref="ManagedTraining"/>) against torch's autograd through
-/// <see cref="ConvNet.forward"/> (itself checked against PyTorch in <see cref="PyTorchFixtureTests"/>), on random
-/// weights and inputs, for odd batch sizes; its independence of the thread count; and when it is not taken.
+/// The engine's training step (<see cref="ManagedTraining"/>) for both networks (the case study's kernels for
+/// <see cref="ConvNet"/>, the generic layers for <see cref="LeNet"/>) against torch's autograd through their
+/// forward (itself checked against PyTorch in <see cref="PyTorchFixtureTests"/> and <see cref="Models.LeNetTests"/>),
+/// on random weights and inputs, for odd batch sizes; its independence of the thread count; and when it is not taken.
 /// </summary>
 [Collection(TorchGlobalState.Name)]
 public sealed class ManagedTrainingTests
@@ -18,14 +19,17 @@ public sealed class ManagedTrainingTests
     private static readonly string[] Parameters = ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "linear1.weight", "linear1.bias"];
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(7)]
-    [InlineData(16)]
-    [InlineData(32)]
-    [InlineData(64)]
-    public void TryComputeGradients_RandomBatch_GivesAutogradsLossAndEveryGradient(int batchSize)
+    [InlineData("ConvNet", 1)]
+    [InlineData("ConvNet", 7)]
+    [InlineData("ConvNet", 16)]
+    [InlineData("ConvNet", 32)]
+    [InlineData("ConvNet", 64)]
+    [InlineData("LeNet", 1)]
+    [InlineData("LeNet", 7)]
+    [InlineData("LeNet", 64)]
+    public void TryComputeGradients_RandomBatch_GivesAutogradsLossAndEveryGradient(string architecture, int batchSize)
     {
-        using var model = new ConvNet(seed: batchSize);
+        using var model = Network(architecture, seed: batchSize);
         using var optimizer = new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu }).CreateOptimizer(model);
         using var scope = NewDisposeScope();
         var (images, labels) = RandomBatch(batchSize, seed: 100 + batchSize);
@@ -35,7 +39,8 @@ public sealed class ManagedTrainingTests
 
         (Math.Abs(loss - expectedLoss) / Math.Max(1, Math.Abs(expectedLoss))).Should().BeLessThan(Tolerance, "loss");
         var actual = Gradients(model);
-        foreach (var name in Parameters)
+        actual.Keys.Should().Equal(expected.Keys);
+        foreach (var name in expected.Keys)
         {
             using var reference = expected[name].abs().max();
             using var difference = actual[name].sub(expected[name]).abs().max();
@@ -44,10 +49,12 @@ public sealed class ManagedTrainingTests
         }
     }
 
-    [Fact]
-    public void TryComputeGradients_SameBatchOnOneAndTwoThreads_GivesBitIdenticalGradients()
+    [Theory]
+    [InlineData("ConvNet")]
+    [InlineData("LeNet")]
+    public void TryComputeGradients_SameBatchOnOneAndTwoThreads_GivesBitIdenticalGradients(string architecture)
     {
-        using var model = new ConvNet(seed: 5);
+        using var model = Network(architecture, seed: 5);
         using var optimizer = new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu }).CreateOptimizer(model);
         using var scope = NewDisposeScope();
         var (images, labels) = RandomBatch(61, seed: 6);
@@ -62,7 +69,7 @@ public sealed class ManagedTrainingTests
             var two = Gradients(model);
 
             lossTwo.Should().Be(lossOne);
-            foreach (var name in Parameters)
+            foreach (var name in one.Keys)
             {
                 two[name].allclose(one[name], rtol: 0, atol: 0).Should().BeTrue(name);
             }
@@ -73,13 +80,15 @@ public sealed class ManagedTrainingTests
         }
     }
 
-    [Fact]
-    public void Fit_OneAndTwoThreads_GiveBitIdenticalWeights()
+    [Theory]
+    [InlineData("ConvNet")]
+    [InlineData("LeNet")]
+    public void Fit_OneAndTwoThreads_GiveBitIdenticalWeights(string architecture)
     {
         using var train = LearnableDigits.Make(150, seed: 1);
         var loader = new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 64, Shuffle = true });
-        using var one = new ConvNet(seed: 8);
-        using var two = new ConvNet(seed: 8);
+        using var one = Network(architecture, seed: 8);
+        using var two = Network(architecture, seed: 8);
 
         new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu, Epochs = 2, Seed = 3, Threads = 1 }).Fit(one, loader);
         new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu, Epochs = 2, Seed = 3, Threads = 2 }).Fit(two, loader);
@@ -190,10 +199,10 @@ public sealed class ManagedTrainingTests
         return (rand([count, 1, ConvNet.ImageSize, ConvNet.ImageSize], generator: generator), randint(0, ConvNet.ClassCount, [count], generator: generator));
     }
 
-    // torch's autograd through ConvNet.forward, on a copy of the model, so the fused path's gradients are untouched.
-    private static (double Loss, Dictionary<string, Tensor> Gradients) AutogradGradients(ConvNet model, Tensor images, Tensor labels)
+    // torch's autograd through the network's forward, on a copy of the model, so the managed path's gradients are untouched.
+    private static (double Loss, Dictionary<string, Tensor> Gradients) AutogradGradients(nn.Module<Tensor, Tensor> model, Tensor images, Tensor labels)
     {
-        using var copy = new ConvNet();
+        using var copy = Network(model.GetType().Name, seed: 0);
         using (no_grad())
         {
             var source = model.state_dict();
@@ -208,6 +217,9 @@ public sealed class ManagedTrainingTests
         return (loss.item<float>(), Gradients(copy).ToDictionary(p => p.Key, p => p.Value.clone()));
     }
 
-    private static Dictionary<string, Tensor> Gradients(ConvNet model) =>
+    private static Dictionary<string, Tensor> Gradients(nn.Module<Tensor, Tensor> model) =>
         model.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!);
+
+    private static nn.Module<Tensor, Tensor> Network(string architecture, long seed) =>
+        architecture == "LeNet" ? new LeNet(seed) : new ConvNet(seed);
 }
