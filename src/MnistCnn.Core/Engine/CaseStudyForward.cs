@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using MnistCnn.Core.Data;
 
 namespace MnistCnn.Core.Engine;
 
@@ -71,18 +70,6 @@ internal static class CaseStudyForward
     private const int Conv2Size = 24;
     private const int Conv2Plane = Conv2Size * Conv2Size;
     private const int Lanes = 8;
-
-    /// <summary>Fills a padded input buffer (zeroed by the caller) from 784 MNIST pixel bytes, as <c>p / 255f</c>.</summary>
-    [SkipLocalsInit]
-    public static void LoadPixels(ReadOnlySpan<byte> pixels, Span<float> input)
-    {
-        Debug.Assert(pixels.Length == NetworkDescription.ImageSize * NetworkDescription.ImageSize && input.Length >= InputLength);
-
-        // The training batches' vectorised scaling (true division: equal bit for bit to torch's ToTensor).
-        Span<float> scaled = stackalloc float[NetworkDescription.ImageSize * NetworkDescription.ImageSize];
-        PixelScaler.Scale(pixels, scaled, normalization: null);
-        LoadImage(scaled, input);
-    }
 
     /// <summary>Fills a padded input buffer (zeroed by the caller) from 784 prepared floats.</summary>
     public static void LoadImage(ReadOnlySpan<float> image, Span<float> input)
