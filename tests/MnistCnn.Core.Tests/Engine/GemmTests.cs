@@ -76,6 +76,38 @@ public sealed class GemmTests
     [InlineData(Variant.Plain)]
     [InlineData(Variant.TransposedA)]
     [InlineData(Variant.TransposedB)]
+    public void Multiply_ColumnBlocks_EqualTheWholeProductBitForBit(Variant variant)
+    {
+        // Threads that split a product into column blocks must get the single-threaded result exactly: an element's
+        // sum cannot depend on which tile or vector width computed it.
+        const int m = 50, n = 500, k = 64;
+        var random = new Random(5);
+        var (aRows, aColumns) = variant == Variant.TransposedA ? (k, m) : (m, k);
+        var (bRows, bColumns) = variant == Variant.TransposedB ? (n, k) : (k, n);
+        var a = Matrix(random, aRows, aColumns, aColumns);
+        var b = Matrix(random, bRows, bColumns, bColumns);
+        var initial = Matrix(random, m, n, n);
+        foreach (var bits in Widths)
+        {
+            using var width = VectorWidth.Limit(bits);
+            var whole = (float[])initial.Clone();
+            Call(variant, m, n, k, a, aColumns, b, bColumns, whole, n, accumulate: true);
+
+            var blocks = (float[])initial.Clone();
+            foreach (var (start, end) in new[] { (0, 37), (37, 250), (250, 499), (499, 500) })
+            {
+                var bBlock = variant == Variant.TransposedB ? b.AsSpan(start * k) : b.AsSpan(start);
+                Call(variant, m, end - start, k, a, aColumns, bBlock, bColumns, blocks.AsSpan(start), n, accumulate: true);
+            }
+
+            blocks.Should().Equal(whole, $"column blocks at width {bits} must give the whole product's bits");
+        }
+    }
+
+    [Theory]
+    [InlineData(Variant.Plain)]
+    [InlineData(Variant.TransposedA)]
+    [InlineData(Variant.TransposedB)]
     public void Multiply_KIsZero_ClearsOrKeepsC(Variant variant)
     {
         var c = new[] { 1f, 2f, 3f, 4f, 5f, 6f };
@@ -224,7 +256,7 @@ public sealed class GemmTests
         float B(int p, int j) => variant == Variant.TransposedB ? b[(j * ldb) + p] : b[(p * ldb) + j];
     }
 
-    private static void Call(Variant variant, int m, int n, int k, float[] a, int lda, float[] b, int ldb, float[] c, int ldc, bool accumulate)
+    private static void Call(Variant variant, int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate)
     {
         switch (variant)
         {
