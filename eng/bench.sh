@@ -5,6 +5,7 @@
 # machine's CPU and ISA, the table and the ratios ours/PyTorch, then times prediction the same way (as
 # `bench inference`) and adds its rows, and writes them all to artifacts/bench/ (docs/performance.md). `--kernels K` overrides the checked choice (native, onednn, onednn-nhwc).
 # `bench micro [ARGS]` runs the BenchmarkDotNet micro-benchmarks of the hot paths instead.
+# `bench gemm [ARGS]` times the engine's matrix product per vector width beside torch.matmul (1 thread) instead.
 # `bench inference [MODEL]` times prediction instead: the managed DigitClassifier, TorchSharp's ConvNet.forward
 # and PyTorch's model(x) (tests/peer/inference_bench.py) with the same weights, one after another in one run.
 # MNISTCNN_BENCH_THREADS (2) and MNISTCNN_BENCH_EPOCHS (5) set every run's threads and epochs.
@@ -44,6 +45,16 @@ bench() {
   if [ "${1:-}" = inference ]; then
     shift
     bench_inference "$@"
+    return
+  fi
+  if [ "${1:-}" = gemm ]; then
+    shift
+    local out=artifacts/bench stamp
+    stamp=$(date -u +%Y%m%dT%H%M%SZ)
+    mkdir -p "$out"
+    run_torch dotnet build "$bench_project" -c Release -p:UseSharedCompilation=false -v:q -nologo
+    say "$(cpu_line)"
+    run_torch dotnet "$bench_dll" gemm --json "$out/$stamp-gemm.json" "$@"
     return
   fi
   if [ "${1:-}" = micro ]; then

@@ -9,6 +9,7 @@ using MnistCnn.Core.Benchmarks;
 //   inference <folder> --model M [--threads N] [--peer PEER.json] [--markdown OUT] [--json OUT]
 //                                                   managed DigitClassifier vs TorchSharp (and PyTorch's figures)
 //   micro [BENCHMARKDOTNET ARGS]                   BenchmarkDotNet micro-benchmarks of the hot paths
+//   gemm [--rounds N] [--seconds S] [--json OUT]   the engine's matrix product per vector width beside torch.matmul
 //   report --out OUT [--context TEXT] [--inference OURS.json --inference-peer PEER.json] NAME=JSON...
 //                                                   side-by-side table and ratios; the last NAME is ours
 switch (args)
@@ -35,6 +36,12 @@ switch (args)
             inferenceOptions.GetValueOrDefault("--peer"),
             inferenceOptions.GetValueOrDefault("--markdown"),
             inferenceOptions.GetValueOrDefault("--json"));
+    case ["gemm", .. var rest]:
+        var gemmOptions = Options(rest);
+        return GemmBenchmark.Run(
+            Int(gemmOptions, "--rounds", 7),
+            gemmOptions.TryGetValue("--seconds", out var seconds) ? double.Parse(seconds, CultureInfo.InvariantCulture) : 0.2,
+            gemmOptions.GetValueOrDefault("--json"));
     case ["micro", .. var rest]:
         return MicroBenchmarks.Run(rest);
     case ["report", .. var rest]:
