@@ -178,6 +178,7 @@ internal static class InferenceBenchmark
             var figures = new System.Text.Json.Nodes.JsonObject
             {
                 ["model"] = Path.GetFileName(modelPath),
+                ["architecture"] = classifier.Architecture,
                 ["images"] = images.Count,
                 ["threads"] = threads,
                 ["managed_single_median_us"] = managedSingle,
