@@ -3,6 +3,7 @@ using MnistCnn.Core.Benchmarks;
 
 // Modes (./build.sh bench drives train and report; see docs/performance.md):
 //   data <folder>                                   load, batching and memory figures
+//   augment <folder>                                an epoch of batches with and without the best preset's augmentation
 //   train <folder> [--seed N] [--epochs N] [--threads N] [--json OUT] [--preset best]
 //                                                   the case study (or the best preset: LeNet) through the public API, timed
 //   profile <folder> [--threads N] [--steps N]     per-phase timings of training steps, validation passes
@@ -16,6 +17,8 @@ switch (args)
 {
     case ["data", var folder]:
         return DataBenchmark.Run(folder);
+    case ["augment", var folder]:
+        return DataBenchmark.RunAugmentation(folder);
     case ["train", var folder, .. var rest]:
         var options = Options(rest);
         return TrainBenchmark.Run(
