@@ -45,13 +45,13 @@ public sealed class LoadTests
     {
         var files = Files.Value;
         using var cap = new CancellationTokenSource(TimeCap);
-        using var server = await ServerProcess.StartAsync();
+        using var server = await ServerProcess.StartAsync(ServerProcess.NoRateLimit);
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Workers })
         {
             BaseAddress = server.Address,
             Timeout = TimeSpan.FromSeconds(60),
         };
-        var loadBefore = LoadAverage();
+        var loadBefore = Machine.LoadAverage();
 
         var warmUp = await RunAsync(client, files, first: Requests, count: WarmUpRequests, _ => { }, cap.Token);
         var rssAfterWarmUp = server.ReadStatusBytes("VmRSS");
@@ -65,7 +65,7 @@ public sealed class LoadTests
         var (slowStatuses, slowSeconds) = await sideTask;
         var rssAfter = server.ReadStatusBytes("VmRSS");
         var peak = server.ReadStatusBytes("VmHWM");
-        var loadAfter = LoadAverage();
+        var loadAfter = Machine.LoadAverage();
 
         // The server still answers, and its log holds no error (an unhandled exception is logged as "fail:").
         var (lastPixels, _) = TestImages.MnistDigit(0);
@@ -258,7 +258,7 @@ public sealed class LoadTests
         var byKind = outcomes.GroupBy(o => o.Kind).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
             $"  {g.Key,-34} {g.Count(),6:N0} x {string.Join("/", g.Select(o => o.Status).Distinct().Order())}  p50 {Percentile(g, 50),8:F1} ms  p99 {Percentile(g, 99),8:F1} ms");
         var text = new StringBuilder()
-            .AppendLine(CultureInfo.InvariantCulture, $"load test: {outcomes.Count:N0} requests at concurrency {Workers} in {seconds:F1} s = {outcomes.Count / seconds:N0} requests/s (after {warmUp.Count:N0} warm-up requests of the same mix); CPU {CpuModel()} ({Environment.ProcessorCount} cores); load average {loadBefore} before, {loadAfter} after")
+            .AppendLine(CultureInfo.InvariantCulture, $"load test: {outcomes.Count:N0} requests at concurrency {Workers} in {seconds:F1} s = {outcomes.Count / seconds:N0} requests/s (after {warmUp.Count:N0} warm-up requests of the same mix); CPU {Machine.Cpu()}; load average {loadBefore} before, {loadAfter} after")
             .AppendLine(CultureInfo.InvariantCulture, $"status codes: {byStatus}; server errors (>= 500): {outcomes.Count(o => o.Status >= 500)}; transport errors: {outcomes.Count(o => o.Status == 0)}; wrong answers: {outcomes.Count(o => o.Problem is not null)}; error lines in the server log: {errorLines}")
             .AppendLine(CultureInfo.InvariantCulture, $"valid digits: {digits.Count:N0}, p50 {Percentile(digits, 50):F1} ms, p99 {Percentile(digits, 99):F1} ms; {digits.Count(o => o.Problem is null):N0} got the managed classifier's answer for their pixels, {digits.Count(o => o.Correct):N0} the true label ({100.0 * digits.Count(o => o.Correct) / Math.Max(1, digits.Count):F2}%)")
             .AppendLine(CultureInfo.InvariantCulture, $"hostile and other uploads: {hostile.Count:N0}, p50 {Percentile(hostile, 50):F1} ms, p99 {Percentile(hostile, 99):F1} ms; by kind (count x status):")
@@ -273,14 +273,6 @@ public sealed class LoadTests
         var sorted = outcomes.Select(o => o.Milliseconds).Order().ToArray();
         return sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(percent / 100.0 * sorted.Length) - 1)];
     }
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
-
-    private static string CpuModel() =>
-        File.Exists("/proc/cpuinfo")
-            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown"
-            : "unknown";
 
     private static string Truncate(string text) => text.Length <= 200 ? text : text[..200] + "...";
 
