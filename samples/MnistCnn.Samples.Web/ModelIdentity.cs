@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
+using System.Text.Json;
 using MnistCnn.Core.Inference;
 
 namespace MnistCnn.Samples.Web;
@@ -30,21 +32,59 @@ internal sealed record ModelIdentity(string Name, string Architecture, string Sh
 
     /// <summary>
     /// The identity of <see cref="DigitClassifier.Pretrained"/>: the hash of the weights file embedded in the
-    /// package (its one <c>.safetensors</c> resource).
+    /// package that it was loaded from, found among the package's <c>.safetensors</c> resources as the one
+    /// whose <c>__metadata__</c> is the classifier's.
     /// </summary>
     public static ModelIdentity Pretrained(DigitClassifier classifier)
     {
         var assembly = typeof(DigitClassifier).Assembly;
-        var resources = assembly.GetManifestResourceNames().Where(n => n.EndsWith(PretrainedResourceSuffix, StringComparison.Ordinal)).ToList();
-        if (resources.Count != 1)
+        var files = assembly.GetManifestResourceNames()
+            .Where(n => n.EndsWith(PretrainedResourceSuffix, StringComparison.Ordinal))
+            .Select(n => ReadResource(assembly, n))
+            .Where(file => SameMetadata(MetadataOf(file), classifier.Metadata))
+            .ToList();
+        if (files.Count != 1)
         {
             throw new InvalidOperationException(
-                $"Expected one embedded weights file in {assembly.GetName().Name}, found {resources.Count}: the pretrained model's hash cannot be taken.");
+                $"Expected one embedded weights file in {assembly.GetName().Name} with the pretrained model's metadata, found {files.Count}: its hash cannot be taken.");
         }
 
-        using var stream = assembly.GetManifestResourceStream(resources[0])!;
-        return new(PretrainedName, ArchitectureOf(classifier), Convert.ToHexStringLower(SHA256.HashData(stream)));
+        return new(PretrainedName, ArchitectureOf(classifier), Convert.ToHexStringLower(SHA256.HashData(files[0])));
     }
+
+    private static byte[] ReadResource(System.Reflection.Assembly assembly, string name)
+    {
+        using var stream = assembly.GetManifestResourceStream(name)!;
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    // A safetensors file: an 8-byte little-endian header length, then the JSON header, whose optional
+    // "__metadata__" maps strings to strings.
+    private static Dictionary<string, string> MetadataOf(byte[] file)
+    {
+        var metadata = new Dictionary<string, string>();
+        var length = file.Length < 8 ? ulong.MaxValue : BinaryPrimitives.ReadUInt64LittleEndian(file);
+        if (length > (ulong)(file.Length - 8))
+        {
+            return metadata;
+        }
+
+        using var header = JsonDocument.Parse(file.AsMemory(8, (int)length));
+        if (header.RootElement.TryGetProperty("__metadata__", out var entries) && entries.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var entry in entries.EnumerateObject())
+            {
+                metadata[entry.Name] = entry.Value.GetString() ?? "";
+            }
+        }
+
+        return metadata;
+    }
+
+    private static bool SameMetadata(Dictionary<string, string> file, IReadOnlyDictionary<string, string> classifier) =>
+        file.Count == classifier.Count && file.All(entry => classifier.TryGetValue(entry.Key, out var value) && value == entry.Value);
 
     private static string ArchitectureOf(DigitClassifier classifier) =>
         classifier.Metadata.TryGetValue(ArchitectureKey, out var architecture) && !string.IsNullOrWhiteSpace(architecture)
