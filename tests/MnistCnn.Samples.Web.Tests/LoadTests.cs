@@ -114,7 +114,7 @@ public sealed class LoadTests
                 try
                 {
                     using var content = upload.Content();
-                    using var response = await client.PostAsync("api/predict", content, cap);
+                    using var response = await client.PostAsync(upload.Path, content, cap);
                     var body = await response.Content.ReadAsStringAsync(cap);
                     var milliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                     outcomes.Add(Check(upload, (int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, body, milliseconds));
@@ -287,16 +287,19 @@ public sealed class LoadTests
     private sealed record Outcome(string Kind, int Status, double Milliseconds, string? Problem, bool Correct);
 
     /// <summary>What to send and what must come back: the status, and for a digit the classifier's answer.</summary>
-    private sealed record Upload(string Kind, int Status, Func<HttpContent> Content, DigitPrediction? Expected = null, int Label = -1);
+    private sealed record Upload(string Kind, int Status, Func<HttpContent> Content, DigitPrediction? Expected = null, int Label = -1, string Path = "api/predict");
 
     /// <summary>
-    /// The request schedule: of every 100 requests, 87 are MNIST test digits as PNG (every fourth as a form
-    /// upload), 12 are common bad uploads, and one is a costly one (in turn a 16 MP blank PNG within the
+    /// The request schedule: of every 100 requests, 84 are MNIST test digits as PNG (every fourth as a form
+    /// upload), 12 are common bad uploads, 3 are batches (16 rows; 1025 rows, over the limit; three files, one
+    /// not an image), and one is a costly one (in turn a 16 MP blank PNG within the
     /// limits, the same truncated, a 50 MB body with and without Content-Length, a JPEG declaring 5000 x 5000).
     /// </summary>
     private sealed class Payloads
     {
         public const string Digit = "digit (PNG, raw or form)";
+
+        private const string Batch = "api/predict/batch";
 
         private const int BombSide = 4096;
         private static readonly byte[] FiftyMegabytes = new byte[50 * 1000 * 1000];
@@ -309,6 +312,8 @@ public sealed class LoadTests
         private readonly byte[] _webP = TestImages.WebP(TestImages.MnistDigit(0).Pixels);
         private readonly byte[] _bomb = TestImages.BlankPng(BombSide);
         private readonly byte[] _truncatedBomb;
+        private readonly byte[] _rows16 = [.. Enumerable.Range(0, 16).SelectMany(i => TestImages.MnistDigit(i).Pixels)];
+        private readonly byte[] _rows1025 = new byte[1025 * 784];
 
         public Payloads()
         {
@@ -345,6 +350,10 @@ public sealed class LoadTests
             89 => new("WebP sent as image/png", 415, () => Raw(_webP, "image/png")),
             90 => new("form without the file field", 400, () => new MultipartFormDataContent { { new StringContent("7"), "digit" } }),
             92 => new("form with a text file", 400, () => Form(Encoding.UTF8.GetBytes("just words"), "text/plain")),
+            93 => new("batch of 16 MNIST rows", 200, () => Raw(_rows16, "application/octet-stream"), Path: Batch),
+            94 => new("batch of 1025 rows (over the count limit)", 413, () => Raw(_rows1025, "application/octet-stream"), Path: Batch),
+            95 => new("batch of 3 PNGs, the second not an image", 400, () => Http.Files(
+                (_digits[i % DistinctDigits].Png, "image/png", "a.png"), (_randomBytes[i % _randomBytes.Length], "image/png", "b.png"), (_digits[0].Png, "image/png", "c.png")), Path: Batch),
             91 => (i % 500) switch
             {
                 91 => new($"blank PNG {BombSide} x {BombSide} (16 MP)", 200, () => Raw(_bomb, "image/png")),

@@ -10,7 +10,8 @@ namespace MnistCnn.Samples.Web.Tests;
 
 /// <summary>
 /// Hot reload under load: the built app in a process of its own serves <c>--model FILE</c> to 16 concurrent
-/// clients for a minute while the file is replaced (by rename) every half second, alternating a good model
+/// clients for a minute (and at least 100 replacements) while the file is replaced (by rename) every half
+/// second, alternating a good model
 /// (two different ones in turn) and a bad file (truncated, or random bytes). Every answer must come from a
 /// good model, be exactly that model's answer for its image, and name in its header the model /readyz named
 /// while the request ran (within one reload); no server error, no transport error, and resident memory flat.
@@ -27,6 +28,9 @@ public sealed class ReloadUnderLoadTests : IDisposable
     // Resident memory may grow this much from after the warm-up (which reloads too) to the end: more would be
     // classifiers kept alive after they were swapped out.
     private const long GrowthBound = 20 * MiB;
+
+    // At least this many replacements (half of them good reloads), however long a loaded machine takes to confirm them.
+    private const int MinReplacements = 100;
 
     private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan Duration = TimeSpan.FromSeconds(60);
@@ -66,7 +70,7 @@ public sealed class ReloadUnderLoadTests : IDisposable
         long rssAfterWarmUp = 0;
         var rssMarks = new List<(double Seconds, long Rss)>();
         var served = good[0];
-        for (var k = 0; clock.Elapsed < WarmUp + Duration; k++)
+        for (var k = 0; clock.Elapsed < WarmUp + Duration || k < MinReplacements; k++)
         {
             if (rssAfterWarmUp == 0 && clock.Elapsed >= WarmUp)
             {
@@ -114,7 +118,6 @@ public sealed class ReloadUnderLoadTests : IDisposable
         all.Should().NotBeEmpty();
         all.Where(a => a.Status != 200).Select(a => $"{a.Status}: {a.Error}").Take(10).Should().BeEmpty(report.ToString());
         wrong.Should().BeEmpty(report.ToString());
-        replacements.Count(r => r.Kind == "good").Should().BeGreaterThanOrEqualTo(50, "about 100 reloads are asked for");
         reloadFailures.Should().Be(replacements.Count(r => r.Kind == "bad"), "each bad file is logged once");
         otherErrors.Should().Be(0);
         server.IsRunning.Should().BeTrue();
