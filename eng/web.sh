@@ -38,10 +38,10 @@ ensure_chromium() {
   [ -x "$browser" ] || die "the chromium package did not install /usr/bin/chromium"
 }
 
-# The API tests (real Kestrel on a loopback port), the browser tests and the load test (the built app as its
-# own process; about 90 s); the figures they measured (load.txt: requests, status codes, p50/p99 latency,
-# server memory) and the screenshots are in artifacts/web, the figures printed here since dotnet test hides
-# passing tests' output.
+# The API tests (real Kestrel on a loopback port), the browser tests, the load test and the reload-under-load
+# test (the built app as its own process; about 90 s and 80 s); the figures they measured (load.txt: requests,
+# status codes, p50/p99 latency, server memory; reload.txt: reloads, answers checked, memory) and the
+# screenshots are in artifacts/web, the figures printed here since dotnet test hides passing tests' output.
 run_tests() {
   ensure_chromium
   rm -rf artifacts/web
