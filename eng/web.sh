@@ -39,7 +39,7 @@ ensure_chromium() {
 }
 
 # The API tests (real Kestrel on a loopback port), the browser tests, the load test and the reload-under-load
-# test (the built app as its own process; about 90 s and 80 s); the figures they measured (load.txt: requests,
+# test (the built app as its own process; about 90 s and 95 s); the figures they measured (load.txt: requests,
 # status codes, p50/p99 latency, server memory; reload.txt: reloads, answers checked, memory) and the
 # screenshots are in artifacts/web, the figures printed here since dotnet test hides passing tests' output.
 run_tests() {
