@@ -8,7 +8,7 @@
 #   eng/bench.sh       PyTorch against MnistCnn.Core       eng/predict-check.sh  the prediction sample's check
 #   eng/consumer-check.sh  the package in a new app, with and without a backend
 #   eng/classify-check.sh  the package with no backend, on the host    eng/pretrained.sh  the shipped model
-#   eng/web.sh         the web sample: serve it, test it (API and headless Chromium)
+#   eng/web.sh         the web sample: serve it, test it (API and headless Chromium), bench and soak it (wrk)
 #   eng/results.sh     full-length preset runs per seed, their figures recorded (CI runs short versions)
 #   eng/usage.txt      the verbs and settings, as ./build.sh --help prints them
 set -euo pipefail
@@ -93,6 +93,11 @@ case "$verb" in
     "$eng/data.sh" --dataset "$dataset"
     ensure_plot_font
     "$eng/results.sh" "$@"
+    ;;
+  web-bench|web-soak)
+    "$eng/pack.sh" -v q
+    "$eng/data.sh"
+    "$eng/web.sh" "${verb#web-}" "$@"
     ;;
   pretrained)
     "$eng/pretrained.sh" "$@"

@@ -1,7 +1,7 @@
 namespace MnistCnn.Samples.Web;
 
 /// <summary>
-/// What <c>POST /api/predict</c> accepts, bound from the <c>Limits</c> configuration section
+/// What <c>POST /api/predict</c> and <c>POST /api/predict/batch</c> accept, bound from the <c>Limits</c> configuration section
 /// (appsettings.json, or the command line: <c>--Limits:MaxBodyBytes 1048576</c>). Anything larger is
 /// refused with a problem detail before it costs memory: the body is read no further than the limit,
 /// and an image's declared dimensions are checked before a single pixel is decoded.
@@ -51,6 +51,34 @@ internal sealed class PredictionLimits
     /// </summary>
     public long MaxConnections { get; set; } = 128;
 
+    /// <summary>
+    /// Most images in one <c>POST /api/predict/batch</c>. Default 1024; more get 413. A raw batch of MNIST rows is
+    /// at most this many x 784 bytes.
+    /// </summary>
+    public int MaxBatchImages { get; set; } = 1024;
+
+    /// <summary>
+    /// Largest multipart body of <c>POST /api/predict/batch</c>, in bytes (all files with their part headers and
+    /// boundaries). Default 16,777,216 (16 MiB); larger bodies get 413. Each file is also held to <see cref="MaxBodyBytes"/>.
+    /// </summary>
+    public long MaxBatchBytes { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>Longest request target (path and query), in bytes. Default 8192; longer gets 414.</summary>
+    public int MaxRequestTargetBytes { get; set; } = 8192;
+
+    /// <summary>Most bytes of request headers ("name: value" lines). Default 32,768; more gets 431.</summary>
+    public int MaxRequestHeaderBytes { get; set; } = 32 * 1024;
+
+    /// <summary>Most request header fields. Default 100; more gets 431.</summary>
+    public int MaxRequestHeaderCount { get; set; } = 100;
+
+    /// <summary>
+    /// Kestrel's own request line and header limits are this many times the ones above: Kestrel refuses with an
+    /// empty body, so the app checks the limits itself (and answers with a problem detail), and Kestrel's
+    /// refusal only meets requests far beyond them.
+    /// </summary>
+    public const int KestrelLimitFactor = 4;
+
     /// <summary>Room for a multipart form's boundaries and part headers beside the file itself.</summary>
     public const long MultipartOverheadBytes = 64 * 1024;
 
@@ -61,9 +89,18 @@ internal sealed class PredictionLimits
         { MaxSide: <= 0 } => $"Limits:MaxSide must be positive (got {MaxSide})",
         { MaxPixels: <= 0 or > PixelCeiling } => $"Limits:MaxPixels must be between 1 and {PixelCeiling} (got {MaxPixels})",
         { MaxConnections: <= 0 } => $"Limits:MaxConnections must be positive (got {MaxConnections})",
+        { MaxBatchImages: <= 0 } => $"Limits:MaxBatchImages must be positive (got {MaxBatchImages})",
+        { MaxBatchBytes: <= 0 } => $"Limits:MaxBatchBytes must be positive (got {MaxBatchBytes})",
+        { MaxRequestTargetBytes: < 256 or > 1024 * 1024 } => $"Limits:MaxRequestTargetBytes must be between 256 and 1048576 (got {MaxRequestTargetBytes})",
+        { MaxRequestHeaderBytes: < 1024 or > 1024 * 1024 } => $"Limits:MaxRequestHeaderBytes must be between 1024 and 1048576 (got {MaxRequestHeaderBytes})",
+        { MaxRequestHeaderCount: < 8 or > 10_000 } => $"Limits:MaxRequestHeaderCount must be between 8 and 10000 (got {MaxRequestHeaderCount})",
         _ when MaxDecodingPixels < MaxPixels => $"Limits:MaxDecodingPixels must be at least Limits:MaxPixels ({MaxPixels}) (got {MaxDecodingPixels})",
         _ when MaxRequestBytes < MaxBodyBytes + MultipartOverheadBytes =>
             $"Limits:MaxRequestBytes must be at least Limits:MaxBodyBytes + {MultipartOverheadBytes} ({MaxBodyBytes + MultipartOverheadBytes}) (got {MaxRequestBytes})",
+        _ when MaxRequestBytes < MaxBatchBytes =>
+            $"Limits:MaxRequestBytes must be at least Limits:MaxBatchBytes ({MaxBatchBytes}) (got {MaxRequestBytes})",
+        _ when MaxRequestBytes < (long)MaxBatchImages * 784 =>
+            $"Limits:MaxRequestBytes must be at least Limits:MaxBatchImages x 784 ({(long)MaxBatchImages * 784}) (got {MaxRequestBytes})",
         _ => null,
     };
 }

@@ -3,7 +3,7 @@ using MnistCnn.Core.Inference;
 namespace MnistCnn.Samples.Web;
 
 /// <summary>
-/// The JSON answer of <c>POST /api/predict</c>, e.g.
+/// The JSON answer of <c>POST /api/predict</c> (and each item of a batch's), e.g.
 /// <c>{ "digit": 7, "confidence": 0.998, "probabilities": [ ... ten ... ], "isLikelyDigit": true, "width": 28, "height": 28 }</c>.
 /// </summary>
 /// <param name="Digit">The most probable digit, 0-9.</param>
@@ -15,6 +15,6 @@ namespace MnistCnn.Samples.Web;
 internal sealed record PredictionResponse(
     int Digit, float Confidence, IReadOnlyList<float> Probabilities, bool IsLikelyDigit, int Width, int Height)
 {
-    public static PredictionResponse From(DigitPrediction prediction, GreyImage image) =>
-        new(prediction.Digit, prediction.Confidence, prediction.Probabilities, prediction.IsLikelyDigit, image.Width, image.Height);
+    public static PredictionResponse From(DigitPrediction prediction, int width, int height) =>
+        new(prediction.Digit, prediction.Confidence, prediction.Probabilities, prediction.IsLikelyDigit, width, height);
 }

@@ -45,13 +45,13 @@ public sealed class LoadTests
     {
         var files = Files.Value;
         using var cap = new CancellationTokenSource(TimeCap);
-        using var server = await ServerProcess.StartAsync();
+        using var server = await ServerProcess.StartAsync(ServerProcess.NoRateLimit);
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Workers })
         {
             BaseAddress = server.Address,
             Timeout = TimeSpan.FromSeconds(60),
         };
-        var loadBefore = LoadAverage();
+        var loadBefore = Machine.LoadAverage();
 
         var warmUp = await RunAsync(client, files, first: Requests, count: WarmUpRequests, _ => { }, cap.Token);
         var rssAfterWarmUp = server.ReadStatusBytes("VmRSS");
@@ -65,7 +65,7 @@ public sealed class LoadTests
         var (slowStatuses, slowSeconds) = await sideTask;
         var rssAfter = server.ReadStatusBytes("VmRSS");
         var peak = server.ReadStatusBytes("VmHWM");
-        var loadAfter = LoadAverage();
+        var loadAfter = Machine.LoadAverage();
 
         // The server still answers, and its log holds no error (an unhandled exception is logged as "fail:").
         var (lastPixels, _) = TestImages.MnistDigit(0);
@@ -114,7 +114,7 @@ public sealed class LoadTests
                 try
                 {
                     using var content = upload.Content();
-                    using var response = await client.PostAsync("api/predict", content, cap);
+                    using var response = await client.PostAsync(upload.Path, content, cap);
                     var body = await response.Content.ReadAsStringAsync(cap);
                     var milliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                     outcomes.Add(Check(upload, (int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, body, milliseconds));
@@ -258,7 +258,7 @@ public sealed class LoadTests
         var byKind = outcomes.GroupBy(o => o.Kind).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
             $"  {g.Key,-34} {g.Count(),6:N0} x {string.Join("/", g.Select(o => o.Status).Distinct().Order())}  p50 {Percentile(g, 50),8:F1} ms  p99 {Percentile(g, 99),8:F1} ms");
         var text = new StringBuilder()
-            .AppendLine(CultureInfo.InvariantCulture, $"load test: {outcomes.Count:N0} requests at concurrency {Workers} in {seconds:F1} s = {outcomes.Count / seconds:N0} requests/s (after {warmUp.Count:N0} warm-up requests of the same mix); CPU {CpuModel()} ({Environment.ProcessorCount} cores); load average {loadBefore} before, {loadAfter} after")
+            .AppendLine(CultureInfo.InvariantCulture, $"load test: {outcomes.Count:N0} requests at concurrency {Workers} in {seconds:F1} s = {outcomes.Count / seconds:N0} requests/s (after {warmUp.Count:N0} warm-up requests of the same mix); CPU {Machine.Cpu()}; load average {loadBefore} before, {loadAfter} after")
             .AppendLine(CultureInfo.InvariantCulture, $"status codes: {byStatus}; server errors (>= 500): {outcomes.Count(o => o.Status >= 500)}; transport errors: {outcomes.Count(o => o.Status == 0)}; wrong answers: {outcomes.Count(o => o.Problem is not null)}; error lines in the server log: {errorLines}")
             .AppendLine(CultureInfo.InvariantCulture, $"valid digits: {digits.Count:N0}, p50 {Percentile(digits, 50):F1} ms, p99 {Percentile(digits, 99):F1} ms; {digits.Count(o => o.Problem is null):N0} got the managed classifier's answer for their pixels, {digits.Count(o => o.Correct):N0} the true label ({100.0 * digits.Count(o => o.Correct) / Math.Max(1, digits.Count):F2}%)")
             .AppendLine(CultureInfo.InvariantCulture, $"hostile and other uploads: {hostile.Count:N0}, p50 {Percentile(hostile, 50):F1} ms, p99 {Percentile(hostile, 99):F1} ms; by kind (count x status):")
@@ -274,14 +274,6 @@ public sealed class LoadTests
         return sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(percent / 100.0 * sorted.Length) - 1)];
     }
 
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
-
-    private static string CpuModel() =>
-        File.Exists("/proc/cpuinfo")
-            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown"
-            : "unknown";
-
     private static string Truncate(string text) => text.Length <= 200 ? text : text[..200] + "...";
 
     private static ByteArrayContent Raw(byte[] bytes, string contentType)
@@ -295,16 +287,19 @@ public sealed class LoadTests
     private sealed record Outcome(string Kind, int Status, double Milliseconds, string? Problem, bool Correct);
 
     /// <summary>What to send and what must come back: the status, and for a digit the classifier's answer.</summary>
-    private sealed record Upload(string Kind, int Status, Func<HttpContent> Content, DigitPrediction? Expected = null, int Label = -1);
+    private sealed record Upload(string Kind, int Status, Func<HttpContent> Content, DigitPrediction? Expected = null, int Label = -1, string Path = "api/predict");
 
     /// <summary>
-    /// The request schedule: of every 100 requests, 87 are MNIST test digits as PNG (every fourth as a form
-    /// upload), 12 are common bad uploads, and one is a costly one (in turn a 16 MP blank PNG within the
+    /// The request schedule: of every 100 requests, 84 are MNIST test digits as PNG (every fourth as a form
+    /// upload), 12 are common bad uploads, 3 are batches (16 rows; 1025 rows, over the limit; three files, one
+    /// not an image), and one is a costly one (in turn a 16 MP blank PNG within the
     /// limits, the same truncated, a 50 MB body with and without Content-Length, a JPEG declaring 5000 x 5000).
     /// </summary>
     private sealed class Payloads
     {
         public const string Digit = "digit (PNG, raw or form)";
+
+        private const string Batch = "api/predict/batch";
 
         private const int BombSide = 4096;
         private static readonly byte[] FiftyMegabytes = new byte[50 * 1000 * 1000];
@@ -317,6 +312,8 @@ public sealed class LoadTests
         private readonly byte[] _webP = TestImages.WebP(TestImages.MnistDigit(0).Pixels);
         private readonly byte[] _bomb = TestImages.BlankPng(BombSide);
         private readonly byte[] _truncatedBomb;
+        private readonly byte[] _rows16 = [.. Enumerable.Range(0, 16).SelectMany(i => TestImages.MnistDigit(i).Pixels)];
+        private readonly byte[] _rows1025 = new byte[1025 * 784];
 
         public Payloads()
         {
@@ -353,6 +350,10 @@ public sealed class LoadTests
             89 => new("WebP sent as image/png", 415, () => Raw(_webP, "image/png")),
             90 => new("form without the file field", 400, () => new MultipartFormDataContent { { new StringContent("7"), "digit" } }),
             92 => new("form with a text file", 400, () => Form(Encoding.UTF8.GetBytes("just words"), "text/plain")),
+            93 => new("batch of 16 MNIST rows", 200, () => Raw(_rows16, "application/octet-stream"), Path: Batch),
+            94 => new("batch of 1025 rows (over the count limit)", 413, () => Raw(_rows1025, "application/octet-stream"), Path: Batch),
+            95 => new("batch of 3 PNGs, the second not an image", 400, () => Http.Files(
+                (_digits[i % DistinctDigits].Png, "image/png", "a.png"), (_randomBytes[i % _randomBytes.Length], "image/png", "b.png"), (_digits[0].Png, "image/png", "c.png")), Path: Batch),
             91 => (i % 500) switch
             {
                 91 => new($"blank PNG {BombSide} x {BombSide} (16 MP)", 200, () => Raw(_bomb, "image/png")),

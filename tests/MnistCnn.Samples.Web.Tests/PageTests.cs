@@ -79,6 +79,16 @@ public sealed class PageTests(WebAppServer server, Chromium chromium) : IClassFi
         _browserErrors.Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task Footer_CurlExample_NamesTheAddressThePageWasServedFrom()
+    {
+        // The shared server listens on a free port, never 5000: a hard-coded address would show here.
+        var example = await _page.Locator("footer code").Last.TextContentAsync();
+
+        example.Should().Be($"curl -F file=@digit.png {server.Address}api/predict");
+        _browserErrors.Should().BeEmpty();
+    }
+
     private async Task DrawAsync((double X, double Y)[][] strokes)
     {
         var pad = await _page.Locator("#pad").BoundingBoxAsync() ?? throw new InvalidOperationException("The drawing pad is not visible.");

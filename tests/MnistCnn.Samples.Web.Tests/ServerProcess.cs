@@ -17,6 +17,12 @@ internal sealed partial class ServerProcess : IDisposable
 
     private ServerProcess(Process process) => _process = process;
 
+    /// <summary>
+    /// Settings for a server under load from one loopback address: a per-client limit no load here reaches, so
+    /// the limiter's cost is in the figures but it refuses nothing.
+    /// </summary>
+    public static readonly string[] NoRateLimit = ["--Service:RatePerSecond", "1000000", "--Service:RateBurst", "1000000"];
+
     /// <summary>Gets the address the server listens on, e.g. http://127.0.0.1:41234/.</summary>
     public Uri Address { get; private set; } = null!;
 

@@ -13,6 +13,9 @@
   const bars = document.getElementById('bars');
   const clearButton = document.getElementById('clear');
 
+  // The footer's curl example names the address this page was served from, whatever --urls said.
+  document.getElementById('api-url').textContent = new URL('api/predict', document.baseURI).href;
+
   const inkWidth = pad.width / 13;   // MNIST strokes are about a tenth of the digit's height.
   const delayMs = 120;               // Pause after a change before a drawing is sent.
 
