@@ -11,7 +11,7 @@ namespace MnistCnn.Samples.Web;
 /// <see cref="ModelIdentity.ShaHeader"/> header.
 /// </summary>
 /// <param name="Name">The weights file's name, or <c>pretrained</c> for the package's own model.</param>
-/// <param name="Architecture">The network: the file's safetensors <c>__metadata__</c> entry <c>architecture</c>, else <c>ConvNet</c>.</param>
+/// <param name="Architecture">The network the classifier runs (<see cref="DigitClassifier.Architecture"/>: <c>LeNet</c>, <c>ConvNet</c>).</param>
 /// <param name="Sha256">The SHA-256 of the weights file's bytes, lower-case hex.</param>
 internal sealed record ModelIdentity(string Name, string Architecture, string Sha256)
 {
@@ -21,14 +21,11 @@ internal sealed record ModelIdentity(string Name, string Architecture, string Sh
     /// <summary>The name of the package's own model.</summary>
     public const string PretrainedName = "pretrained";
 
-    // Files written before architectures were recorded hold the case-study network.
-    private const string DefaultArchitecture = "ConvNet";
-    private const string ArchitectureKey = "architecture";
     private const string PretrainedResourceSuffix = ".safetensors";
 
     /// <summary>The identity of a classifier loaded from a file whose bytes were <paramref name="file"/>.</summary>
     public static ModelIdentity Of(DigitClassifier classifier, string path, ReadOnlySpan<byte> file) =>
-        new(Path.GetFileName(path), ArchitectureOf(classifier), Convert.ToHexStringLower(SHA256.HashData(file)));
+        new(Path.GetFileName(path), classifier.Architecture, Convert.ToHexStringLower(SHA256.HashData(file)));
 
     /// <summary>
     /// The identity of <see cref="DigitClassifier.Pretrained"/>: the hash of the weights file embedded in the
@@ -49,7 +46,7 @@ internal sealed record ModelIdentity(string Name, string Architecture, string Sh
                 $"Expected one embedded weights file in {assembly.GetName().Name} with the pretrained model's metadata, found {files.Count}: its hash cannot be taken.");
         }
 
-        return new(PretrainedName, ArchitectureOf(classifier), Convert.ToHexStringLower(SHA256.HashData(files[0])));
+        return new(PretrainedName, classifier.Architecture, Convert.ToHexStringLower(SHA256.HashData(files[0])));
     }
 
     private static byte[] ReadResource(System.Reflection.Assembly assembly, string name)
@@ -85,9 +82,4 @@ internal sealed record ModelIdentity(string Name, string Architecture, string Sh
 
     private static bool SameMetadata(Dictionary<string, string> file, IReadOnlyDictionary<string, string> classifier) =>
         file.Count == classifier.Count && file.All(entry => classifier.TryGetValue(entry.Key, out var value) && value == entry.Value);
-
-    private static string ArchitectureOf(DigitClassifier classifier) =>
-        classifier.Metadata.TryGetValue(ArchitectureKey, out var architecture) && !string.IsNullOrWhiteSpace(architecture)
-            ? architecture
-            : DefaultArchitecture;
 }

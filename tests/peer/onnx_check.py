@@ -1,11 +1,13 @@
 """Checks an ONNX file written by ModelWeights.ExportOnnx with the ONNX project's own tools.
 
     python3 tests/peer/onnx_check.py artifacts/onnx/convnet.onnx
+    python3 tests/peer/onnx_check.py artifacts/onnx/lenet.onnx
 
 1. onnx.checker.check_model (full check: the file against the ONNX specification and the operators'
    schemas) and strict shape inference, which must find logits [N, 10] for input [N, 1, 28, 28].
 2. ONNX's reference evaluator (a plain NumPy reading of each operator's specification) runs the graph,
-   and PyTorch's ConvNet (tests/peer/convnet.py) runs with the file's initializers as its state_dict; the
+   and PyTorch's network of the graph's name (ConvNet: tests/peer/convnet.py; LeNet: tests/peer/lenet.py) runs
+   with the file's initializers as its state_dict; the
    logits must agree to 1e-5. So the graph means what the network computes, by a reader that is neither
    ONNX Runtime nor TorchSharp.
 Exit code 0 when all holds, 1 otherwise (with the reason).
@@ -23,6 +25,9 @@ except ImportError:
     sys.exit("onnx_check.py needs the onnx package (Debian: apt-get install python3-onnx; elsewhere: pip install onnx)")
 
 from convnet import ConvNet, configure_kernels
+from lenet import LeNet
+
+NETWORKS = {"ConvNet": ConvNet, "LeNet": LeNet}
 
 TOLERANCE = 1e-5
 
@@ -38,7 +43,9 @@ def main(path):
     opset = {o.domain: o.version for o in model.opset_import}.get("", 0)
 
     configure_kernels("native")
-    net = ConvNet()
+    if model.graph.name not in NETWORKS:
+        sys.exit(f"{path}: graph {model.graph.name!r} is none of {', '.join(NETWORKS)}")
+    net = NETWORKS[model.graph.name]()
     state = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in model.graph.initializer}
     net.load_state_dict(state, strict=True)
     net.eval()
@@ -49,7 +56,7 @@ def main(path):
     with torch.no_grad():
         expected = net(torch.from_numpy(images)).numpy()
     worst = float(np.abs(reference - expected).max())
-    print(f"{path}: checker and strict shape inference passed (IR {model.ir_version}, opset {opset}, "
+    print(f"{path} ({model.graph.name}): checker and strict shape inference passed (IR {model.ir_version}, opset {opset}, "
           f"{len(model.graph.node)} nodes: {' '.join(n.op_type for n in model.graph.node)}); "
           f"reference evaluator vs PyTorch on {len(images)} images: largest logit difference {worst:.2e}")
     if worst > TOLERANCE:

@@ -36,25 +36,19 @@ public sealed partial class DigitClassifier
 
     /// <summary>
     /// Writes this classifier's network as an ONNX model to <paramref name="path"/>, atomically, without torch:
-    /// the same file as <see cref="ModelWeights.ExportOnnx"/> writes for a <see cref="ConvNet"/> with these
-    /// weights (opset 13; input <c>input</c> float <c>[N, 1, 28, 28]</c>, pixels / 255; output <c>logits</c>
-    /// float <c>[N, 10]</c>).
+    /// the same file as <see cref="ModelWeights.ExportOnnx"/> writes for a <see cref="ConvNet"/> or a
+    /// <see cref="LeNet"/> with these weights (opset 13; input <c>input</c> float <c>[N, 1, 28, 28]</c>, pixels / 255;
+    /// output <c>logits</c> float <c>[N, 10]</c>).
     /// </summary>
     /// <param name="path">The destination file (conventionally <c>.onnx</c>); replaced if it exists.</param>
     /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
-    /// <exception cref="NotSupportedException">The network is not a <see cref="ConvNet"/>: only its graph is written so far.</exception>
     /// <exception cref="IOException">The file cannot be written.</exception>
     public void ExportOnnx(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var description = _weights.Description;
-        if (description != Engine.NetworkDescription.ConvNet)
-        {
-            throw new NotSupportedException($"ONNX export writes ConvNet's graph only; this classifier runs {description.Name}.");
-        }
-
-        AtomicFile.Write(path, OnnxFormat.Write(description.Parameters.Select((p, i) => (p.Name, _weights[i].ToArray()))
+        AtomicFile.Write(path, OnnxFormat.Write(description, description.Parameters.Select((p, i) => (p.Name, _weights[i].ToArray()))
             .ToDictionary(t => t.Name, t => t.Item2, StringComparer.Ordinal)));
     }
 }

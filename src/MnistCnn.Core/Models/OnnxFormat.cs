@@ -1,13 +1,16 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Reflection;
 using System.Runtime.InteropServices;
+using MnistCnn.Core.Engine;
 
 namespace MnistCnn.Core.Models;
 
 /// <summary>
-/// Writes the case study's network as an ONNX model (opset 13, IR version 7): input <c>input</c> float
-/// <c>[N, 1, 28, 28]</c> with a symbolic batch dimension, output <c>logits</c> float <c>[N, 10]</c>, computed by
-/// Conv, Sigmoid, Conv, Sigmoid, Flatten, Gemm (transB = 1), with the weights as initializers under their
-/// PyTorch names.
+/// Writes an engine network (<see cref="NetworkDescription"/>: the case study's <c>ConvNet</c>, <c>LeNet</c>) as an
+/// ONNX model (opset 13, IR version 7): input <c>input</c> float <c>[N, 1, 28, 28]</c> with a symbolic batch
+/// dimension, output <c>logits</c> float <c>[N, classes]</c>, one node per layer (Conv, Relu, Sigmoid, MaxPool,
+/// Flatten, Gemm with transB = 1), with the weights as initializers under their PyTorch names.
 /// </summary>
 /// <remarks>
 /// Field numbers are those of onnx.proto (ModelProto, GraphProto, NodeProto, AttributeProto, TensorProto,
@@ -28,32 +31,20 @@ internal static class OnnxFormat
     private const int IntAttribute = 2;
     private const int IntsAttribute = 7;
 
-    /// <summary>The parameters the network needs, by PyTorch name, with their shapes.</summary>
-    public static readonly IReadOnlyList<(string Name, long[] Shape)> Parameters =
-    [
-        ("conv1.weight", [3, 1, 3, 3]),
-        ("conv1.bias", [3]),
-        ("conv2.weight", [6, 3, 3, 3]),
-        ("conv2.bias", [6]),
-        ("linear1.weight", [10, 6 * 24 * 24]),
-        ("linear1.bias", [10]),
-    ];
-
-    /// <summary>Encodes the model; <paramref name="weights"/> holds each of <see cref="Parameters"/>, row-major.</summary>
+    /// <summary>Encodes <paramref name="network"/>; <paramref name="weights"/> holds each of its parameters, row-major.</summary>
     /// <exception cref="ArgumentException">A parameter is missing or has the wrong number of values.</exception>
-    public static byte[] Write(IReadOnlyDictionary<string, float[]> weights)
+    public static byte[] Write(NetworkDescription network, IReadOnlyDictionary<string, float[]> weights)
     {
         if (!BitConverter.IsLittleEndian)
         {
             throw new PlatformNotSupportedException("Writing ONNX tensors needs a little-endian machine.");
         }
 
-        foreach (var (name, shape) in Parameters)
+        foreach (var parameter in network.Parameters)
         {
-            var expected = shape.Aggregate(1L, (a, b) => a * b);
-            if (!weights.TryGetValue(name, out var values) || values.Length != expected)
+            if (!weights.TryGetValue(parameter.Name, out var values) || values.Length != parameter.Length)
             {
-                throw new ArgumentException($"The weights need '{name}' with {expected} values.", nameof(weights));
+                throw new ArgumentException($"The weights need '{parameter.Name}' with {parameter.Length} values.", nameof(weights));
             }
         }
 
@@ -62,8 +53,8 @@ internal static class OnnxFormat
         model.WriteString(2, "MnistCnn.Core");                              // producer_name
         model.WriteString(3, ProducerVersion);                             // producer_version
         model.WriteString(6,                                               // doc_string
-            "The PyTorch MNIST case-study CNN. Input: 28x28 grey digits in MNIST's form (background 0, ink 1), pixel / 255, no normalisation.");
-        model.WriteMessage(7, WriteGraph(weights));                        // graph
+            $"{network.Name}: {network.LayerText}. Input: 28x28 grey images in MNIST's form (background 0, ink 1), pixel / 255, no normalisation.");
+        model.WriteMessage(7, WriteGraph(network, weights));               // graph
         model.WriteMessage(8, opset =>                                     // opset_import
         {
             opset.WriteString(1, string.Empty);                            // domain: the default ONNX operators
@@ -75,33 +66,63 @@ internal static class OnnxFormat
     private static string ProducerVersion =>
         typeof(OnnxFormat).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0";
 
-    private static Action<ProtobufWriter> WriteGraph(IReadOnlyDictionary<string, float[]> weights) => graph =>
+    private static Action<ProtobufWriter> WriteGraph(NetworkDescription network, IReadOnlyDictionary<string, float[]> weights) => graph =>
     {
-        // node = 1: in execution order.
-        graph.WriteMessage(1, Node("Conv", [InputName, "conv1.weight", "conv1.bias"], "conv1", Convolution));
-        graph.WriteMessage(1, Node("Sigmoid", ["conv1"], "sigmoid1"));
-        graph.WriteMessage(1, Node("Conv", ["sigmoid1", "conv2.weight", "conv2.bias"], "conv2", Convolution));
-        graph.WriteMessage(1, Node("Sigmoid", ["conv2"], "sigmoid2"));
-        graph.WriteMessage(1, Node("Flatten", ["sigmoid2"], "flatten", node => node.WriteMessage(5, Int("axis", 1))));
-        graph.WriteMessage(1, Node("Gemm", ["flatten", "linear1.weight", "linear1.bias"], OutputName, node => node.WriteMessage(5, Int("transB", 1))));
-        graph.WriteString(2, "ConvNet");                                   // name
-        foreach (var (name, shape) in Parameters)
+        // node = 1: in execution order. A layer with parameters names its output after itself (conv1, fc1), the
+        // others after their kind and how many of that kind came before (sigmoid1, pool2); the last is the logits.
+        var previous = InputName;
+        var counts = new Dictionary<LayerKind, int>();
+        for (var i = 0; i < network.Layers.Count; i++)
         {
-            graph.WriteMessage(5, Tensor(name, shape, weights[name]));    // initializer
+            var layer = network.Layers[i];
+            counts[layer.Kind] = counts.GetValueOrDefault(layer.Kind) + 1;
+            var output = i == network.Layers.Count - 1 ? OutputName
+                : layer.Name ?? string.Create(CultureInfo.InvariantCulture, $"{OperatorPrefix(layer.Kind)}{counts[layer.Kind]}");
+            graph.WriteMessage(1, layer.Kind switch
+            {
+                LayerKind.Conv2d => Node("Conv", [previous, layer.Name + ".weight", layer.Name + ".bias"], output, node => Convolution(node, layer.Kernel)),
+                LayerKind.ReLU => Node("Relu", [previous], output),
+                LayerKind.Sigmoid => Node("Sigmoid", [previous], output),
+                LayerKind.MaxPool2d => Node("MaxPool", [previous], output, Pool),
+                LayerKind.Flatten => Node("Flatten", [previous], output, node => node.WriteMessage(5, Int("axis", 1))),
+                LayerKind.Linear => Node("Gemm", [previous, layer.Name + ".weight", layer.Name + ".bias"], output, node => node.WriteMessage(5, Int("transB", 1))),
+                _ => throw new UnreachableException($"No ONNX operator for {layer}."),
+            });
+            previous = output;
         }
 
-        graph.WriteMessage(11, Value(InputName, 1, ConvNet.ImageSize, ConvNet.ImageSize));   // input
-        graph.WriteMessage(12, Value(OutputName, ConvNet.ClassCount));                       // output
+        graph.WriteString(2, network.Name);                                // name
+        foreach (var parameter in network.Parameters)
+        {
+            graph.WriteMessage(5, Tensor(parameter.Name, parameter.Shape, weights[parameter.Name]));   // initializer
+        }
+
+        graph.WriteMessage(11, Value(InputName, 1, NetworkDescription.ImageSize, NetworkDescription.ImageSize));   // input
+        graph.WriteMessage(12, Value(OutputName, network.Classes));                                           // output
     };
 
-    private static void Convolution(ProtobufWriter node)
+    private static string OperatorPrefix(LayerKind kind) => kind switch
+    {
+        LayerKind.MaxPool2d => "pool",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
+
+    private static void Convolution(ProtobufWriter node, int kernel)
     {
         // attribute = 5. The defaults, written out so that no reader has to know them.
-        node.WriteMessage(5, Ints("kernel_shape", 3, 3));
+        node.WriteMessage(5, Ints("kernel_shape", kernel, kernel));
         node.WriteMessage(5, Ints("strides", 1, 1));
         node.WriteMessage(5, Ints("pads", 0, 0, 0, 0));
         node.WriteMessage(5, Ints("dilations", 1, 1));
         node.WriteMessage(5, Int("group", 1));
+    }
+
+    private static void Pool(ProtobufWriter node)
+    {
+        // PyTorch's max_pool2d(x, 2): 2x2 windows, stride 2, no padding, floor rounding.
+        node.WriteMessage(5, Ints("kernel_shape", 2, 2));
+        node.WriteMessage(5, Ints("strides", 2, 2));
+        node.WriteMessage(5, Ints("pads", 0, 0, 0, 0));
     }
 
     private static Action<ProtobufWriter> Node(string operation, string[] inputs, string output, Action<ProtobufWriter>? attributes = null) => node =>

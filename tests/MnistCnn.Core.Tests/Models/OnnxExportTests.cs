@@ -2,6 +2,7 @@ using System.Globalization;
 using MnistCnn.Core.Data;
 using MnistCnn.Core.Inference;
 using MnistCnn.Core.Models;
+using MnistCnn.Core.Tests.Inference;
 using Microsoft.ML.OnnxRuntime;
 using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
 using static TorchSharp.torch;
@@ -126,6 +127,55 @@ public sealed class OnnxExportTests
     }
 
     [Fact]
+    public void ExportOnnx_PretrainedLeNet_OnnxRuntimeGivesTorchSharpsAndTheClassifiersLogits()
+    {
+        // The shipped best model, in TorchSharp's LeNet: the exported graph (Conv, Relu, MaxPool, ..., Gemm) must
+        // compute what TorchSharp's forward and the managed classifier compute, on real digits.
+        var classifier = DigitClassifier.Pretrained(PretrainedModel.Best);
+        classifier.Architecture.Should().Be("LeNet");
+        using var folder = new TempDirectory();
+        classifier.SaveWeights(folder.File("lenet.safetensors"));
+        using var model = new LeNet(seed: 0);
+        ModelWeights.Load(model, folder.File("lenet.safetensors"));
+        var path = Path.Combine(TestArtifacts.RepositoryRoot, "artifacts", "onnx", "lenet.onnx");
+        ModelWeights.ExportOnnx(model, path);
+        classifier.ExportOnnx(folder.File("classifier.onnx"));
+        using var test = MnistDataset.Load(RealMnistFolder.Path, MnistSplit.Test);
+        using var session = new InferenceSession(path);
+        const int Count = 500;
+        using var batch = test.GetBatch(2000, Count);
+        var pixels = batch.Images.data<float>().ToArray();
+
+        var actual = RunOnnx(session, pixels, Count);
+
+        var expected = TorchLogits(model, batch.Images);
+        var managed = new float[Count * 10];
+        for (var n = 0; n < Count; n++)
+        {
+            classifier.ComputeLogits(RealMnistImages.Image(RealMnistImages.Test, 2000 + n), managed.AsSpan(n * 10, 10));
+        }
+
+        var worst = actual.Zip(expected, Difference).Max();
+        TestArtifacts.Write("onnx-export-lenet.txt", [string.Create(CultureInfo.InvariantCulture,
+            $"ONNX Runtime {OrtEnv.Instance().GetVersionString()}, the pretrained LeNet on {Count} real MNIST test images: largest relative logit difference from TorchSharp {worst:E2}, from the managed classifier {actual.Zip(managed, Difference).Max():E2}")]);
+        worst.Should().BeLessThanOrEqualTo(Tolerance);
+        actual.Zip(managed, Difference).Max().Should().BeLessThanOrEqualTo(Tolerance);
+        Enumerable.Range(0, Count).Count(n => ArgMax(actual.AsSpan(n * 10, 10)) == ArgMax(expected.AsSpan(n * 10, 10))).Should().Be(Count);
+        File.ReadAllBytes(folder.File("classifier.onnx")).Should().Equal(File.ReadAllBytes(path));
+        using var lenetSession = new InferenceSession(path);
+        lenetSession.ModelMetadata.GraphName.Should().Be("LeNet");
+    }
+
+    [Fact]
+    public void ExportOnnx_NotALibraryNetwork_ThrowsNamingTheModel()
+    {
+        using var model = TorchSharp.torch.nn.Sequential(("flatten", TorchSharp.torch.nn.Flatten()), ("fc", TorchSharp.torch.nn.Linear(784, 10)));
+
+        ((Action)(() => ModelWeights.ExportOnnx(model, "x.onnx"))).Should().Throw<ArgumentException>()
+            .WithParameterName("model").WithMessage("*Sequential*");
+    }
+
+    [Fact]
     public void ExportOnnx_ExistingFile_IsReplacedWithNoTemporaryFileLeft()
     {
         using var folder = new TempDirectory();
@@ -163,7 +213,7 @@ public sealed class OnnxExportTests
         ((Action)(() => DigitClassifier.FromModel(model).ExportOnnx(""))).Should().Throw<ArgumentException>().WithParameterName("path");
     }
 
-    private static float[] TorchLogits(ConvNet model, Tensor images)
+    private static float[] TorchLogits(TorchSharp.torch.nn.Module<Tensor, Tensor> model, Tensor images)
     {
         using var noGrad = no_grad();
         using var logits = model.call(images);
