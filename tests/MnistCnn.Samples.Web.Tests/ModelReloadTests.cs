@@ -31,7 +31,7 @@ public sealed class ModelReloadTests : IDisposable
         var ready = await WaitForAsync(server, r => r.Sha == TestModels.Sha256(scaled));
         ready.Status.Should().Be("Healthy");
         ready.Name.Should().Be("model.safetensors");
-        ready.Architecture.Should().Be("ConvNet");
+        ready.Architecture.Should().Be(TestModels.PretrainedArchitecture);
         await PredictsAsAsync(server, scaled, pixels);
 
         TestModels.Replace(path, broken);

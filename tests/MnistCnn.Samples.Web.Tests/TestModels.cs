@@ -10,12 +10,15 @@ namespace MnistCnn.Samples.Web.Tests;
 /// </summary>
 internal static class TestModels
 {
-    /// <summary>Gets the bytes of the weights file the package embeds (src/MnistCnn.Core/Inference/Pretrained).</summary>
-    public static byte[] Pretrained()
-    {
-        var folder = Path.Combine(Repository.Root, "src", "MnistCnn.Core", "Inference", "Pretrained");
-        return File.ReadAllBytes(Directory.GetFiles(folder, "*.safetensors").Single());
-    }
+    /// <summary>The architecture of <see cref="Pretrained"/>'s network.</summary>
+    public const string PretrainedArchitecture = "LeNet";
+
+    /// <summary>
+    /// Gets the bytes of the default model's weights file the package embeds
+    /// (src/MnistCnn.Core/Inference/Pretrained/lenet.safetensors, the best model).
+    /// </summary>
+    public static byte[] Pretrained() =>
+        File.ReadAllBytes(Path.Combine(Repository.Root, "src", "MnistCnn.Core", "Inference", "Pretrained", "lenet.safetensors"));
 
     /// <summary>
     /// The pretrained weights with every float32 value multiplied by <paramref name="factor"/>: the same
