@@ -7,6 +7,9 @@ internal static class PlotFont
 {
     private static readonly Lazy<string?> Font = new(FindFont);
 
+    /// <summary>Gets the TrueType file the plots use, or null when none was found.</summary>
+    public static string? FilePath => Font.Value;
+
     /// <summary>Sets the plot's font; says once on stderr when none is found (the PNG then has no text).</summary>
     public static void Apply(Plot plot, string fileName)
     {

@@ -3,6 +3,9 @@
 // recipe; --preset best: LeNet with augmentation and a cosine schedule. --dataset mnist (default), fashion or kmnist.
 // Writes <output>/convnet.safetensors (lenet.safetensors with --preset best), <output>/summary.json (with per-class precision, recall and F1),
 // <output>/curves.png and <output>/confusion.png, each under a temporary name first and renamed into place.
+// Also reports what the final model gets wrong: the test images with the highest loss and the most confused pairs,
+// drawn as <output>/mistakes.png. --find-lr sweeps the learning rate instead of training (a short run from 1e-7 up,
+// the model restored afterwards): it writes <output>/lr-find.png and prints the suggested rate for --lr.
 // With --checkpoint <folder> a checkpoint is written there after every epoch; a run stopped by Ctrl+C (or killed)
 // continues with the same command plus --resume, and ends with the weights an uninterrupted run would have.
 // Exit codes: 0 done, 1 failed (data, model or device), 2 bad arguments, 130 cancelled.
@@ -88,6 +91,26 @@ try
         // lr * (1 + cos(pi * epoch / epochs)) / 2 (TorchSharp's CosineAnnealingLR, recorded in checkpoints).
         LearningRateScheduler = best ? LearningRateScheduler.Cosine() : null,
     });
+    if (arguments.FindLearningRate)
+    {
+        Console.WriteLine($"Sweeping the learning rate for {model.GetType().Name} (batch {arguments.BatchSize}; fastai's lr_find defaults: 100 steps from 1e-7 to 10)");
+        var sweep = new LearningRateFinder(trainer.Options).Find(model, trainLoader, cancellationToken: cancellation.Token);
+        Directory.CreateDirectory(arguments.OutputFolder);
+        OutputFile.Write(Path.Combine(arguments.OutputFolder, "lr-find.png"), temporary => LearningRatePlot.SavePng(sweep, temporary));
+        Console.WriteLine(
+            $"Suggested learning rate: {sweep.SuggestedLearningRate:G3} (steepest fall of the loss; lowest loss at {sweep.MinimumLossLearningRate:G3}" +
+            $"{(sweep.Diverged ? $", diverged after {sweep.Points.Count} steps" : string.Empty)}); train with --lr {sweep.SuggestedLearningRate:G3}");
+        var (first, lowest) = (sweep.Points[0].SmoothedLoss, sweep.Points.Min(p => p.SmoothedLoss));
+        if (lowest > first * 0.95)
+        {
+            // The sigmoid ConvNet sits on a plateau for its first few hundred batches at any rate: no slope to read.
+            Console.WriteLine($"note: the smoothed loss never fell 5% below its start ({first:F3} -> lowest {lowest:F3}), so the suggestion is noise: this network needs more steps than the sweep before it learns at any rate");
+        }
+
+        Console.WriteLine($"Wrote lr-find.png in {arguments.OutputFolder}");
+        return 0;
+    }
+
     var resuming = arguments.Resume && File.Exists(arguments.CheckpointPath);
     if (arguments.CheckpointFolder is not null)
     {
@@ -126,11 +149,17 @@ try
     OutputFile.Write(Path.Combine(arguments.OutputFolder, "summary.json"), temporary => File.WriteAllText(temporary, json));
     OutputFile.Write(Path.Combine(arguments.OutputFolder, "curves.png"), temporary => TrainingCurves.SavePng(history.Epochs, subject, temporary));
     OutputFile.Write(Path.Combine(arguments.OutputFolder, "confusion.png"), temporary => ConfusionMatrixPlot.SavePng(evaluation, subject, temporary, test.ClassNames));
+    var mistakes = MistakeAnalysis.Analyze(model, test, new MistakeAnalysisOptions { TopLosses = 16, ConfusedPairs = 8 }, cancellation.Token);
+    OutputFile.Write(Path.Combine(arguments.OutputFolder, "mistakes.png"), temporary => MistakesImage.SavePng(mistakes, temporary));
 
     Console.WriteLine($"Final accuracy: {history.Last?.ValidationAccuracy:F2}% on {history.Device}");
     Console.WriteLine($"Training time: {trainingTime.TotalMinutes:F1} min ({trainingTime.TotalSeconds:F0} s, validation included{(resuming ? ", this process only" : string.Empty)})");
     Console.WriteLine($"Macro F1: {evaluation.MacroF1:F4}, top-2 accuracy {evaluation.TopKAccuracy(2):F2}%; per class in summary.json");
-    Console.WriteLine($"Wrote {modelPath}, summary.json, curves.png and confusion.png in {arguments.OutputFolder}");
+    Console.WriteLine("Most wrong about (test image: label -> predicted, confidence): " + string.Join(
+        ", ", mistakes.TopLosses.Take(5).Select(m => $"#{m.Index}: {mistakes.ClassNames[m.Label]} -> {mistakes.ClassNames[m.Predicted]}, {m.Confidence:F2}")));
+    Console.WriteLine("Most confused (label -> predicted: images): " + string.Join(
+        ", ", mistakes.MostConfused.Take(5).Select(p => $"{mistakes.ClassNames[p.Label]} -> {mistakes.ClassNames[p.Predicted]}: {p.Count}")));
+    Console.WriteLine($"Wrote {modelPath}, summary.json, curves.png, confusion.png and mistakes.png in {arguments.OutputFolder}");
     return 0;
 }
 catch (OperationCanceledException)

@@ -9,7 +9,7 @@ internal sealed record TrainArguments
 {
     public const string Usage =
         "usage: MnistCnn.Samples.Train [--preset faithful|best] [--dataset mnist|fashion|kmnist] [--data <folder>] [--download] [--epochs <n>] [--batch-size <n>] [--lr <rate>] " +
-        "[--seed <n>|none] [--device auto|cpu|cuda] [--shuffle] [--augment] [--output <folder>] [--checkpoint <folder> [--resume]]";
+        "[--seed <n>|none] [--device auto|cpu|cuda] [--shuffle] [--augment] [--output <folder>] [--checkpoint <folder> [--resume]] [--find-lr]";
 
     /// <summary>The settings of <c>--preset best</c> before any other option: see <see cref="TrainingPreset.Best"/>.</summary>
     private static readonly TrainArguments BestPreset = new()
@@ -60,6 +60,9 @@ internal sealed record TrainArguments
     /// <summary>Gets the checkpoint file in <see cref="CheckpointFolder"/>, or null.</summary>
     public string? CheckpointPath => CheckpointFolder is null ? null : Path.Combine(CheckpointFolder, "train.ckpt");
 
+    /// <summary>Gets a value indicating whether to sweep the learning rate (writing lr-find.png and printing the suggested rate) instead of training.</summary>
+    public bool FindLearningRate { get; init; }
+
     public bool Help { get; init; }
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a one-line message.</summary>
@@ -87,6 +90,7 @@ internal sealed record TrainArguments
                 "--output" => result with { OutputFolder = Value(args, ++i, option) },
                 "--checkpoint" => result with { CheckpointFolder = Value(args, ++i, option) },
                 "--resume" => result with { Resume = true },
+                "--find-lr" => result with { FindLearningRate = true },
                 "-h" or "--help" => result with { Help = true },
                 _ => throw new ArgumentException($"unknown argument '{option}'"),
             };

@@ -23,6 +23,7 @@ internal static class GemmBenchmark
         new("conv2 forward W·cols", Variant.Plain, 50, 64, 500),
         new("fc1 forward X·Wᵀ", Variant.TransposedB, 64, 500, 800),
         new("fc2 forward X·Wᵀ", Variant.TransposedB, 64, 10, 500),
+        new("fc1 one image x·Wᵀ", Variant.TransposedB, 1, 500, 800),
         new("conv1 dW dY·colsᵀ", Variant.TransposedB, 20, 25, 576),
         new("conv2 dW dY·colsᵀ", Variant.TransposedB, 50, 500, 64),
         new("conv1 dX Wᵀ·dY", Variant.TransposedA, 25, 576, 20),

@@ -16,6 +16,9 @@ namespace MnistCnn.Core.Engine;
 /// variant, the sizes, the strides or the vector width. The width only decides how many elements of a row of C
 /// are computed side by side, so every width gives the same sums; they are bit for bit the same wherever the
 /// multiply-adds are rounded the same way (fused on x64 and Arm64; see <see cref="ISimdOps{TVector}.MultiplyAdd"/>).
+/// The exception is A·Bᵀ with fewer than 6 rows (one image through a linear layer): dot products in lanes of the
+/// vector width (see <c>DotRows</c>), so there the order depends on the width too. Either way an element's sum does
+/// not depend on where it lies in C, so a product split into column blocks gives the whole product's bits.
 /// </para>
 /// <para>
 /// Blocking: C is computed in tiles of 6 rows by 4 vectors of columns with 512-bit vectors (24 accumulators of
@@ -28,6 +31,12 @@ namespace MnistCnn.Core.Engine;
 /// </remarks>
 internal static class Gemm
 {
+    /// <summary>
+    /// A·Bᵀ with fewer rows than this is computed as dot products of A's and B's rows: a panel of Bᵀ would be
+    /// copied for too few rows to pay (one image's linear layer has m = 1).
+    /// </summary>
+    private const int DotRowsBelow = 6;
+
     /// <summary>A thread's copy of the current column panel of Bᵀ (grows to the largest k x 4 vectors seen).</summary>
     [ThreadStatic]
     private static float[]? _panel;
@@ -113,9 +122,30 @@ internal static class Gemm
             return;
         }
 
+        var bits = VectorWidth.Bits;
+        if (transposedB && m < DotRowsBelow)
+        {
+            switch (bits)
+            {
+                case >= 512:
+                    DotRows<Simd512, Vector512<float>>(m, n, k, ref a, aRow, ref b, ldb, ref c, ldc, accumulate);
+                    break;
+                case >= 256:
+                    DotRows<Simd256, Vector256<float>>(m, n, k, ref a, aRow, ref b, ldb, ref c, ldc, accumulate);
+                    break;
+                case >= 128:
+                    DotRows<Simd128, Vector128<float>>(m, n, k, ref a, aRow, ref b, ldb, ref c, ldc, accumulate);
+                    break;
+                default:
+                    DotRows<SimdScalar, float>(m, n, k, ref a, aRow, ref b, ldb, ref c, ldc, accumulate);
+                    break;
+            }
+
+            return;
+        }
+
         var matrices = new Operands(m, n, k, aRow, aColumn, ldb, transposedB, ldc, accumulate);
         var j = 0;
-        var bits = VectorWidth.Bits;
         if (bits >= 512)
         {
             Columns<Simd512, Vector512<float>>(in matrices, ref a, ref b, ref c, ref j);
@@ -192,6 +222,70 @@ internal static class Gemm
                 Tile1x1<TOps, TVector>(o.K, ref Unsafe.Add(ref a, i * o.ARow), o.ARow, o.AColumn, ref panel, stride, ref Unsafe.Add(ref cj, i * o.Ldc), o.Ldc, o.Accumulate);
             }
         }
+    }
+
+    /// <summary>
+    /// C (+)= A·Bᵀ row by row as dot products over k, four rows of Bᵀ at a time: lane l of a vector accumulates
+    /// the products at p = l, l + width, ... in order, the lanes are summed, then the last k mod width products are
+    /// added one by one, then C when accumulating. The same for every element, wherever it lies.
+    /// </summary>
+    private static void DotRows<TOps, TVector>(int m, int n, int k, ref float a, nint lda, ref float b, nint ldb, ref float c, nint ldc, bool accumulate)
+        where TOps : struct, ISimdOps<TVector>
+        where TVector : struct
+    {
+        var width = TOps.Count;
+        var vectorEnd = k - (k % width);
+        for (var i = 0; i < m; i++)
+        {
+            ref var row = ref Unsafe.Add(ref a, i * lda);
+            ref var target = ref Unsafe.Add(ref c, i * ldc);
+            var j = 0;
+            for (; j + 4 <= n; j += 4)
+            {
+                ref var b0 = ref Unsafe.Add(ref b, j * ldb);
+                ref var b1 = ref Unsafe.Add(ref b0, ldb);
+                ref var b2 = ref Unsafe.Add(ref b0, 2 * ldb);
+                ref var b3 = ref Unsafe.Add(ref b0, 3 * ldb);
+                TVector s0 = TOps.Zero, s1 = TOps.Zero, s2 = TOps.Zero, s3 = TOps.Zero;
+                for (var p = 0; p < vectorEnd; p += width)
+                {
+                    var x = TOps.Load(ref Unsafe.Add(ref row, p));
+                    s0 = TOps.MultiplyAdd(x, TOps.Load(ref Unsafe.Add(ref b0, p)), s0);
+                    s1 = TOps.MultiplyAdd(x, TOps.Load(ref Unsafe.Add(ref b1, p)), s1);
+                    s2 = TOps.MultiplyAdd(x, TOps.Load(ref Unsafe.Add(ref b2, p)), s2);
+                    s3 = TOps.MultiplyAdd(x, TOps.Load(ref Unsafe.Add(ref b3, p)), s3);
+                }
+
+                Unsafe.Add(ref target, j) = Finish(TOps.Sum(s0), vectorEnd, k, ref row, ref b0, accumulate, Unsafe.Add(ref target, j));
+                Unsafe.Add(ref target, j + 1) = Finish(TOps.Sum(s1), vectorEnd, k, ref row, ref b1, accumulate, Unsafe.Add(ref target, j + 1));
+                Unsafe.Add(ref target, j + 2) = Finish(TOps.Sum(s2), vectorEnd, k, ref row, ref b2, accumulate, Unsafe.Add(ref target, j + 2));
+                Unsafe.Add(ref target, j + 3) = Finish(TOps.Sum(s3), vectorEnd, k, ref row, ref b3, accumulate, Unsafe.Add(ref target, j + 3));
+            }
+
+            for (; j < n; j++)
+            {
+                ref var bj = ref Unsafe.Add(ref b, j * ldb);
+                var s = TOps.Zero;
+                for (var p = 0; p < vectorEnd; p += width)
+                {
+                    s = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref row, p)), TOps.Load(ref Unsafe.Add(ref bj, p)), s);
+                }
+
+                Unsafe.Add(ref target, j) = Finish(TOps.Sum(s), vectorEnd, k, ref row, ref bj, accumulate, Unsafe.Add(ref target, j));
+            }
+        }
+    }
+
+    /// <summary>Adds the products from <paramref name="from"/> to k - 1 to <paramref name="sum"/> one by one, then C when accumulating.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Finish(float sum, int from, int k, ref float a, ref float b, bool accumulate, float c)
+    {
+        for (var p = from; p < k; p++)
+        {
+            sum = float.MultiplyAddEstimate(Unsafe.Add(ref a, p), Unsafe.Add(ref b, p), sum);
+        }
+
+        return accumulate ? c + sum : sum;
     }
 
     /// <summary>

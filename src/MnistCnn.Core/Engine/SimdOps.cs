@@ -31,6 +31,9 @@ internal interface ISimdOps<TVector>
     /// as a multiply then an add where it has not (WebAssembly), rather than emulating the fused form in software.
     /// </summary>
     static abstract TVector MultiplyAdd(TVector left, TVector right, TVector addend);
+
+    /// <summary>The sum of the lanes (in the runtime's fixed order for the type).</summary>
+    static abstract float Sum(TVector value);
 }
 
 /// <summary>512-bit vectors (AVX-512).</summary>
@@ -52,6 +55,9 @@ internal readonly struct Simd512 : ISimdOps<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> MultiplyAdd(Vector512<float> left, Vector512<float> right, Vector512<float> addend) =>
         Vector512.MultiplyAddEstimate(left, right, addend);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector512<float> value) => Vector512.Sum(value);
 }
 
 /// <summary>256-bit vectors (AVX2).</summary>
@@ -73,6 +79,9 @@ internal readonly struct Simd256 : ISimdOps<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> MultiplyAdd(Vector256<float> left, Vector256<float> right, Vector256<float> addend) =>
         Vector256.MultiplyAddEstimate(left, right, addend);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector256<float> value) => Vector256.Sum(value);
 }
 
 /// <summary>128-bit vectors (SSE, Arm64 AdvSIMD, WebAssembly SIMD).</summary>
@@ -94,6 +103,9 @@ internal readonly struct Simd128 : ISimdOps<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> MultiplyAdd(Vector128<float> left, Vector128<float> right, Vector128<float> addend) =>
         Vector128.MultiplyAddEstimate(left, right, addend);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector128<float> value) => Vector128.Sum(value);
 }
 
 /// <summary>Scalar code: one float per "vector".</summary>
@@ -114,4 +126,7 @@ internal readonly struct SimdScalar : ISimdOps<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MultiplyAdd(float left, float right, float addend) => float.MultiplyAddEstimate(left, right, addend);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(float value) => value;
 }
