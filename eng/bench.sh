@@ -107,6 +107,24 @@ bench() {
   run_torch dotnet "$bench_dll" report --out "$out/$stamp-summary.json" --context "$context" \
     --inference "$out/$stamp-inference.json" --inference-peer "$out/$stamp-inference-pytorch.json" "${columns[@]}"
   cp "$out/$stamp-summary.json" "$out/latest-summary.json"
+
+  # The best preset (LeNet, augmentation, Adam 0.001 on a cosine schedule): PyTorch's recipe, then ours, then the
+  # shipped LeNet's prediction beside TorchSharp's and PyTorch's forward of the same weights.
+  local best_epochs=${MNISTCNN_BENCH_BEST_EPOCHS:-2}
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  say "PyTorch, the best preset's recipe ($threads threads, $best_epochs epochs)"
+  run_torch env PYTHONDONTWRITEBYTECODE=1 python3 tests/peer/best_preset.py --data "$data" --epochs "$best_epochs" \
+    --threads "$threads" --json "$out/$stamp-pytorch-best.json"
+  say "MnistCnn.Core, the best preset ($threads threads, $best_epochs epochs)"
+  run_torch dotnet "$bench_dll" train "$data" --preset best --seed 0 --epochs "$best_epochs" --threads "$threads" \
+    --json "$out/$stamp-mnistcnn-best.json"
+  local lenet=src/MnistCnn.Core/Inference/Pretrained/lenet.safetensors
+  inference_runs "$data" "$threads" "$out" "$stamp-lenet" "$lenet"
+  context="$(date -u +%Y-%m-%dT%H:%M:%SZ); CPU: $(cpu_line); $(nproc) cores, $threads threads, best preset, $best_epochs epochs; load average (1/5/15 min) $load_before at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+  run_torch dotnet "$bench_dll" report --out "$out/$stamp-best-summary.json" --context "$context" \
+    --inference "$out/$stamp-lenet-inference.json" --inference-peer "$out/$stamp-lenet-inference-pytorch.json" \
+    "pytorch-best-preset=$out/$stamp-pytorch-best.json" "ours=$out/$stamp-mnistcnn-best.json"
+  cp "$out/$stamp-best-summary.json" "$out/latest-best-summary.json"
 }
 
 bench "$@"

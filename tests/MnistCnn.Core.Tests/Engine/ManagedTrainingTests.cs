@@ -1,6 +1,7 @@
 using MnistCnn.Core.Engine;
 using MnistCnn.Core.Data;
 using MnistCnn.Core.Models;
+using MnistCnn.Core.Tests.Support;
 using MnistCnn.Core.Training;
 using static TorchSharp.torch;
 
@@ -101,6 +102,45 @@ public sealed class ManagedTrainingTests
         {
             tensor.allclose(weightsTwo[name], rtol: 0, atol: 0).Should().BeTrue(name);
         }
+    }
+
+    [Fact]
+    public void Resume_LeNetWithTheBestRecipe_EndsWithTheWeightsOfAnUninterruptedRun()
+    {
+        using var folder = new TempDirectory();
+        using var train = LearnableDigits.Make(96, seed: 1);
+        using var test = LearnableDigits.Make(32, seed: 2);
+        DigitDataLoader Loader() => new(train, new DigitDataLoaderOptions { BatchSize = 16, Shuffle = true, Augmentation = new DigitAugmentation() });
+        var options = new TrainerOptions
+        {
+            Device = TrainingDevice.Cpu,
+            Epochs = 3,
+            Seed = 7,
+            Threads = 2,
+            LearningRate = 0.001,
+            LearningRateScheduler = LearningRateScheduler.Cosine(),
+        };
+        var checkpoint = folder.File("run.ckpt");
+        using var uninterrupted = new LeNet(seed: 7);
+        using (var scope = NewDisposeScope())
+        {
+            ManagedTraining.Applies(uninterrupted, zeros(2, 1, 28, 28), zeros(2, ScalarType.Int64)).Should().BeTrue("LeNet trains through the engine");
+        }
+
+        var full = new Trainer(options).Fit(uninterrupted, Loader(), new DigitDataLoader(test));
+
+        // The same run, stopped after its first epoch, then resumed into a network with other initial weights.
+        using (var interrupted = new LeNet(seed: 7))
+        {
+            new Trainer(options with { CheckpointPath = checkpoint, Callbacks = [new StopAfter(1)] }).Fit(interrupted, Loader(), new DigitDataLoader(test))
+                .Epochs.Should().HaveCount(1);
+        }
+
+        using var resumed = new LeNet(seed: 99);
+        var history = new Trainer(options).Resume(checkpoint, resumed, Loader(), new DigitDataLoader(test));
+
+        Weights.AssertIdentical(uninterrupted, resumed);
+        history.Epochs.Select(e => (e.LearningRate, e.TrainLossMean, e.ValidationLoss)).Should().Equal(full.Epochs.Select(e => (e.LearningRate, e.TrainLossMean, e.ValidationLoss)));
     }
 
     [Fact]
@@ -230,4 +270,15 @@ public sealed class ManagedTrainingTests
             "SpeedrunNet" => new SpeedrunNet(seed),
             _ => new ConvNet(seed),
         };
+
+    private sealed class StopAfter(int epochs) : TrainingCallback
+    {
+        public override void OnEpochEnd(TrainingContext context)
+        {
+            if (context.History.Count == epochs)
+            {
+                context.RequestStop();
+            }
+        }
+    }
 }
