@@ -6,6 +6,7 @@
 #   eng/pack.sh        the package
 #   eng/gpu-bundle.sh  the CUDA check for a GPU machine (eng/MnistCnn.Core.GpuCheck, run there by eng/gpu-check.sh)
 #   eng/bench.sh       PyTorch against MnistCnn.Core       eng/predict-check.sh  the prediction sample's check
+#   eng/speedrun.sh    the speedrun recipe over seeds, PyTorch's beside it (eng/speedrun-report.py: its log)
 #   eng/consumer-check.sh  the package in a new app, with and without a backend
 #   eng/classify-check.sh  the package with no backend, on the host    eng/pretrained.sh  the shipped model
 #   eng/web.sh         the web sample: serve it, test it (API and headless Chromium), bench and soak it (wrk)
@@ -124,6 +125,9 @@ case "$verb" in
     ;;
   bench)
     "$eng/bench.sh" "$@"
+    ;;
+  speedrun)
+    "$eng/speedrun.sh" "$@"
     ;;
   ""|-h|--help|help)
     usage

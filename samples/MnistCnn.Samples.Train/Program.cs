@@ -1,7 +1,8 @@
 // Trains a network with MnistCnn.Core and prints, per epoch, the case study's line "Epoch: N Loss: L Accuracy: A"
 // (mean training loss, test accuracy in percent). --preset faithful (default): the PyTorch case study's ConvNet and
-// recipe; --preset best: LeNet with augmentation and a cosine schedule. --dataset mnist (default), fashion or kmnist.
-// Writes <output>/convnet.safetensors (lenet.safetensors with --preset best), <output>/summary.json (with per-class precision, recall and F1),
+// recipe; --preset best: LeNet with augmentation and a cosine schedule; --preset speedrun: the library's
+// TrainingRecipe.Speedrun (SpeedrunNet, one-cycle Adam, 1 epoch). --dataset mnist (default), fashion or kmnist.
+// Writes <output>/convnet.safetensors (lenet.safetensors with --preset best, speedrunnet.safetensors with --preset speedrun), <output>/summary.json (with per-class precision, recall and F1),
 // <output>/curves.png and <output>/confusion.png, each under a temporary name first and renamed into place.
 // Also reports what the final model gets wrong: the test images with the highest loss and the most confused pairs,
 // drawn as <output>/mistakes.png. --find-lr sweeps the learning rate instead of training (a short run from 1e-7 up,
@@ -69,9 +70,13 @@ try
     });
     var testLoader = new DigitDataLoader(test, new DigitDataLoaderOptions { BatchSize = arguments.BatchSize });
     var best = arguments.Preset == TrainingPreset.Best;
-    using TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> model = best
-        ? new LeNet(arguments.Seed)
-        : new ConvNet(arguments.Seed);
+    var speedrun = TrainingRecipe.Speedrun with { Epochs = arguments.Epochs, BatchSize = arguments.BatchSize, MaxLearningRate = arguments.LearningRate };
+    using TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> model = arguments.Preset switch
+    {
+        TrainingPreset.Best => new LeNet(arguments.Seed),
+        TrainingPreset.Speedrun => speedrun.CreateModel(arguments.Seed),
+        _ => new ConvNet(arguments.Seed),
+    };
     // The run's seed orders the shuffled epochs; "--seed none" draws one (the weights then come from torch's generator).
     var runSeed = arguments.Seed ?? Random.Shared.NextInt64(0, long.MaxValue);
     if (arguments.Seed is null && arguments.CheckpointFolder is not null)
@@ -79,17 +84,22 @@ try
         Console.WriteLine($"Seed drawn for this run: {runSeed} (to continue it: --seed {runSeed} --resume)");
     }
 
-    var trainer = new Trainer(new TrainerOptions
+    var recipeOptions = arguments.Preset == TrainingPreset.Speedrun
+        ? speedrun.CreateTrainerOptions(runSeed)
+        : new TrainerOptions
+        {
+            LearningRate = arguments.LearningRate,
+
+            // The best preset anneals the learning rate from --lr towards zero over the run, per epoch:
+            // lr * (1 + cos(pi * epoch / epochs)) / 2 (TorchSharp's CosineAnnealingLR, recorded in checkpoints).
+            LearningRateScheduler = best ? LearningRateScheduler.Cosine() : null,
+        };
+    var trainer = new Trainer(recipeOptions with
     {
         Epochs = arguments.Epochs,
-        LearningRate = arguments.LearningRate,
         Seed = runSeed,
         Device = arguments.Device,
         CheckpointPath = arguments.CheckpointPath,
-
-        // The best preset anneals the learning rate from --lr towards zero over the run, per epoch:
-        // lr * (1 + cos(pi * epoch / epochs)) / 2 (TorchSharp's CosineAnnealingLR, recorded in checkpoints).
-        LearningRateScheduler = best ? LearningRateScheduler.Cosine() : null,
     });
     if (arguments.FindLearningRate)
     {
@@ -121,7 +131,7 @@ try
     }
 
     Console.WriteLine(
-        $"Training {(best ? "LeNet (--preset best)" : "the case study's ConvNet")} on {train.Count} images, testing on {test.Count}: {arguments.Epochs} epochs, batch {arguments.BatchSize}, " +
+        $"Training {arguments.Preset switch { TrainingPreset.Best => "LeNet (--preset best)", TrainingPreset.Speedrun => "SpeedrunNet (--preset speedrun: one-cycle Adam, betas 0.7/0.9)", _ => "the case study's ConvNet" }} on {train.Count} images, testing on {test.Count}: {arguments.Epochs} epochs, batch {arguments.BatchSize}, " +
         $"lr {arguments.LearningRate}, seed {arguments.Seed?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}, shuffle {(arguments.Shuffle ? "on" : "off")}, " +
         $"augmentation {(arguments.Augment ? "on" : "off")}");
     TrainingHistory Run(IProgress<TrainingProgress> progress) => resuming
@@ -132,7 +142,7 @@ try
     var trainingTime = clock.Elapsed;
 
     Directory.CreateDirectory(arguments.OutputFolder);
-    var modelPath = Path.Combine(arguments.OutputFolder, best ? "lenet.safetensors" : "convnet.safetensors");
+    var modelPath = Path.Combine(arguments.OutputFolder, model.GetType().Name.ToLowerInvariant() + ".safetensors");
     ModelWeights.Save(model, modelPath);
     // The final model's outcome per class: the confusion matrix of one more pass over the test set.
     var evaluation = Validator.Evaluate(model, testLoader, cancellation.Token);
@@ -141,6 +151,7 @@ try
         history.Last?.ValidationAccuracy, Math.Round(trainingTime.TotalSeconds, 1), modelPath, history.Epochs, ClassMetrics.From(evaluation))
     {
         Dataset = arguments.Dataset.Name,
+        TrainingOnlySeconds = Math.Round(history.Epochs.Sum(e => e.TrainDuration.TotalSeconds), 3),
         ClassNames = arguments.Dataset.ClassNames,
     };
     // Every report names what it describes: the model, the preset and the data set.
@@ -153,7 +164,8 @@ try
     OutputFile.Write(Path.Combine(arguments.OutputFolder, "mistakes.png"), temporary => MistakesImage.SavePng(mistakes, temporary));
 
     Console.WriteLine($"Final accuracy: {history.Last?.ValidationAccuracy:F2}% on {history.Device}");
-    Console.WriteLine($"Training time: {trainingTime.TotalMinutes:F1} min ({trainingTime.TotalSeconds:F0} s, validation included{(resuming ? ", this process only" : string.Empty)})");
+    Console.WriteLine($"Training time: {trainingTime.TotalMinutes:F1} min ({trainingTime.TotalSeconds:F0} s, validation included{(resuming ? ", this process only" : string.Empty)}); " +
+        $"training alone {history.Epochs.Sum(e => e.TrainDuration.TotalSeconds):F2} s");
     Console.WriteLine($"Macro F1: {evaluation.MacroF1:F4}, top-2 accuracy {evaluation.TopKAccuracy(2):F2}%; per class in summary.json");
     Console.WriteLine("Most wrong about (test image: label -> predicted, confidence): " + string.Join(
         ", ", mistakes.TopLosses.Take(5).Select(m => $"#{m.Index}: {mistakes.ClassNames[m.Label]} -> {mistakes.ClassNames[m.Predicted]}, {m.Confidence:F2}")));

@@ -25,6 +25,9 @@ internal sealed record RunSummary(
     /// <summary>Gets the data set's name: MNIST, Fashion-MNIST or KMNIST.</summary>
     public string Dataset { get; init; } = "MNIST";
 
+    /// <summary>Gets the seconds spent training alone in this process: the epochs' training time, validation excluded.</summary>
+    public double TrainingOnlySeconds { get; init; }
+
     /// <summary>Gets the name of each class, indexed by label (the metrics' order).</summary>
     public IReadOnlyList<string> ClassNames { get; init; } = [];
 }

@@ -8,7 +8,7 @@ namespace MnistCnn.Samples.Train;
 internal sealed record TrainArguments
 {
     public const string Usage =
-        "usage: MnistCnn.Samples.Train [--preset faithful|best] [--dataset mnist|fashion|kmnist] [--data <folder>] [--download] [--epochs <n>] [--batch-size <n>] [--lr <rate>] " +
+        "usage: MnistCnn.Samples.Train [--preset faithful|best|speedrun] [--dataset mnist|fashion|kmnist] [--data <folder>] [--download] [--epochs <n>] [--batch-size <n>] [--lr <rate>] " +
         "[--seed <n>|none] [--device auto|cpu|cuda] [--shuffle] [--augment] [--output <folder>] [--checkpoint <folder> [--resume]] [--find-lr]";
 
     /// <summary>The settings of <c>--preset best</c> before any other option: see <see cref="TrainingPreset.Best"/>.</summary>
@@ -19,6 +19,16 @@ internal sealed record TrainArguments
         LearningRate = 0.001,
         Shuffle = true,
         Augment = true,
+    };
+
+    /// <summary>The settings of <c>--preset speedrun</c> before any other option: the library's recipe; --lr sets its one-cycle peak.</summary>
+    private static readonly TrainArguments SpeedrunPreset = new()
+    {
+        Preset = TrainingPreset.Speedrun,
+        Epochs = TrainingRecipe.Speedrun.Epochs,
+        BatchSize = TrainingRecipe.Speedrun.BatchSize,
+        LearningRate = TrainingRecipe.Speedrun.MaxLearningRate,
+        Shuffle = true,
     };
 
     /// <summary>Gets the network and recipe: the case study's ConvNet (default) or LeNet with the stronger recipe.</summary>
@@ -70,7 +80,12 @@ internal sealed record TrainArguments
     {
         // The preset sets the defaults, whatever its position; the other options override them.
         var preset = args.Select((arg, i) => arg == "--preset" ? ParsePreset(Value(args, i + 1, arg)) : (TrainingPreset?)null).LastOrDefault(p => p is not null);
-        var result = preset == TrainingPreset.Best ? BestPreset : new TrainArguments();
+        var result = preset switch
+        {
+            TrainingPreset.Best => BestPreset,
+            TrainingPreset.Speedrun => SpeedrunPreset,
+            _ => new TrainArguments(),
+        };
         for (var i = 0; i < args.Length; i++)
         {
             var option = args[i];
@@ -141,7 +156,8 @@ internal sealed record TrainArguments
     {
         "faithful" => TrainingPreset.Faithful,
         "best" => TrainingPreset.Best,
-        _ => throw new ArgumentException($"--preset needs faithful or best, not '{text}'"),
+        "speedrun" => TrainingPreset.Speedrun,
+        _ => throw new ArgumentException($"--preset needs faithful, best or speedrun, not '{text}'"),
     };
 
     private static TrainingDevice ParseDevice(string text) => text switch

@@ -11,4 +11,7 @@ internal enum TrainingPreset
     /// 0.001 on a cosine schedule, 15 epochs.
     /// </summary>
     Best,
+
+    /// <summary>The library's speedrun recipe (<c>TrainingRecipe.Speedrun</c>): the quickest way past 99% on MNIST.</summary>
+    Speedrun,
 }

@@ -11,12 +11,13 @@ Contents (all float32 unless noted; batch i = images [64,1,28,28] uniform in [0,
   step3.losses        [3] the loss of each of those steps, computed before its update
 
 With --model lenet it writes the LeNet fixture instead (lenet-adam.safetensors): init.<param>, batch0.* of
-one batch of 32, grad0.<param> and step1.<param> after one Adam(lr=0.001) step; no step3.
+one batch of 32, grad0.<param> and step1.<param> after one Adam(lr=0.001) step; no step3. --model speedrun
+writes the same for the speedrun network (speedrun-adam.safetensors).
 
 Format: safetensors (8-byte little-endian header length, UTF-8 JSON header, raw little-endian data),
 written here without the safetensors package so only torch is needed.
 
-Run: ./build.sh peer -- tests/peer/make_fixture.py [--model lenet]
+Run: ./build.sh peer -- tests/peer/make_fixture.py [--model lenet|speedrun]
 """
 import argparse
 import json
@@ -31,6 +32,7 @@ from torch import nn
 
 from convnet import ConvNet, configure_kernels
 from lenet import LeNet
+from speedrun import SpeedrunNet
 from safetensors_io import read_safetensors, write_safetensors
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -43,6 +45,7 @@ DATA_SEED = 5678
 MODELS = {
     "convnet": (ConvNet, "convnet-adam.safetensors", 3, 64, 0.01),
     "lenet": (LeNet, "lenet-adam.safetensors", 1, 32, 0.001),
+    "speedrun": (SpeedrunNet, "speedrun-adam.safetensors", 1, 32, 0.001),
 }
 def snapshot(prefix, model):
     return {f"{prefix}.{name}": p.detach().clone() for name, p in model.named_parameters()}

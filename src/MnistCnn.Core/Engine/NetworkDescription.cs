@@ -33,8 +33,23 @@ internal sealed class NetworkDescription
             Layer.Linear("fc2", 500, 10),
         ]);
 
+    /// <summary>
+    /// The speedrun network, small and quick to train: conv 1→24 (5x5), max-pool, ReLU, conv 24→32 (3x3), max-pool,
+    /// ReLU, flatten, linear 800→256, ReLU, linear 256→10 (about 1.24M multiply-adds an image). Pooling before the
+    /// ReLU gives the same values and gradients as after it, on a quarter of the elements.
+    /// </summary>
+    public static readonly NetworkDescription Speedrun = new(
+        "SpeedrunNet",
+        [
+            Layer.Conv2d("conv1", 1, 24, 5), Layer.MaxPool2d, Layer.ReLU,
+            Layer.Conv2d("conv2", 24, 32, 3), Layer.MaxPool2d, Layer.ReLU,
+            Layer.Flatten,
+            Layer.Linear("fc1", 32 * 5 * 5, 256), Layer.ReLU,
+            Layer.Linear("fc2", 256, 10),
+        ]);
+
     /// <summary>Every architecture the engine knows, by name: what a weights file's <c>architecture</c> may say.</summary>
-    public static readonly IReadOnlyList<NetworkDescription> Known = [ConvNet, LeNet];
+    public static readonly IReadOnlyList<NetworkDescription> Known = [ConvNet, LeNet, Speedrun];
 
     /// <summary>The input image side length.</summary>
     public const int ImageSize = 28;
@@ -98,7 +113,7 @@ internal sealed class NetworkDescription
         Features = shapes[FlattenIndex + 1].Channels;
     }
 
-    /// <summary>The architecture's name (<c>ConvNet</c>, <c>LeNet</c>), as weights files record it.</summary>
+    /// <summary>The architecture's name (<c>ConvNet</c>, <c>LeNet</c>, <c>SpeedrunNet</c>), as weights files record it.</summary>
     public string Name { get; }
 
     /// <summary>The layers in forward order.</summary>

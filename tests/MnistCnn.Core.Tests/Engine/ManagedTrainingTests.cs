@@ -9,7 +9,7 @@ namespace MnistCnn.Core.Tests.Engine;
 
 /// <summary>
 /// The engine's training step (<see cref="ManagedTraining"/>) for both networks (the case study's kernels for
-/// <see cref="ConvNet"/>, the generic layers for <see cref="LeNet"/>) against torch's autograd through their
+/// <see cref="ConvNet"/>, the generic layers for <see cref="LeNet"/> and <see cref="SpeedrunNet"/>) against torch's autograd through their
 /// forward (itself checked against PyTorch in <see cref="PyTorchFixtureTests"/> and <see cref="Models.LeNetTests"/>),
 /// on random weights and inputs, for odd batch sizes; its independence of the thread count; and when it is not taken.
 /// </summary>
@@ -28,6 +28,8 @@ public sealed class ManagedTrainingTests
     [InlineData("LeNet", 1)]
     [InlineData("LeNet", 7)]
     [InlineData("LeNet", 64)]
+    [InlineData("SpeedrunNet", 7)]
+    [InlineData("SpeedrunNet", 64)]
     public void TryComputeGradients_RandomBatch_GivesAutogradsLossAndEveryGradient(string architecture, int batchSize)
     {
         using var model = Network(architecture, seed: batchSize);
@@ -53,6 +55,7 @@ public sealed class ManagedTrainingTests
     [Theory]
     [InlineData("ConvNet")]
     [InlineData("LeNet")]
+    [InlineData("SpeedrunNet")]
     public void TryComputeGradients_SameBatchOnOneAndTwoThreads_GivesBitIdenticalGradients(string architecture)
     {
         using var model = Network(architecture, seed: 5);
@@ -261,7 +264,12 @@ public sealed class ManagedTrainingTests
         model.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!);
 
     private static nn.Module<Tensor, Tensor> Network(string architecture, long seed) =>
-        architecture == "LeNet" ? new LeNet(seed) : new ConvNet(seed);
+        architecture switch
+        {
+            "LeNet" => new LeNet(seed),
+            "SpeedrunNet" => new SpeedrunNet(seed),
+            _ => new ConvNet(seed),
+        };
 
     private sealed class StopAfter(int epochs) : TrainingCallback
     {
