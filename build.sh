@@ -8,6 +8,7 @@
 #   eng/consumer-check.sh  the package in a new app, with and without a backend
 #   eng/classify-check.sh  the package with no backend, on the host    eng/pretrained.sh  the shipped model
 #   eng/web.sh         the web sample: serve it, test it (API and headless Chromium)
+#   eng/wasm.sh        the browser sample (Blazor WebAssembly): publish and serve it, test it in headless Chromium
 #   eng/usage.txt      the verbs and settings, as ./build.sh --help prints them
 set -euo pipefail
 # Paths the user gives (web --model FILE) are relative to where they ran the script.
@@ -83,6 +84,14 @@ case "$verb" in
     "$eng/pack.sh" -v q
     "$eng/data.sh"
     "$eng/web.sh" test "$@"
+    ;;
+  wasm)
+    "$eng/pack.sh" -v q
+    exec "$eng/wasm.sh" serve "$@"
+    ;;
+  wasm-test)
+    "$eng/pack.sh" -v q
+    "$eng/wasm.sh" test "$@"
     ;;
   pretrained)
     "$eng/pretrained.sh" "$@"
