@@ -5,6 +5,7 @@
 # machine's CPU and ISA, the table and the ratios ours/PyTorch, then times prediction the same way (as
 # `bench inference`) and adds its rows, and writes them all to artifacts/bench/ (docs/performance.md). `--kernels K` overrides the checked choice (native, onednn, onednn-nhwc).
 # `bench micro [ARGS]` runs the BenchmarkDotNet micro-benchmarks of the hot paths instead.
+# `bench gemm [ARGS]` times the engine's matrix product per vector width beside torch.matmul (1 thread) instead.
 # `bench inference [MODEL]` times prediction instead: the managed DigitClassifier, TorchSharp's ConvNet.forward
 # and PyTorch's model(x) (tests/peer/inference_bench.py) with the same weights, one after another in one run.
 # MNISTCNN_BENCH_THREADS (2) and MNISTCNN_BENCH_EPOCHS (5) set every run's threads and epochs.
@@ -14,17 +15,6 @@ source "$repo/eng/torch-env.sh"
 
 bench_project=tests/MnistCnn.Core.Benchmarks
 bench_dll=$bench_project/bin/Release/net10.0/MnistCnn.Core.Benchmarks.dll
-
-# The CPU model and the vector ISA levels that decide which kernels run.
-cpu_line() {
-  local model flags isa=""
-  model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
-  flags=" $(sed -n 's/^flags[[:space:]]*: //p' /proc/cpuinfo | head -n1) "
-  for f in avx2 fma avx512f avx512bw avx512_vnni avx512_bf16; do
-    case "$flags" in *" $f "*) isa="$isa ${f^^}" ;; esac
-  done
-  echo "${model:-unknown}, ISA:${isa:- none of AVX2/AVX-512}"
-}
 
 # Inference runs: PyTorch first (its JSON joins ours), then the managed classifier and TorchSharp in one process.
 # Writes <out>/<stamp>-inference-pytorch.json, -inference.json and -inference.md.
@@ -55,6 +45,16 @@ bench() {
   if [ "${1:-}" = inference ]; then
     shift
     bench_inference "$@"
+    return
+  fi
+  if [ "${1:-}" = gemm ]; then
+    shift
+    local out=artifacts/bench stamp
+    stamp=$(date -u +%Y%m%dT%H%M%SZ)
+    mkdir -p "$out"
+    run_torch dotnet build "$bench_project" -c Release -p:UseSharedCompilation=false -v:q -nologo
+    say "$(cpu_line)"
+    run_torch dotnet "$bench_dll" gemm --json "$out/$stamp-gemm.json" "$@"
     return
   fi
   if [ "${1:-}" = micro ]; then
@@ -107,6 +107,24 @@ bench() {
   run_torch dotnet "$bench_dll" report --out "$out/$stamp-summary.json" --context "$context" \
     --inference "$out/$stamp-inference.json" --inference-peer "$out/$stamp-inference-pytorch.json" "${columns[@]}"
   cp "$out/$stamp-summary.json" "$out/latest-summary.json"
+
+  # The best preset (LeNet, augmentation, Adam 0.001 on a cosine schedule): PyTorch's recipe, then ours, then the
+  # shipped LeNet's prediction beside TorchSharp's and PyTorch's forward of the same weights.
+  local best_epochs=${MNISTCNN_BENCH_BEST_EPOCHS:-2}
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  say "PyTorch, the best preset's recipe ($threads threads, $best_epochs epochs)"
+  run_torch env PYTHONDONTWRITEBYTECODE=1 python3 tests/peer/best_preset.py --data "$data" --epochs "$best_epochs" \
+    --threads "$threads" --json "$out/$stamp-pytorch-best.json"
+  say "MnistCnn.Core, the best preset ($threads threads, $best_epochs epochs)"
+  run_torch dotnet "$bench_dll" train "$data" --preset best --seed 0 --epochs "$best_epochs" --threads "$threads" \
+    --json "$out/$stamp-mnistcnn-best.json"
+  local lenet=src/MnistCnn.Core/Inference/Pretrained/lenet.safetensors
+  inference_runs "$data" "$threads" "$out" "$stamp-lenet" "$lenet"
+  context="$(date -u +%Y-%m-%dT%H:%M:%SZ); CPU: $(cpu_line); $(nproc) cores, $threads threads, best preset, $best_epochs epochs; load average (1/5/15 min) $load_before at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+  run_torch dotnet "$bench_dll" report --out "$out/$stamp-best-summary.json" --context "$context" \
+    --inference "$out/$stamp-lenet-inference.json" --inference-peer "$out/$stamp-lenet-inference-pytorch.json" \
+    "pytorch-best-preset=$out/$stamp-pytorch-best.json" "ours=$out/$stamp-mnistcnn-best.json"
+  cp "$out/$stamp-best-summary.json" "$out/latest-best-summary.json"
 }
 
 bench "$@"

@@ -56,3 +56,14 @@ ensure_chromium() {
     || die "apt-get install chromium failed"
   [ -x "$browser" ] || die "the chromium package did not install /usr/bin/chromium"
 }
+
+# The CPU model and the vector ISA levels that decide which kernels run.
+cpu_line() {
+  local model flags isa=""
+  model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+  flags=" $(sed -n 's/^flags[[:space:]]*: //p' /proc/cpuinfo | head -n1) "
+  for f in avx2 fma avx512f avx512bw avx512_vnni avx512_bf16; do
+    case "$flags" in *" $f "*) isa="$isa ${f^^}" ;; esac
+  done
+  echo "${model:-unknown}, ISA:${isa:- none of AVX2/AVX-512}"
+}

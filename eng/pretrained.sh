@@ -1,31 +1,47 @@
 #!/usr/bin/env bash
-# Trains the library's pretrained model with the repository's own training command and writes it, with its
-# settings, data SHA-256s and test accuracy in the safetensors __metadata__ and in convnet.json, to
+# Trains one of the library's pretrained models with the repository's own training command and writes it, with
+# its architecture, settings, data SHA-256s and test accuracy in the safetensors __metadata__ and in NAME.json, to
 # src/MnistCnn.Core/Inference/Pretrained/ (embedded in the package).
 #
-#   eng/pretrained.sh           train and replace the committed model
-#   eng/pretrained.sh --check   train into artifacts/pretrained and fail unless the result equals the
-#                               committed files byte for byte
+#   eng/pretrained.sh [--model best|case-study] [--check]
+#     --model best (default)   LeNet with the best preset (seed 0, 15 epochs, augmentation, cosine schedule): lenet.safetensors
+#     --model case-study       the case study's ConvNet (seed 0, 5 epochs, batch 64, lr 0.01): convnet.safetensors
+#     --check                  train into artifacts/pretrained and fail unless the result equals the committed
+#                              files byte for byte
 #
 # Same machine type and thread count give the same bytes (docs/training.md, "Determinism and seeds").
 # It packs and restores MnistCnn.Core like ./build.sh train; run it under the package lock on shared machines.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-check=0
-case "${1:-}" in
-  "") ;;
-  --check) check=1 ;;
-  *) die "unknown argument '$1' (expected --check)" ;;
+check=0 model=best
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --check) check=1 ;;
+    --model) [ $# -ge 2 ] || die "--model needs best or case-study"; model=$2; shift ;;
+    *) die "unknown argument '$1' (expected --model best|case-study, --check)" ;;
+  esac
+  shift
+done
+
+# Each model's settings, recorded in the model file.
+case "$model" in
+  best)
+    name=lenet seed=0 epochs=15 batch=64 lr=0.001
+    train_args=(--preset best --seed "$seed")
+    recipe=(--setting "preset=best" --setting "shuffle=true" --setting "augmentation=shifts 2 px, rotations 10 degrees, scales 0.9-1.1"
+            --setting "lr_schedule=cosine per epoch") ;;
+  case-study)
+    name=convnet seed=0 epochs=5 batch=64 lr=0.01
+    train_args=(--seed "$seed" --epochs "$epochs" --batch-size "$batch" --lr "$lr")
+    recipe=(--setting "shuffle=false") ;;
+  *) die "--model needs best or case-study, not '$model'" ;;
 esac
 
-# The case study's settings, recorded in the model file.
-seed=0 epochs=5 batch=64 lr=0.01
 data=$(data_dir)
 committed=src/MnistCnn.Core/Inference/Pretrained
-work=artifacts/pretrained
+work=artifacts/pretrained/$name
 rm -rf "$work"
-train_args=(--seed "$seed" --epochs "$epochs" --batch-size "$batch" --lr "$lr")
 
 ./build.sh train "${train_args[@]}" --output "$work/train"
 
@@ -33,16 +49,16 @@ out=$committed
 [ "$check" = 1 ] && out=$work/model
 torchsharp=$(central_version TorchSharp)
 dotnet run --project eng/MnistCnn.Core.Pretrained -c Release -- \
-  --trained "$work/train" --data "$data" --out "$out" \
+  --trained "$work/train" --name "$name" --data "$data" --out "$out" \
   --setting "training_command=./build.sh train ${train_args[*]}" \
   --setting "seed=$seed" --setting "epochs=$epochs" --setting "batch_size=$batch" --setting "learning_rate=$lr" \
-  --setting "shuffle=false" --setting "torchsharp=$torchsharp"
+  "${recipe[@]}" --setting "torchsharp=$torchsharp" --setting "cpu=$(cpu_line)"
 
 if [ "$check" = 1 ]; then
-  for f in convnet.safetensors convnet.json; do
+  for f in "$name.safetensors" "$name.json"; do
     if ! cmp "$out/$f" "$committed/$f"; then
       die "--check: the regenerated $f differs from $committed/$f"
     fi
   done
-  say "pretrained --check: the regenerated model equals $committed/convnet.safetensors byte for byte ($(sha256sum <"$out/convnet.safetensors" | cut -d' ' -f1))"
+  say "pretrained --check: the regenerated model equals $committed/$name.safetensors byte for byte ($(sha256sum <"$out/$name.safetensors" | cut -d' ' -f1))"
 fi

@@ -1,9 +1,9 @@
-// Writes the library's pretrained model from a training run of samples/MnistCnn.Samples.Train:
-//   MnistCnn.Core.Pretrained --trained <folder with convnet.safetensors and summary.json> --data <MNIST folder>
-//                            --out <folder> --setting key=value ...
-// The weights are copied byte for byte; the settings, the SHA-256 of the four MNIST files and the test
-// accuracy (computed here by DigitClassifier, managed code) go into the file's safetensors __metadata__
-// and into convnet.json beside it. Nothing depends on the clock or the machine, so the same weights give
+// Writes one of the library's pretrained models from a training run of samples/MnistCnn.Samples.Train:
+//   MnistCnn.Core.Pretrained --trained <folder with NAME.safetensors and summary.json> --name <NAME: convnet or lenet>
+//                            --data <MNIST folder> --out <folder> --setting key=value ...
+// The weights are copied byte for byte; the architecture, the settings, the SHA-256 of the four MNIST files and
+// the test accuracy (computed here by DigitClassifier, managed code) go into the file's safetensors __metadata__
+// and into NAME.json beside it. Nothing depends on the clock or the machine, so the same weights give
 // the same bytes. Exit codes: 0 written, 1 failed, 2 bad arguments.
 using MnistCnn.Core.Data.Idx;
 using System.Globalization;
@@ -14,7 +14,7 @@ using MnistCnn.Core.Data;
 using MnistCnn.Core.Inference;
 using MnistCnn.Core.Models;
 
-string? trained = null, data = null, output = null;
+string? trained = null, data = null, output = null, name = null;
 var settings = new SortedDictionary<string, string>(StringComparer.Ordinal);
 for (var i = 0; i < args.Length; i++)
 {
@@ -23,6 +23,7 @@ for (var i = 0; i < args.Length; i++)
         case "--trained" when i + 1 < args.Length: trained = args[++i]; break;
         case "--data" when i + 1 < args.Length: data = args[++i]; break;
         case "--out" when i + 1 < args.Length: output = args[++i]; break;
+        case "--name" when i + 1 < args.Length: name = args[++i]; break;
         case "--setting" when i + 1 < args.Length && args[i + 1].Contains('=', StringComparison.Ordinal):
             var (key, value) = (args[i + 1][..args[i + 1].IndexOf('=', StringComparison.Ordinal)], args[i + 1][(args[i + 1].IndexOf('=', StringComparison.Ordinal) + 1)..]);
             settings[key] = value;
@@ -30,20 +31,20 @@ for (var i = 0; i < args.Length; i++)
             break;
         default:
             Console.Error.WriteLine($"error: unexpected argument '{args[i]}'");
-            Console.Error.WriteLine("usage: MnistCnn.Core.Pretrained --trained DIR --data DIR --out DIR [--setting key=value]...");
+            Console.Error.WriteLine("usage: MnistCnn.Core.Pretrained --trained DIR --name convnet|lenet --data DIR --out DIR [--setting key=value]...");
             return 2;
     }
 }
 
-if (trained is null || data is null || output is null)
+if (trained is null || data is null || output is null || name is not ("convnet" or "lenet"))
 {
-    Console.Error.WriteLine("usage: MnistCnn.Core.Pretrained --trained DIR --data DIR --out DIR [--setting key=value]...");
+    Console.Error.WriteLine("usage: MnistCnn.Core.Pretrained --trained DIR --name convnet|lenet --data DIR --out DIR [--setting key=value]...");
     return 2;
 }
 
 try
 {
-    var weightsPath = Path.Combine(trained, "convnet.safetensors");
+    var weightsPath = Path.Combine(trained, $"{name}.safetensors");
     var weights = SafeTensorsFile.Parse(File.ReadAllBytes(weightsPath), weightsPath);
     var classifier = DigitClassifier.Load(weightsPath);
 
@@ -58,7 +59,8 @@ try
 
     var metadata = new SortedDictionary<string, string>(settings, StringComparer.Ordinal)
     {
-        ["model"] = "MnistCnn.Core ConvNet: conv(1, 3, kernel 3), sigmoid, conv(3, 6, kernel 3), sigmoid, flatten, linear(3456, 10); input 28x28 pixels / 255",
+        ["architecture"] = classifier.Architecture,
+        ["model"] = $"MnistCnn.Core {classifier.Architecture}: {classifier.Weights.Description.LayerText}; input 28x28 pixels / 255",
         ["test_accuracy"] = accuracy,
         ["test_correct"] = correct.ToString(CultureInfo.InvariantCulture),
         ["test_images"] = images.Count.ToString(CultureInfo.InvariantCulture),
@@ -74,17 +76,18 @@ try
         weights.Entries.OrderBy(e => e.Name, StringComparer.Ordinal).Select(e => (e.Name, e.DType, e.Shape, weights.GetBytes(e).ToArray())),
         metadata);
     Directory.CreateDirectory(output);
-    var modelPath = Path.Combine(output, "convnet.safetensors");
+    var modelPath = Path.Combine(output, $"{name}.safetensors");
     AtomicFile.Write(modelPath, bytes);
 
     var description = new SortedDictionary<string, string>(metadata, StringComparer.Ordinal)
     {
-        ["sha256_convnet.safetensors"] = Convert.ToHexStringLower(SHA256.HashData(bytes)),
+        [$"sha256_{name}.safetensors"] = Convert.ToHexStringLower(SHA256.HashData(bytes)),
+        ["size_bytes"] = bytes.Length.ToString(CultureInfo.InvariantCulture),
     };
     var json = JsonSerializer.SerializeToUtf8Bytes(description, new JsonSerializerOptions { WriteIndented = true });
-    AtomicFile.Write(Path.Combine(output, "convnet.json"), [.. json, (byte)'\n']);
+    AtomicFile.Write(Path.Combine(output, $"{name}.json"), [.. json, (byte)'\n']);
 
-    Console.WriteLine($"pretrained: {correct} of {images.Count} test images ({accuracy}%) with the managed classifier, {trainerAccuracy}% by the trainer; wrote {modelPath} ({bytes.Length} bytes) and convnet.json");
+    Console.WriteLine($"pretrained: {correct} of {images.Count} test images ({accuracy}%) with the managed classifier, {trainerAccuracy}% by the trainer; wrote {modelPath} ({bytes.Length} bytes) and {name}.json");
     if (accuracy != trainerAccuracy)
     {
         Console.Error.WriteLine($"error: the managed classifier's test accuracy {accuracy}% differs from the trainer's {trainerAccuracy}%");

@@ -99,6 +99,7 @@ internal static class BenchReport
         RatioGoal("faithful", "validate_seconds_median", 0.25, "validation of 10k images");
         RatioGoal("faithful", "seconds_to_first_step", 0.5, "process start to first step");
         RatioGoal("faithful", "peak_rss_mib", 0.6, "peak resident memory");
+        RatioGoal("pytorch-best-preset", "train_seconds_median", 0.5, "best-preset training epoch");
 
         var inference = Inference(inferenceJson, inferencePeerJson, Goal);
         var summary = new JsonObject
@@ -136,10 +137,11 @@ internal static class BenchReport
         var peer = peerDoc.RootElement;
         double Ours(string key) => ours.GetProperty(key).GetDouble();
         var images = ours.GetProperty("images").GetInt32();
+        var lenet = ours.TryGetProperty("architecture", out var architecture) && architecture.GetString() == "LeNet";
         var rows = new (string Name, double SingleUs, double PerSecond, int Correct)[]
         {
             (peer.GetProperty("name").GetString() ?? "PyTorch", peer.GetProperty("single_median_us").GetDouble(), peer.GetProperty("batch_images_per_second").GetDouble(), peer.GetProperty("test_correct").GetInt32()),
-            ("TorchSharp ConvNet.forward", Ours("torchsharp_single_median_us"), Ours("torchsharp_batch_images_per_second"), ours.GetProperty("torchsharp_test_correct").GetInt32()),
+            ($"TorchSharp {(lenet ? "LeNet" : "ConvNet")}.forward", Ours("torchsharp_single_median_us"), Ours("torchsharp_batch_images_per_second"), ours.GetProperty("torchsharp_test_correct").GetInt32()),
             ("MnistCnn.Core DigitClassifier", Ours("managed_single_median_us"), Ours("managed_batch_images_per_second"), ours.GetProperty("managed_test_correct").GetInt32()),
         };
         Console.WriteLine();
@@ -160,8 +162,10 @@ internal static class BenchReport
             ratios[other.Name] = new JsonObject { ["single_image_time"] = single, ["batch_time_per_image"] = batch };
         }
 
-        goal("single image <= 50 us", managed.SingleUs <= 50, string.Create(CultureInfo.InvariantCulture, $"{managed.SingleUs:F1} us"));
-        goal("batch >= 50,000 images/s", managed.PerSecond >= 50_000, string.Create(CultureInfo.InvariantCulture, $"{managed.PerSecond:N0} images/s"));
+        // The goals per network: LeNet does about 70 times the case study's arithmetic per image.
+        var (singleGoal, batchGoal) = lenet ? (60.0, 15_000.0) : (50.0, 50_000.0);
+        goal(string.Create(CultureInfo.InvariantCulture, $"single image <= {singleGoal:F0} us"), managed.SingleUs <= singleGoal, string.Create(CultureInfo.InvariantCulture, $"{managed.SingleUs:F1} us"));
+        goal(string.Create(CultureInfo.InvariantCulture, $"batch >= {batchGoal:N0} images/s"), managed.PerSecond >= batchGoal, string.Create(CultureInfo.InvariantCulture, $"{managed.PerSecond:N0} images/s"));
         return new JsonObject
         {
             ["rows"] = new JsonObject(rows.Select(r => new KeyValuePair<string, JsonNode?>(r.Name, new JsonObject

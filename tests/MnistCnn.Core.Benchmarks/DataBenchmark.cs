@@ -75,6 +75,24 @@ internal static class DataBenchmark
         var epoch = 0;
         Time($"epoch, {shuffled.BatchCount} shuffled batches of 64", () => Drain(shuffled.GetBatches(epoch++, seed: 1)), EpochRuns);
         Time($"epoch, {ordered.BatchCount} in-order batches of 64", () => Drain(ordered.GetBatches(0)), EpochRuns);
+
+        // The best preset's augmentation (torch's affine_grid + grid_sample per batch, float64): its cost beside a
+        // training epoch decides whether it stays in torch.
+        var augmented = new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 64, Shuffle = true, Augmentation = new DigitAugmentation() });
+        Time($"epoch, {augmented.BatchCount} shuffled batches of 64, augmented", () => Drain(augmented.GetBatches(epoch++, seed: 1)), EpochRuns);
+        return 0;
+    }
+
+    /// <summary>An epoch of shuffled batches with and without the best preset's augmentation, one after another, 3 runs each.</summary>
+    public static int RunAugmentation(string folder)
+    {
+        using var train = MnistDataset.Load(folder, MnistSplit.Train);
+        var plain = new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 64, Shuffle = true });
+        var augmented = new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 64, Shuffle = true, Augmentation = new DigitAugmentation() });
+        var epoch = 0;
+        Console.WriteLine($"torch threads {torch.get_num_threads()}, load average {File.ReadAllText("/proc/loadavg").Trim()}");
+        Time($"epoch, {plain.BatchCount} shuffled batches of 64", () => Drain(plain.GetBatches(epoch++, seed: 1)), 3);
+        Time($"epoch, {augmented.BatchCount} shuffled batches of 64, augmented", () => Drain(augmented.GetBatches(epoch++, seed: 1)), 3);
         return 0;
     }
 

@@ -13,7 +13,7 @@ namespace MnistCnn.Core.Benchmarks;
 
 /// <summary>
 /// Inference speed and memory, side by side in one process run: the managed <see cref="DigitClassifier"/>,
-/// TorchSharp's <see cref="ConvNet.forward"/> (eval, no_grad) with the same weights, and PyTorch's figures
+/// TorchSharp's forward of the same network (<see cref="ConvNet"/> or <see cref="LeNet"/>, eval, no_grad) with the same weights, and PyTorch's figures
 /// from tests/peer/inference_bench.py (run just before by ./build.sh bench inference).
 /// </summary>
 internal static class InferenceBenchmark
@@ -76,7 +76,7 @@ internal static class InferenceBenchmark
         // TorchSharp, same weights, same input scaling.
         var scaled = new float[images.Pixels.Length];
         PixelScaler.Scale(images.Pixels, scaled, normalization: null);
-        using var model = new ConvNet();
+        using nn.Module<Tensor, Tensor> model = classifier.Architecture == "LeNet" ? new LeNet() : new ConvNet();
         ModelWeights.Load(model, modelPath);
         model.eval();
         var savedThreads = get_num_threads();
@@ -144,7 +144,7 @@ internal static class InferenceBenchmark
             $"| | single image, 1 thread (median of {Singles}) | batch of {images.Count}, {threads} threads (median of {Runs}) | test accuracy |",
             "| --- | --- | --- | --- |",
             Row("MnistCnn.Core `DigitClassifier` (managed)", managedSingle, managedRate, $"Predict; PredictBatch (chunks of 64)", managedCorrect, images.Count),
-            Row("TorchSharp `ConvNet.forward` (eval, no_grad)", torchSingle, torchRate, $"[1,1,28,28]; batches of {TorchBatch}", torchCorrect, images.Count),
+            Row($"TorchSharp `{classifier.Architecture}.forward` (eval, no_grad)", torchSingle, torchRate, $"[1,1,28,28]; batches of {TorchBatch}", torchCorrect, images.Count),
         };
         if (peerJson is not null && File.Exists(peerJson))
         {
@@ -178,6 +178,7 @@ internal static class InferenceBenchmark
             var figures = new System.Text.Json.Nodes.JsonObject
             {
                 ["model"] = Path.GetFileName(modelPath),
+                ["architecture"] = classifier.Architecture,
                 ["images"] = images.Count,
                 ["threads"] = threads,
                 ["managed_single_median_us"] = managedSingle,

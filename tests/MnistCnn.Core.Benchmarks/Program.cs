@@ -3,18 +3,22 @@ using MnistCnn.Core.Benchmarks;
 
 // Modes (./build.sh bench drives train and report; see docs/performance.md):
 //   data <folder>                                   load, batching and memory figures
-//   train <folder> [--seed N] [--epochs N] [--threads N] [--json OUT]
-//                                                   the case study through the public API, timed
+//   augment <folder>                                an epoch of batches with and without the best preset's augmentation
+//   train <folder> [--seed N] [--epochs N] [--threads N] [--json OUT] [--preset best]
+//                                                   the case study (or the best preset: LeNet) through the public API, timed
 //   profile <folder> [--threads N] [--steps N]     per-phase timings of training steps, validation passes
 //   inference <folder> --model M [--threads N] [--peer PEER.json] [--markdown OUT] [--json OUT]
 //                                                   managed DigitClassifier vs TorchSharp (and PyTorch's figures)
 //   micro [BENCHMARKDOTNET ARGS]                   BenchmarkDotNet micro-benchmarks of the hot paths
+//   gemm [--rounds N] [--seconds S] [--json OUT]   the engine's matrix product per vector width beside torch.matmul
 //   report --out OUT [--context TEXT] [--inference OURS.json --inference-peer PEER.json] NAME=JSON...
 //                                                   side-by-side table and ratios; the last NAME is ours
 switch (args)
 {
     case ["data", var folder]:
         return DataBenchmark.Run(folder);
+    case ["augment", var folder]:
+        return DataBenchmark.RunAugmentation(folder);
     case ["train", var folder, .. var rest]:
         var options = Options(rest);
         return TrainBenchmark.Run(
@@ -22,7 +26,8 @@ switch (args)
             Int(options, "--seed", 0),
             Int(options, "--epochs", 5),
             Int(options, "--threads", 2),
-            options.GetValueOrDefault("--json"));
+            options.GetValueOrDefault("--json"),
+            options.GetValueOrDefault("--preset") == "best");
     case ["profile", var folder, .. var rest]:
         var profileOptions = Options(rest);
         return StepProfile.Run(folder, Int(profileOptions, "--threads", 2), Int(profileOptions, "--steps", 300));
@@ -35,6 +40,12 @@ switch (args)
             inferenceOptions.GetValueOrDefault("--peer"),
             inferenceOptions.GetValueOrDefault("--markdown"),
             inferenceOptions.GetValueOrDefault("--json"));
+    case ["gemm", .. var rest]:
+        var gemmOptions = Options(rest);
+        return GemmBenchmark.Run(
+            Int(gemmOptions, "--rounds", 7),
+            gemmOptions.TryGetValue("--seconds", out var seconds) ? double.Parse(seconds, CultureInfo.InvariantCulture) : 0.2,
+            gemmOptions.GetValueOrDefault("--json"));
     case ["micro", .. var rest]:
         return MicroBenchmarks.Run(rest);
     case ["report", .. var rest]:

@@ -11,24 +11,30 @@ namespace MnistCnn.Core.Benchmarks;
 /// <summary>
 /// The case study end to end through the public API, as a user writes it: MNIST loaded with
 /// <see cref="MnistDataset.Load"/>, batches of 64 in order, <c>new ConvNet(seed)</c>, a <see cref="Trainer"/>
-/// with Adam 0.01 for 5 epochs, validation over the test set once per epoch. Writes the same JSON fields as
-/// tests/peer/casestudy.py so <see cref="BenchReport"/> can put both side by side.
+/// with Adam 0.01 for 5 epochs, validation over the test set once per epoch; or, with <c>best</c>, the best preset's
+/// recipe (<c>new LeNet(seed)</c>, shuffled batches of 64 with <see cref="DigitAugmentation"/>, Adam 0.001 on a cosine
+/// schedule, as <c>./build.sh train --preset best</c>). Writes the same JSON fields as tests/peer/casestudy.py and
+/// tests/peer/best_preset.py so <see cref="BenchReport"/> can put them side by side.
 /// </summary>
 internal static class TrainBenchmark
 {
     private const int BatchSize = 64;
 
-    public static int Run(string folder, int seed, int epochs, int threads, string? jsonPath)
+    public static int Run(string folder, int seed, int epochs, int threads, string? jsonPath, bool best = false)
     {
         var load = Stopwatch.StartNew();
         using var train = MnistDataset.Load(folder, MnistSplit.Train);
         using var test = MnistDataset.Load(folder, MnistSplit.Test);
-        var trainLoader = new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = BatchSize });
+        var trainLoader = new DigitDataLoader(train, best
+            ? new DigitDataLoaderOptions { BatchSize = BatchSize, Shuffle = true, Augmentation = new DigitAugmentation() }
+            : new DigitDataLoaderOptions { BatchSize = BatchSize });
         var testLoader = new DigitDataLoader(test, new DigitDataLoaderOptions { BatchSize = BatchSize });
         var loadSeconds = load.Elapsed.TotalSeconds;
 
-        using var model = new ConvNet(seed);
-        var trainer = new Trainer(new TrainerOptions { Epochs = epochs, Seed = seed, Threads = threads, Device = TrainingDevice.Cpu });
+        using TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> model = best ? new LeNet(seed) : new ConvNet(seed);
+        var trainer = new Trainer(best
+            ? new TrainerOptions { Epochs = epochs, Seed = seed, Threads = threads, Device = TrainingDevice.Cpu, LearningRate = 0.001, LearningRateScheduler = LearningRateScheduler.Cosine() }
+            : new TrainerOptions { Epochs = epochs, Seed = seed, Threads = threads, Device = TrainingDevice.Cpu });
         var firstStep = new FirstStepClock();
         var history = trainer.Fit(model, trainLoader, valLoader: testLoader, progress: firstStep);
         var peakRssMib = PeakResidentMib();
@@ -48,7 +54,7 @@ internal static class TrainBenchmark
         {
             var report = new Dictionary<string, object?>
             {
-                ["mode"] = "mnistcnn",
+                ["mode"] = best ? "mnistcnn-best-preset" : "mnistcnn",
                 ["seed"] = seed,
                 ["epochs"] = epochs,
                 ["threads"] = torch.get_num_threads(),

@@ -1,4 +1,4 @@
-"""Times PyTorch's inference of the case-study network, for ./build.sh bench inference.
+"""Times PyTorch's inference of the case-study network or LeNet (by the file's tensors), for ./build.sh bench inference.
 
 Loads the weights from a safetensors file (the same file the C# side uses), then, under no_grad:
   single  model(x) for one [1, 1, 28, 28] test image at a time, 1 thread: median latency over the images
@@ -16,6 +16,7 @@ import time
 import torch
 
 from convnet import ConvNet, configure_kernels
+from lenet import LeNet
 from safetensors_io import load_state_dict
 
 
@@ -41,8 +42,9 @@ def main():
     # PyTorch's default kernels (oneDNN on) are what model(x) runs for a user; the forward pass is correct
     # with them (only conv input gradients were found wrong, see README.md).
     configure_kernels("onednn")
-    model = ConvNet()
-    model.load_state_dict(load_state_dict(args.model))
+    state = load_state_dict(args.model)
+    model = LeNet() if "fc1.weight" in state else ConvNet()
+    model.load_state_dict(state)
     model.eval()
     images = idx(f"{args.data}/t10k-images-idx3-ubyte").unsqueeze(1).float() / 255
     labels = idx(f"{args.data}/t10k-labels-idx1-ubyte").long()

@@ -38,8 +38,8 @@ public sealed class MnistCnnOptions
 
     /// <summary>
     /// Gets or sets the safetensors weights file the registered <see cref="DigitClassifier"/> loads, or
-    /// <see langword="null"/> (the default) for the pretrained model shipped in the package
-    /// (<see cref="DigitClassifier.Pretrained"/>). The file is read once, when the classifier is first resolved; a
+    /// <see langword="null"/> (the default) for the best pretrained model shipped in the package
+    /// (<see cref="DigitClassifier.Pretrained()"/>). The file is read once, when the classifier is first resolved; a
     /// missing or damaged file then throws <see cref="FileNotFoundException"/> or
     /// <see cref="Models.ModelFileException"/>.
     /// </summary>

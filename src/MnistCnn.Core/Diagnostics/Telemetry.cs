@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Reflection;
-using MnistCnn.Core.Training;
 
 namespace MnistCnn.Core.Diagnostics;
 
@@ -62,20 +61,21 @@ internal static class Telemetry
     }
 
     /// <summary>Records a completed epoch on every training instrument.</summary>
-    public static void EpochCompleted(EpochResult result, long images, string device)
+    public static void EpochCompleted(
+        long images, string device, double trainLoss, double imagesPerSecond, TimeSpan duration, double? validationLoss, double? validationAccuracy)
     {
         var tag = new KeyValuePair<string, object?>(MnistCnnTelemetry.DeviceTag, device);
         Epochs.Add(1, tag);
         Images.Add(images, tag);
-        Loss.Record(result.TrainLossMean, tag);
-        Throughput.Record(result.ImagesPerSecond, tag);
-        EpochDuration.Record((result.TrainDuration + result.ValidationDuration).TotalSeconds, tag);
-        if (result.ValidationLoss is { } validationLoss)
+        Loss.Record(trainLoss, tag);
+        Throughput.Record(imagesPerSecond, tag);
+        EpochDuration.Record(duration.TotalSeconds, tag);
+        if (validationLoss is { } loss)
         {
-            ValidationLoss.Record(validationLoss, tag);
+            ValidationLoss.Record(loss, tag);
         }
 
-        if (result.ValidationAccuracy is { } accuracy)
+        if (validationAccuracy is { } accuracy)
         {
             ValidationAccuracy.Record(accuracy, tag);
         }

@@ -1,4 +1,5 @@
 using MnistCnn.Core.Data;
+using MnistCnn.Core.Engine;
 using MnistCnn.Core.Runtime;
 using MnistCnn.Core.Models;
 using TorchSharp;
@@ -44,7 +45,7 @@ public static class Validator
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loader);
         TorchRuntime.EnsureAvailable();
-        return Evaluate(model, loader.GetBatches(0, seed: 0, DeviceOf(model), augment: false), loader.Dataset.ClassCount, cancellationToken);
+        return Evaluate(model, loader.GetBatches(0, seed: 0, ClassifierCheck.DeviceOf(model), augment: false), loader.Dataset.ClassCount, cancellationToken);
     }
 
     /// <summary>
@@ -74,7 +75,7 @@ public static class Validator
         ArgumentNullException.ThrowIfNull(loader);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         TorchRuntime.EnsureAvailable();
-        return Evaluate(model, Chunks(loader, batchSize, DeviceOf(model)), loader.Dataset.ClassCount, cancellationToken);
+        return Evaluate(model, Chunks(loader, batchSize, ClassifierCheck.DeviceOf(model)), loader.Dataset.ClassCount, cancellationToken);
     }
 
     // The images of the loader's epoch 0 (the ones its batches would hold), batchSize at a time.
@@ -101,7 +102,7 @@ public static class Validator
 
     private static EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, IEnumerable<DigitBatch> batches, int classes, CancellationToken cancellationToken)
     {
-        var device = DeviceOf(model);
+        var device = ClassifierCheck.DeviceOf(model);
         var wasTraining = model.training;
         model.eval();
         try
@@ -109,7 +110,7 @@ public static class Validator
             using var noGrad = no_grad();
             using var confusion = zeros(classes * classes, ScalarType.Int64, device);
             using var lossSum = zeros(1, ScalarType.Float64, device);
-            var managed = ConvNetEvaluation.TryCreate(model, classes);
+            var managed = ManagedEvaluation.TryCreate(model, classes);
             var managedConfusion = new long[classes * classes];
             var managedRanks = new long[classes];
             using var rankCounts = zeros(classes, ScalarType.Int64, device);
@@ -121,7 +122,7 @@ public static class Validator
                 using (batch)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    if (managed is not null && ConvNetEvaluation.Accepts(batch.Images, batch.Labels))
+                    if (managed is not null && ManagedEvaluation.Accepts(batch.Images, batch.Labels))
                     {
                         managedLoss += managed.Add(batch.Images, batch.Labels, managedConfusion, managedRanks);
                         first = false;
@@ -166,34 +167,11 @@ public static class Validator
         }
     }
 
-    /// <summary>
-    /// The rank of the label's logit among an image's logits: how many logits are greater (0 = the highest; ties
-    /// count in the label's favour). A NaN label logit ranks last.
-    /// </summary>
-    internal static int LabelRank(ReadOnlySpan<float> logits, int label)
-    {
-        var target = logits[label];
-        if (float.IsNaN(target))
-        {
-            return logits.Length - 1;
-        }
-
-        var rank = 0;
-        foreach (var z in logits)
-        {
-            rank += z > target ? 1 : 0;
-        }
-
-        return rank;
-    }
-
-    // The same for a batch in torch: [N] int64 ranks.
+    // The rank of each label's logit among its image's logits (Loss.LabelRank), for a batch in torch: [N] int64 ranks.
     private static Tensor LabelRanks(Tensor logits, Tensor labels, int classes)
     {
         var target = logits.gather(1, labels.unsqueeze(1));
         var ranks = logits.gt(target).sum(1, type: ScalarType.Int64);
         return where(target.squeeze(1).isnan(), tensor((long)(classes - 1), device: ranks.device), ranks);
     }
-
-    internal static Device DeviceOf(nn.Module model) => model.parameters().FirstOrDefault()?.device ?? CPU;
 }

@@ -43,18 +43,18 @@ public sealed partial class DigitClassifier
     /// <param name="path">The destination file (conventionally <c>.onnx</c>); replaced if it exists.</param>
     /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
+    /// <exception cref="NotSupportedException">The network is not a <see cref="ConvNet"/>: only its graph is written so far.</exception>
     /// <exception cref="IOException">The file cannot be written.</exception>
     public void ExportOnnx(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        AtomicFile.Write(path, OnnxFormat.Write(new Dictionary<string, float[]>(StringComparer.Ordinal)
+        var description = _weights.Description;
+        if (description != Engine.NetworkDescription.ConvNet)
         {
-            ["conv1.weight"] = _weights.Conv1Weight,
-            ["conv1.bias"] = _weights.Conv1Bias,
-            ["conv2.weight"] = _weights.Conv2Weight,
-            ["conv2.bias"] = _weights.Conv2Bias,
-            ["linear1.weight"] = _weights.LinearWeight,
-            ["linear1.bias"] = _weights.LinearBias,
-        }));
+            throw new NotSupportedException($"ONNX export writes ConvNet's graph only; this classifier runs {description.Name}.");
+        }
+
+        AtomicFile.Write(path, OnnxFormat.Write(description.Parameters.Select((p, i) => (p.Name, _weights[i].ToArray()))
+            .ToDictionary(t => t.Name, t => t.Item2, StringComparer.Ordinal)));
     }
 }

@@ -1,11 +1,15 @@
+using MnistCnn.Core.Data;
 using MnistCnn.Core.Diagnostics;
+using MnistCnn.Core.Engine;
 using MnistCnn.Core.Models;
+using static TorchSharp.torch;
 
 namespace MnistCnn.Core.Inference;
 
 /// <summary>
-/// Classifies 28x28 MNIST-style digit images with the case-study network, in managed code: no TorchSharp
-/// native backend is needed to predict, so it runs wherever .NET runs.
+/// Classifies 28x28 MNIST-style digit images with a trained network (<see cref="LeNet"/> or the case study's
+/// <see cref="ConvNet"/>), in managed code: no TorchSharp native backend is needed to predict, so it runs
+/// wherever .NET runs.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -21,50 +25,73 @@ namespace MnistCnn.Core.Inference;
 public sealed partial class DigitClassifier
 {
     /// <summary>The number of pixels of one image: 28 x 28.</summary>
-    public const int PixelCount = ConvNet.ImageSize * ConvNet.ImageSize;
+    public const int PixelCount = NetworkDescription.ImagePixels;
 
     // Large batches are cut into chunks of this many images, the unit of parallel work.
     private const int ChunkSize = 64;
 
-    // A ConvNet weights file takes about 139 KB; anything far larger is refused before it is read.
-    private const long MaxFileBytes = 16 * 1024 * 1024;
+    /// <summary>The manifest name of the embedded case-study model (src/MnistCnn.Core/Inference/Pretrained/convnet.safetensors).</summary>
+    internal const string CaseStudyResource = "MnistCnn.Core.Inference.Pretrained.convnet.safetensors";
 
-    /// <summary>The manifest name of the embedded pretrained model (src/MnistCnn.Core/Inference/Pretrained/convnet.safetensors).</summary>
-    internal const string PretrainedResource = "MnistCnn.Core.Inference.Pretrained.convnet.safetensors";
+    /// <summary>The manifest name of the embedded best model (src/MnistCnn.Core/Inference/Pretrained/lenet.safetensors).</summary>
+    internal const string BestResource = "MnistCnn.Core.Inference.Pretrained.lenet.safetensors";
 
-    private static readonly Lazy<DigitClassifier> PretrainedInstance = new(LoadPretrained, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<DigitClassifier> CaseStudyInstance = new(() => LoadPretrained(CaseStudyResource), LazyThreadSafetyMode.ExecutionAndPublication);
 
-    private readonly ConvNetWeights _weights;
+    private static readonly Lazy<DigitClassifier> BestInstance = new(() => LoadPretrained(BestResource), LazyThreadSafetyMode.ExecutionAndPublication);
 
-    private DigitClassifier(ConvNetWeights weights, IReadOnlyDictionary<string, string> metadata)
+    private readonly NetworkWeights _weights;
+    private readonly NetworkPasses _passes;
+
+    private DigitClassifier(NetworkWeights weights, IReadOnlyDictionary<string, string> metadata)
     {
         _weights = weights;
+        _passes = NetworkPasses.For(weights.Description);
         Metadata = metadata;
     }
 
+    /// <summary>Gets the name of the network's architecture: <c>LeNet</c> or <c>ConvNet</c> (as weights files record it).</summary>
+    public string Architecture => _weights.Description.Name;
+
+    /// <summary>Gets the number of classes (logits) the network scores: 10.</summary>
+    public int ClassCount => _weights.Description.Classes;
+
     /// <summary>
-    /// Gets the strings of the weights file's safetensors <c>__metadata__</c> (for <see cref="Pretrained"/>:
-    /// its training settings, the SHA-256 of the MNIST files and its test accuracy); empty for a
-    /// classifier made by <see cref="FromModel"/>.
+    /// Gets the strings of the weights file's safetensors <c>__metadata__</c> (for <see cref="Pretrained(PretrainedModel)"/>:
+    /// the architecture, its training settings, the SHA-256 of the MNIST files and its test accuracy); for a
+    /// classifier made by <see cref="FromModel"/>, only the architecture.
     /// </summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
     /// <summary>Gets the weights the classifier computes with (for tests that compare them with a file).</summary>
-    internal ConvNetWeights Weights => _weights;
+    internal NetworkWeights Weights => _weights;
 
-    /// <summary>
-    /// Gets the classifier of the model shipped in this package: the case-study network trained on MNIST
-    /// by this repository's training command (seed 0, 5 epochs, batch 64, Adam with learning rate 0.01,
-    /// no shuffling). <see cref="Metadata"/> records those settings, the SHA-256 of the four MNIST files and
-    /// the model's test accuracy (<c>test_accuracy</c>, in percent), which the package README states.
-    /// </summary>
+    /// <summary>Gets the classifier of the best model shipped in this package (<see cref="PretrainedModel.Best"/>).</summary>
     /// <returns>The same instance on every call (it is immutable and thread-safe).</returns>
-    public static DigitClassifier Pretrained() => PretrainedInstance.Value;
+    public static DigitClassifier Pretrained() => Pretrained(PretrainedModel.Best);
 
     /// <summary>
-    /// Creates a classifier from a safetensors weights file of the case-study ConvNet (written by
-    /// <see cref="ModelWeights.Save"/>, by the training sample, or by PyTorch with the same parameter
-    /// names). The file is read with managed code only.
+    /// Gets the classifier of a model shipped in this package, trained on MNIST by this repository's
+    /// <c>./build.sh pretrained</c>. <see cref="Metadata"/> records its architecture, its training settings, the
+    /// SHA-256 of the four MNIST files and its test accuracy (<c>test_accuracy</c>, in percent), which the package
+    /// README states.
+    /// </summary>
+    /// <param name="model">Which model: <see cref="PretrainedModel.Best"/> (LeNet) or <see cref="PretrainedModel.CaseStudy"/> (ConvNet).</param>
+    /// <returns>The same instance on every call for the same model (it is immutable and thread-safe).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="model"/> is not a defined value.</exception>
+    public static DigitClassifier Pretrained(PretrainedModel model) => model switch
+    {
+        PretrainedModel.Best => BestInstance.Value,
+        PretrainedModel.CaseStudy => CaseStudyInstance.Value,
+        _ => throw new ArgumentOutOfRangeException(nameof(model), model, "Not a pretrained model of this package."),
+    };
+
+    /// <summary>
+    /// Creates a classifier from a safetensors weights file of a <see cref="LeNet"/> or a <see cref="ConvNet"/>
+    /// (written by <see cref="ModelWeights.Save"/>, <see cref="SaveWeights"/>, the training sample, or PyTorch with
+    /// the same parameter names). The architecture is the one the file's <c>__metadata__</c> names
+    /// (<c>architecture</c>); a file without it is taken for the architecture whose tensors it holds. The file is
+    /// read with managed code only.
     /// </summary>
     /// <param name="path">The weights file.</param>
     /// <returns>A classifier over a copy of the file's weights.</returns>
@@ -72,8 +99,8 @@ public sealed partial class DigitClassifier
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="ModelFileException">
     /// The file is not a valid safetensors file (truncated, malformed or hostile header, holes or trailing
-    /// bytes, NaN or infinite weights), is larger than 16 MB, or holds weights of another architecture.
-    /// The message names the file and the reason.
+    /// bytes, NaN or infinite weights), is larger than 16 MB, names an architecture this library does not run, or
+    /// holds tensors that disagree with its architecture. The message names the file and the reason.
     /// </exception>
     public static DigitClassifier Load(string path)
     {
@@ -84,23 +111,55 @@ public sealed partial class DigitClassifier
             throw new FileNotFoundException($"The weights file '{path}' does not exist.", path);
         }
 
-        if (info.Length > MaxFileBytes)
+        if (info.Length > NetworkFile.MaxFileBytes)
         {
-            throw new ModelFileException(path, $"is {info.Length} bytes; the case-study ConvNet's weights take about 139 KB, so it holds another model or is not a weights file.");
+            throw new ModelFileException(path, $"is {info.Length} bytes; the weights of the networks this library runs take at most 2 MB, so it holds another model or is not a weights file.");
         }
 
         return FromBytes(File.ReadAllBytes(path), path);
     }
 
-    /// <summary>Creates a classifier over a copy of a trained <see cref="ConvNet"/>'s current weights (this needs torch).</summary>
+    /// <summary>Creates a classifier over a copy of a trained <see cref="LeNet"/>'s or <see cref="ConvNet"/>'s current weights (this needs torch).</summary>
     /// <param name="model">The model, on any device; it is not changed, and later changes to it do not affect the classifier.</param>
     /// <returns>A classifier that gives the model's answers.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
-    /// <exception cref="ArgumentException">A weight of the model is NaN or infinite.</exception>
-    public static DigitClassifier FromModel(ConvNet model)
+    /// <exception cref="ArgumentException">The model is neither a <see cref="LeNet"/> nor a <see cref="ConvNet"/>, or one of its weights is NaN or infinite.</exception>
+    public static DigitClassifier FromModel(nn.Module<Tensor, Tensor> model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return new DigitClassifier(ConvNetWeights.FromModel(model), new Dictionary<string, string>());
+        if (model is not IEngineNetwork network)
+        {
+            throw new ArgumentException($"A classifier runs LeNet or ConvNet; got {model.GetType().Name}.", nameof(model));
+        }
+
+        var parameters = network.EngineParameters();
+        var weights = NetworkWeights.Create(network.Description, (span, parameter) =>
+        {
+            using var scope = NewDisposeScope();
+            var index = network.Description.Parameters.ToList().IndexOf(parameter);
+            parameters[index].detach().to(ScalarType.Float32).cpu().contiguous().data<float>().CopyTo(span);
+        }, out var nonFinite);
+        if (nonFinite is { } bad)
+        {
+            throw new ArgumentException($"The model's '{bad.Parameter.Name}' holds a NaN or infinite value at element {bad.Element}; its training diverged.", nameof(model));
+        }
+
+        return new DigitClassifier(weights, new Dictionary<string, string>(StringComparer.Ordinal) { [NetworkFile.ArchitectureKey] = network.Description.Name });
+    }
+
+    /// <summary>
+    /// Writes the classifier's weights to <paramref name="path"/> as safetensors, atomically, with
+    /// <see cref="Metadata"/> and the architecture in <c>__metadata__</c>: <see cref="Load"/> reads it back, and
+    /// <see cref="ModelWeights.Load"/> or PyTorch load it into the same network.
+    /// </summary>
+    /// <param name="path">The destination file (conventionally <c>.safetensors</c>); replaced if it exists.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    public void SaveWeights(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        AtomicFile.Write(path, NetworkFile.Write(_weights, Metadata));
     }
 
     /// <summary>Classifies one image.</summary>
@@ -123,9 +182,9 @@ public sealed partial class DigitClassifier
     // One checked MNIST image, without telemetry (the public calls record themselves once).
     private DigitPrediction PredictPixels(ReadOnlySpan<byte> mnistPixels)
     {
-        Span<float> input = stackalloc float[ConvNetForward.InputLength];
-        ConvNetForward.LoadPixels(mnistPixels, input);
-        return PredictPadded(input);
+        Span<float> image = stackalloc float[PixelCount];
+        PixelScaler.Scale(mnistPixels, image, normalization: null);
+        return PredictScaled(image);
     }
 
     /// <summary>
@@ -191,55 +250,64 @@ public sealed partial class DigitClassifier
             throw new ArgumentException($"A prepared image is {PixelCount} floats (28x28); got {image.Length}.", nameof(image));
         }
 
-        Span<float> input = stackalloc float[ConvNetForward.InputLength];
-        ConvNetForward.LoadImage(image, input);
-        return PredictPadded(input);
+        return PredictScaled(image);
     }
 
-    /// <summary>The ten logits of one MNIST image (the network's raw outputs, before the softmax).</summary>
-    internal void ComputeLogits(ReadOnlySpan<byte> mnistPixels, Span<float> logits)
+    /// <summary>
+    /// Computes the network's logits for one image (its raw outputs, before the softmax): the numbers
+    /// <see cref="DigitPrediction.Probabilities"/> are the softmax of. Allocates nothing.
+    /// </summary>
+    /// <param name="mnistPixels">784 bytes, row-major 28x28, 0 = background, 255 = ink.</param>
+    /// <param name="logits">Receives <see cref="ClassCount"/> logits (index = digit); may be longer.</param>
+    /// <exception cref="ArgumentException"><paramref name="mnistPixels"/> does not hold exactly 784 bytes, or
+    /// <paramref name="logits"/> is shorter than <see cref="ClassCount"/>.</exception>
+    public void ComputeLogits(ReadOnlySpan<byte> mnistPixels, Span<float> logits)
     {
         if (mnistPixels.Length != PixelCount)
         {
             throw new ArgumentException($"An MNIST image is {PixelCount} bytes (28x28); got {mnistPixels.Length}.", nameof(mnistPixels));
         }
 
-        Span<float> input = stackalloc float[ConvNetForward.InputLength];
-        ConvNetForward.LoadPixels(mnistPixels, input);
-        ConvNetForward.Logits(_weights, input, logits);
+        if (logits.Length < ClassCount)
+        {
+            throw new ArgumentException($"The network gives {ClassCount} logits; the span holds {logits.Length}.", nameof(logits));
+        }
+
+        Span<float> image = stackalloc float[PixelCount];
+        PixelScaler.Scale(mnistPixels, image, normalization: null);
+        _passes.Logits(_weights.View, image, logits[..ClassCount]);
     }
 
-    private static DigitClassifier LoadPretrained()
+    private static DigitClassifier LoadPretrained(string resource)
     {
-        using var stream = typeof(DigitClassifier).Assembly.GetManifestResourceStream(PretrainedResource)
-            ?? throw new InvalidOperationException($"The assembly {typeof(DigitClassifier).Assembly.GetName().Name} lacks its embedded resource {PretrainedResource}; it was built without the pretrained model.");
+        using var stream = typeof(DigitClassifier).Assembly.GetManifestResourceStream(resource)
+            ?? throw new InvalidOperationException($"The assembly {typeof(DigitClassifier).Assembly.GetName().Name} lacks its embedded resource {resource}; it was built without the pretrained model.");
         var bytes = new byte[stream.Length];
         stream.ReadExactly(bytes);
-        return FromBytes(bytes, $"embedded resource {PretrainedResource}");
+        return FromBytes(bytes, $"embedded resource {resource}");
     }
 
     internal static DigitClassifier FromBytes(byte[] bytes, string source)
     {
         var file = SafeTensorsFile.Parse(bytes, source);
-        return new DigitClassifier(ConvNetWeights.FromFile(file), new Dictionary<string, string>(file.Metadata, StringComparer.Ordinal));
+        return new DigitClassifier(NetworkFile.Read(file), new Dictionary<string, string>(file.Metadata, StringComparer.Ordinal));
     }
 
     private void PredictChunk(ReadOnlySpan<byte> pixels, int chunk, DigitPrediction[] results)
     {
         var end = Math.Min(results.Length, (chunk + 1) * ChunkSize);
-        Span<float> input = stackalloc float[ConvNetForward.InputLength];
+        Span<float> image = stackalloc float[PixelCount];
         for (var i = chunk * ChunkSize; i < end; i++)
         {
-            // Only the image area is rewritten; the zero padding stays zero.
-            ConvNetForward.LoadPixels(pixels.Slice(i * PixelCount, PixelCount), input);
-            results[i] = PredictPadded(input);
+            PixelScaler.Scale(pixels.Slice(i * PixelCount, PixelCount), image, normalization: null);
+            results[i] = PredictScaled(image);
         }
     }
 
-    private DigitPrediction PredictPadded(ReadOnlySpan<float> input)
+    private DigitPrediction PredictScaled(ReadOnlySpan<float> image)
     {
-        Span<float> logits = stackalloc float[ConvNet.ClassCount];
-        ConvNetForward.Logits(_weights, input, logits);
+        Span<float> logits = stackalloc float[ClassCount];
+        _passes.Logits(_weights.View, image, logits);
 
         // The digit is the first largest logit, as torch's argmax; the softmax is shifted by it so exp never overflows.
         var digit = 0;
@@ -251,7 +319,7 @@ public sealed partial class DigitClassifier
             }
         }
 
-        var probabilities = new float[ConvNet.ClassCount];
+        var probabilities = new float[ClassCount];
         var sum = 0f;
         for (var i = 0; i < logits.Length; i++)
         {
@@ -264,6 +332,6 @@ public sealed partial class DigitClassifier
             probabilities[i] /= sum;
         }
 
-        return new DigitPrediction(digit, probabilities, DigitLikeness.LooksLikeDigit(input, ConvNetForward.InputStride));
+        return new DigitPrediction(digit, probabilities, DigitLikeness.LooksLikeDigit(image, NetworkDescription.ImageSize));
     }
 }

@@ -1,5 +1,4 @@
 using MnistCnn.Core.Data;
-using MnistCnn.Core.Evaluation;
 using static TorchSharp.torch;
 
 namespace MnistCnn.Core.Models;
@@ -23,13 +22,16 @@ internal static class ClassifierCheck
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             using var batch = dataset.GetBatch(0, 1);
-            EnsureLogits(model.call(batch.Images.to(Validator.DeviceOf(model))), dataset.ClassCount, nameof(model));
+            EnsureLogits(model.call(batch.Images.to(DeviceOf(model))), dataset.ClassCount, nameof(model));
         }
         finally
         {
             model.train(wasTraining);
         }
     }
+
+    /// <summary>The device of a model's parameters (the CPU for a model without parameters).</summary>
+    public static Device DeviceOf(nn.Module model) => model.parameters().FirstOrDefault()?.device ?? CPU;
 
     /// <summary>The rule itself: a classifier returns logits <c>[N, ClassCount]</c>.</summary>
     /// <exception cref="ArgumentException">The logits have another shape; it names <paramref name="modelParameter"/>, the caller's parameter.</exception>

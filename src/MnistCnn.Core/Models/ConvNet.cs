@@ -1,3 +1,4 @@
+using MnistCnn.Core.Engine;
 using MnistCnn.Core.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -17,7 +18,7 @@ namespace MnistCnn.Core.Models;
 /// followed by constructing the PyTorch module. A seeded network draws them from a generator of its own and
 /// leaves torch's global generator as it was; several can be built at once on different threads.
 /// </remarks>
-public sealed class ConvNet : nn.Module<Tensor, Tensor>
+public sealed class ConvNet : nn.Module<Tensor, Tensor>, IEngineNetwork
 {
     /// <summary>The input image side length the network expects.</summary>
     public const int ImageSize = 28;
@@ -28,12 +29,9 @@ public sealed class ConvNet : nn.Module<Tensor, Tensor>
     /// <summary>The number of trainable parameters: 30 + 168 + 34,570.</summary>
     public const int ParameterCount = 34_768;
 
-    private const int Features = 6 * 24 * 24;
 
-    // Fields in execution order; their names are the state_dict keys.
-    private readonly Conv2d conv1;
-    private readonly Conv2d conv2;
-    private readonly Linear linear1;
+    // The layers, built from the engine's description; their names are the state_dict keys.
+    private readonly DescribedLayers _layers;
 
     /// <summary>
     /// Initializes the network on the CPU with parameters drawn from torch's global generator, as constructing
@@ -54,15 +52,9 @@ public sealed class ConvNet : nn.Module<Tensor, Tensor>
     public ConvNet(long? seed)
         : base(TorchRuntime.Checked(nameof(ConvNet)))
     {
-        // Built on the meta device (shapes only, nothing drawn), then given the parameters PyTorch would draw.
-        conv1 = nn.Conv2d(1, 3, kernel_size: 3, stride: 1, device: META);
-        conv2 = nn.Conv2d(3, 6, kernel_size: 3, stride: 1, device: META);
-        linear1 = nn.Linear(Features, ClassCount, device: META);
         using var generator = seed is { } s ? new Generator().manual_seed(s) : null;
-        PyTorchLayers.Reset(conv1, generator);
-        PyTorchLayers.Reset(conv2, generator);
-        PyTorchLayers.Reset(linear1, generator);
-        RegisterComponents();
+        _layers = new DescribedLayers(NetworkDescription.ConvNet, generator);
+        _layers.RegisterWith(this);
     }
 
     /// <summary>Computes the logits of a batch.</summary>
@@ -80,65 +72,24 @@ public sealed class ConvNet : nn.Module<Tensor, Tensor>
         }
 
         using var scope = NewDisposeScope();
-        var x = PyTorchLayers.Convolve(input, conv1).sigmoid_();
-        x = PyTorchLayers.Convolve(x, conv2).sigmoid_();
-        return linear1.call(x.flatten(1)).MoveToOuterDisposeScope();
+        return _layers.Forward(input).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The six parameters in state-dictionary order (conv1.weight, conv1.bias, conv2.weight, conv2.bias, linear1.weight, linear1.bias).</summary>
-    internal Parameter[] TrainableParameters() => [conv1.weight!, conv1.bias!, conv2.weight!, conv2.bias!, linear1.weight!, linear1.bias!];
+    /// <inheritdoc/>
+    NetworkDescription IEngineNetwork.Description => _layers.Description;
 
-    /// <summary>
-    /// Whether a forward hook is registered on the network or on <c>linear1</c> (the submodule it calls as a
-    /// module; the convolutions are called as functions, so hooks on them never ran), in which case training
-    /// must go through <see cref="forward"/> so the hooks run.
-    /// </summary>
-    internal bool HasHooks => HookCount(this) > 0 || HookCount(linear1) > 0;
+    /// <inheritdoc/>
+    bool IEngineNetwork.HasHooks => _layers.HasHooks(this);
 
-    // TorchSharp keeps a module's forward hooks in private dictionaries and exposes no count; when a
-    // future version renames them, the count is unknown and taken as "hooks present" (torch's path).
-    private static int HookCount(nn.Module module)
-    {
-        var count = 0;
-        foreach (var field in HookFieldsOf.GetOrAdd(module.GetType(), static type => HookFields.Select(name => FindField(type, name)).ToArray()))
-        {
-            if (field?.GetValue(module) is not System.Collections.ICollection hooks)
-            {
-                return int.MaxValue;
-            }
-
-            count += hooks.Count;
-        }
-
-        return count;
-    }
-
-    private static readonly string[] HookFields = ["pre_hooks", "post_hooks", "module_pre_hooks", "module_post_hooks"];
-
-    // Looked up once per module type: the check runs every training step.
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, System.Reflection.FieldInfo?[]> HookFieldsOf = new();
-
-    private static System.Reflection.FieldInfo? FindField(Type? type, string name)
-    {
-        for (; type is not null; type = type.BaseType)
-        {
-            if (type.GetField(name, System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.DeclaredOnly) is { } field)
-            {
-                return field;
-            }
-        }
-
-        return null;
-    }
+    /// <inheritdoc/>
+    Parameter[] IEngineNetwork.EngineParameters() => _layers.Parameters();
 
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            conv1.Dispose();
-            conv2.Dispose();
-            linear1.Dispose();
+            _layers.Dispose();
         }
 
         base.Dispose(disposing);

@@ -1,3 +1,4 @@
+using MnistCnn.Core.Engine;
 using MnistCnn.Core.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -23,7 +24,7 @@ namespace MnistCnn.Core.Models;
 /// PyTorch gives that module after <c>torch.manual_seed(seed)</c>, drawn from a generator of the network's own.
 /// </para>
 /// </remarks>
-public sealed class LeNet : nn.Module<Tensor, Tensor>
+public sealed class LeNet : nn.Module<Tensor, Tensor>, IEngineNetwork
 {
     /// <summary>The input image side length the network expects.</summary>
     public const int ImageSize = 28;
@@ -34,15 +35,9 @@ public sealed class LeNet : nn.Module<Tensor, Tensor>
     /// <summary>The number of trainable parameters: 520 + 25,050 + 400,500 + 5,010.</summary>
     public const int ParameterCount = 431_080;
 
-    // 50 feature maps of 4x4 after two 5x5 convolutions, each followed by a 2x2 max-pool: 28 → 24 → 12 → 8 → 4.
-    private const int Features = 50 * 4 * 4;
-    private const int Hidden = 500;
 
-    // Fields in execution order; their names are the state_dict keys.
-    private readonly Conv2d conv1;
-    private readonly Conv2d conv2;
-    private readonly Linear fc1;
-    private readonly Linear fc2;
+    // The layers, built from the engine's description; their names are the state_dict keys.
+    private readonly DescribedLayers _layers;
 
     /// <summary>
     /// Initializes the network on the CPU with parameters drawn from torch's global generator, as constructing
@@ -64,17 +59,9 @@ public sealed class LeNet : nn.Module<Tensor, Tensor>
     public LeNet(long? seed)
         : base(TorchRuntime.Checked(nameof(LeNet)))
     {
-        // Built on the meta device (shapes only, nothing drawn), then given the parameters PyTorch would draw.
-        conv1 = nn.Conv2d(1, 20, kernel_size: 5, stride: 1, device: META);
-        conv2 = nn.Conv2d(20, 50, kernel_size: 5, stride: 1, device: META);
-        fc1 = nn.Linear(Features, Hidden, device: META);
-        fc2 = nn.Linear(Hidden, ClassCount, device: META);
         using var generator = seed is { } s ? new Generator().manual_seed(s) : null;
-        PyTorchLayers.Reset(conv1, generator);
-        PyTorchLayers.Reset(conv2, generator);
-        PyTorchLayers.Reset(fc1, generator);
-        PyTorchLayers.Reset(fc2, generator);
-        RegisterComponents();
+        _layers = new DescribedLayers(NetworkDescription.LeNet, generator);
+        _layers.RegisterWith(this);
     }
 
     /// <summary>Computes the logits of a batch.</summary>
@@ -92,21 +79,24 @@ public sealed class LeNet : nn.Module<Tensor, Tensor>
         }
 
         using var scope = NewDisposeScope();
-        var x = nn.functional.max_pool2d(PyTorchLayers.Convolve(input, conv1).relu_(), 2);
-        x = nn.functional.max_pool2d(PyTorchLayers.Convolve(x, conv2).relu_(), 2);
-        x = fc1.call(x.flatten(1)).relu_();
-        return fc2.call(x).MoveToOuterDisposeScope();
+        return _layers.Forward(input).MoveToOuterDisposeScope();
     }
+
+    /// <inheritdoc/>
+    NetworkDescription IEngineNetwork.Description => _layers.Description;
+
+    /// <inheritdoc/>
+    bool IEngineNetwork.HasHooks => _layers.HasHooks(this);
+
+    /// <inheritdoc/>
+    Parameter[] IEngineNetwork.EngineParameters() => _layers.Parameters();
 
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            conv1.Dispose();
-            conv2.Dispose();
-            fc1.Dispose();
-            fc2.Dispose();
+            _layers.Dispose();
         }
 
         base.Dispose(disposing);

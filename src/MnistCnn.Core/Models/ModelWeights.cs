@@ -1,3 +1,4 @@
+using MnistCnn.Core.Engine;
 using MnistCnn.Core.Runtime;
 using static TorchSharp.torch;
 
@@ -11,7 +12,9 @@ public static class ModelWeights
 {
     /// <summary>
     /// Writes every entry of <paramref name="model"/>'s state dictionary to <paramref name="path"/>, atomically:
-    /// the file is written under a temporary name in the same folder and renamed into place.
+    /// the file is written under a temporary name in the same folder and renamed into place. For a
+    /// <see cref="LeNet"/> or <see cref="ConvNet"/> the file's <c>__metadata__</c> names the architecture
+    /// (<c>architecture</c>), so <see cref="Inference.DigitClassifier.Load"/> knows what it holds.
     /// </summary>
     /// <param name="model">The model.</param>
     /// <param name="path">The destination file; replaced if it exists.</param>
@@ -22,7 +25,10 @@ public static class ModelWeights
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
         TorchRuntime.EnsureAvailable();
-        AtomicFile.Write(path, SafeTensorsFormat.Write(model.state_dict()));
+        var metadata = model is IEngineNetwork network
+            ? new Dictionary<string, string>(StringComparer.Ordinal) { [NetworkFile.ArchitectureKey] = network.Description.Name }
+            : null;
+        AtomicFile.Write(path, SafeTensorsFormat.Write(model.state_dict(), metadata));
     }
 
     /// <summary>

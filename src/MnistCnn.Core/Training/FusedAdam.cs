@@ -2,7 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using MnistCnn.Core.Models;
+using MnistCnn.Core.Engine;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

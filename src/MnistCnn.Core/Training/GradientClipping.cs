@@ -1,4 +1,4 @@
-using MnistCnn.Core.Models;
+using MnistCnn.Core.Engine;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using MnistCnn.Core.Data;
+using MnistCnn.Core.Engine;
 using MnistCnn.Core.Evaluation;
 using MnistCnn.Core.Models;
 using MnistCnn.Core.Runtime;
@@ -234,14 +235,14 @@ public sealed class Trainer : ITrainer
 
     /// <summary>
     /// One training step: forward, mean cross-entropy, zero_grad, backward, gradient clipping when
-    /// <paramref name="gradientClipNorm"/> is set, optimizer step. Returns the batch's loss before the update. For <see cref="ConvNet"/> on the CPU in float32 the forward and backward
-    /// passes are computed in managed code (<see cref="ConvNetTrainingStep"/>), with the same results. Runs
+    /// <paramref name="gradientClipNorm"/> is set, optimizer step. Returns the batch's loss before the update. For an engine network (<see cref="ConvNet"/>, <see cref="LeNet"/>) on the CPU in float32 the forward and backward
+    /// passes are computed in managed code (<see cref="ManagedTraining"/>), with the same results. Runs
     /// inside the caller's dispose scope. The model's output shape is checked once per run, before the first
     /// step (<see cref="ClassifierCheck"/>).
     /// </summary>
     internal static double Step(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, Tensor images, Tensor labels, double? gradientClipNorm = null)
     {
-        if (ConvNetTrainingStep.TryComputeGradients(model, optimizer, images, labels, out var fusedLoss))
+        if (ManagedTraining.TryComputeGradients(model, optimizer, images, labels, out var fusedLoss))
         {
             ClipGradients(optimizer, gradientClipNorm);
             optimizer.step();

@@ -105,7 +105,7 @@ internal sealed class TrainingRun(
             trainTime,
             validationTime,
             images / Math.Max(trainTime.TotalSeconds, 1e-9));
-        Telemetry.EpochCompleted(result, images, _deviceName);
+        Telemetry.EpochCompleted(images, _deviceName, result.TrainLossMean, result.ImagesPerSecond, result.TrainDuration + result.ValidationDuration, result.ValidationLoss, result.ValidationAccuracy);
         activity?.SetTag(MnistCnnTelemetry.LossGauge, result.TrainLossMean);
         activity?.SetTag(MnistCnnTelemetry.ValidationAccuracyGauge, result.ValidationAccuracy);
         return result;

@@ -1,6 +1,7 @@
 using MnistCnn.Core.Inference;
 using MnistCnn.Core.Models;
 using MnistCnn.Core.Tests.Models;
+using MnistCnn.Core.Tests.Support;
 using static TorchSharp.torch;
 
 namespace MnistCnn.Core.Tests.Inference;
@@ -191,6 +192,101 @@ public sealed class DigitClassifierTests
         {
             FluentActions.Invoking(() => DigitClassifier.Load(path)).Should().Throw<ModelFileException>()
                 .WithMessage($"{path}:*{reason}*another architecture*").Which.FilePath.Should().Be(path);
+        }
+    }
+
+    [Fact]
+    public void Load_LeNetFile_ReadsTheArchitectureAndGivesTorchsLogits()
+    {
+        using var folder = new TempDirectory();
+        var path = folder.File("lenet.safetensors");
+        using var model = new LeNet(seed: 11);
+        ModelWeights.Save(model, path);
+        var images = new byte[5 * 784];
+        new Random(3).NextBytes(images);
+
+        var classifier = DigitClassifier.Load(path);
+
+        classifier.Architecture.Should().Be("LeNet");
+        classifier.Metadata["architecture"].Should().Be("LeNet");
+        using var scope = NewDisposeScope();
+        model.eval();
+        var expected = model.call(tensor(images.Select(b => b / 255f).ToArray(), [5, 1, 28, 28])).data<float>().ToArray();
+        var logits = new float[10];
+        for (var n = 0; n < 5; n++)
+        {
+            classifier.ComputeLogits(images.AsSpan(n * 784, 784), logits);
+            logits.Should().BeEquivalentTo(expected[(n * 10)..((n + 1) * 10)], o => o.Using<float>(c => c.Subject.Should().BeApproximately(c.Expectation, 1e-5f)).WhenTypeIs<float>());
+        }
+    }
+
+    [Theory]
+    [InlineData("LeNet")]
+    [InlineData("ConvNet")]
+    public void SaveWeights_LoadedBack_GivesTheSameWeightsArchitectureAndMetadata(string architecture)
+    {
+        using var folder = new TempDirectory();
+        using nn.Module<Tensor, Tensor> model = architecture == "LeNet" ? new LeNet(seed: 2) : new ConvNet(seed: 2);
+        var classifier = DigitClassifier.FromModel(model);
+        var path = folder.File("saved.safetensors");
+
+        classifier.SaveWeights(path);
+        var loaded = DigitClassifier.Load(path);
+
+        loaded.Architecture.Should().Be(architecture);
+        loaded.Metadata.Should().Equal(classifier.Metadata);
+        for (var i = 0; i < classifier.Weights.Description.Parameters.Count; i++)
+        {
+            loaded.Weights[i].ToArray().Should().Equal(classifier.Weights[i].ToArray());
+        }
+
+        using var torchModel = architecture == "LeNet" ? (nn.Module)new LeNet(seed: 0) : new ConvNet(seed: 0);
+        ModelWeights.Load(torchModel, path); // the file is an ordinary weights file for the torch network too
+        torchModel.state_dict().Values.Zip(model.state_dict().Values).Should().OnlyContain(p => p.First.allclose(p.Second, 0, 0, false));
+    }
+
+    [Fact]
+    public void Load_UnknownOrInconsistentArchitecture_ThrowsNamingTheFileAndTheArchitecture()
+    {
+        using var folder = new TempDirectory();
+        var unknown = folder.File("unknown.safetensors");
+        File.WriteAllBytes(unknown, SafeTensorsFile.Write(SafeTensorsFileTests.ConvNetTensors(0), [new("architecture", "ResNet18")]));
+        var inconsistent = folder.File("inconsistent.safetensors");
+        File.WriteAllBytes(inconsistent, SafeTensorsFile.Write(SafeTensorsFileTests.ConvNetTensors(0), [new("architecture", "LeNet")]));
+
+        FluentActions.Invoking(() => DigitClassifier.Load(unknown)).Should().Throw<ModelFileException>()
+            .WithMessage($"{unknown}:*architecture 'ResNet18'*ConvNet, LeNet*").Which.FilePath.Should().Be(unknown);
+        FluentActions.Invoking(() => DigitClassifier.Load(inconsistent)).Should().Throw<ModelFileException>()
+            .WithMessage($"{inconsistent}:*LeNet's weights: missing [fc1.weight*unexpected [linear1.weight*another architecture*").Which.FilePath.Should().Be(inconsistent);
+    }
+
+    [Fact]
+    public void Load_DamagedLeNetFiles_ThrowNamingTheFile()
+    {
+        using var folder = new TempDirectory();
+        var valid = folder.File("valid.safetensors");
+        using (var model = new LeNet(seed: 1))
+        {
+            ModelWeights.Save(model, valid);
+        }
+
+        var bytes = File.ReadAllBytes(valid);
+        var truncated = folder.File("truncated.safetensors");
+        File.WriteAllBytes(truncated, bytes[..(bytes.Length - 1000)]);
+        var reshaped = folder.File("reshaped.safetensors");
+        var file = SafeTensorsFile.Parse(bytes, valid);
+        File.WriteAllBytes(reshaped, SafeTensorsFile.Write(
+            file.Entries.Select(e => (e.Name, e.DType, e.Name == "fc1.weight" ? new long[] { 800, 500 } : e.Shape, file.GetBytes(e).ToArray())),
+            [new("architecture", "LeNet")]));
+        var nonFinite = folder.File("nan.safetensors");
+        var poisoned = (byte[])bytes.Clone();
+        BitConverter.TryWriteBytes(poisoned.AsSpan(poisoned.Length - 4), float.NaN);
+        File.WriteAllBytes(nonFinite, poisoned);
+
+        foreach (var (path, reason) in new[] { (truncated, "*"), (reshaped, "*'fc1.weight' is F32 [800, 500] but LeNet needs F32 [500, 800]*"), (nonFinite, "*NaN*") })
+        {
+            FluentActions.Invoking(() => DigitClassifier.Load(path)).Should().Throw<ModelFileException>()
+                .WithMessage($"{path}:{reason}").Which.FilePath.Should().Be(path);
         }
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using MnistCnn.Core.Data;
 using MnistCnn.Core.Inference;
 using MnistCnn.Core.Models;
+using MnistCnn.Core.Tests.Support;
 using MnistCnn.Core.Training;
 using static TorchSharp.torch;
 
@@ -44,17 +45,36 @@ public sealed class ManagedForwardTests
         report.Mismatches.Should().Be(0);
     }
 
-    internal static ConvNet TrainBriefly()
+    [Fact]
+    public void Load_LeNetFileSavedByModelWeights_GivesTorchsDigitOnEveryTestImage()
+    {
+        using var model = TrainBriefly(new LeNet(seed: 0));
+        using var folder = new TempDirectory();
+        var path = folder.File("lenet.safetensors");
+        ModelWeights.Save(model, path);
+
+        var classifier = DigitClassifier.Load(path);
+        var report = CompareWithTorch(model, classifier);
+
+        Record("LeNet, briefly trained (1 epoch over 6,400 training images, seed 0), saved by ModelWeights.Save and read by DigitClassifier.Load", report);
+        classifier.Architecture.Should().Be("LeNet");
+        report.Mismatches.Should().Be(0, "the managed digit must be torch's digit for every test image");
+        report.MaxRelativeError.Should().BeLessThanOrEqualTo(Tolerance);
+    }
+
+    internal static ConvNet TrainBriefly() => TrainBriefly(new ConvNet(seed: 0));
+
+    internal static TModel TrainBriefly<TModel>(TModel model)
+        where TModel : nn.Module<Tensor, Tensor>
     {
         const int count = 6400;
         var train = RealMnistImages.Train;
         using var dataset = new DigitDataset(train.Pixels[..(count * 784)], RealMnistImages.TrainLabelBytes[..count], 28, 28);
-        var model = new ConvNet(seed: 0);
         new Trainer(new TrainerOptions { Epochs = 1, Seed = 0 }).Fit(model, new DigitDataLoader(dataset), valLoader: null);
         return model;
     }
 
-    internal static Comparison CompareWithTorch(ConvNet model, DigitClassifier classifier)
+    internal static Comparison CompareWithTorch(nn.Module<Tensor, Tensor> model, DigitClassifier classifier)
     {
         var images = RealMnistImages.Test;
         var scaled = new float[images.Pixels.Length];

@@ -1,3 +1,5 @@
+using MnistCnn.Core.Engine;
+using MnistCnn.Core.Inference;
 using MnistCnn.Core.Models;
 using MnistCnn.Core.Tests.Support;
 using MnistCnn.Core.Training;
@@ -7,7 +9,8 @@ namespace MnistCnn.Core.Tests.Models;
 
 /// <summary>
 /// The LeNet-5-like network against PyTorch: same seed, same initial weights; same weights and batch, PyTorch's
-/// logits, loss, gradients and first Adam step. The fixture was written by <c>tests/peer/make_fixture.py --model lenet</c>.
+/// logits, loss, gradients and first Adam step, through torch and through the managed engine (its generic layers:
+/// the trainer's step, the classifier's logits). The fixture was written by <c>tests/peer/make_fixture.py --model lenet</c>.
 /// </summary>
 [Collection(TorchGlobalState.Name)]
 public sealed class LeNetTests : IDisposable
@@ -77,6 +80,41 @@ public sealed class LeNetTests : IDisposable
     }
 
     [Fact]
+    public void EngineLogits_PyTorchWeights_GivePyTorchsLogits()
+    {
+        using var model = ModelWithInitialWeights();
+        var classifier = DigitClassifier.FromModel(model);
+        var images = _fixture["batch0.images"].data<float>().ToArray();
+        var expected = _fixture["batch0.logits"].data<float>().ToArray();
+        var logits = new float[LeNet.ClassCount];
+        var passes = NetworkPasses.For(classifier.Weights.Description);
+
+        passes.Should().BeOfType<LayerPasses>("LeNet runs on the engine's generic layers");
+        classifier.Architecture.Should().Be("LeNet");
+        for (var n = 0; n < images.Length / 784; n++)
+        {
+            passes.Logits(classifier.Weights.View, images.AsSpan(n * 784, 784), logits);
+            for (var j = 0; j < logits.Length; j++)
+            {
+                Math.Abs(logits[j] - expected[(n * 10) + j]).Should().BeLessThan((float)Tolerance, $"image {n}, logit {j}");
+            }
+        }
+    }
+
+    [Fact]
+    public void EngineStep_PyTorchWeights_GivesPyTorchsLossAndGradients()
+    {
+        using var model = ModelWithInitialWeights();
+        using var optimizer = new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu }).CreateOptimizer(model);
+        using var scope = NewDisposeScope();
+
+        ManagedTraining.TryComputeGradients(model, optimizer, _fixture["batch0.images"], _fixture["batch0.labels"], out var loss).Should().BeTrue();
+
+        Math.Abs(loss - _fixture["batch0.loss"].item<float>()).Should().BeLessThan(Tolerance);
+        _fixture.AssertMatches(model, Parameters, "grad0.", Tolerance, gradients: true);
+    }
+
+    [Fact]
     public void TrainerStep_OneAdamStep_GivesPyTorchsWeights()
     {
         const double learningRate = 0.001;
@@ -86,6 +124,7 @@ public sealed class LeNetTests : IDisposable
 
         using (var scope = NewDisposeScope())
         {
+            ManagedTraining.Applies(model, _fixture["batch0.images"], _fixture["batch0.labels"]).Should().BeTrue("the step under test is the engine's");
             var loss = Trainer.Step(model, optimizer, _fixture["batch0.images"], _fixture["batch0.labels"]);
             Math.Abs(loss - _fixture["batch0.loss"].item<float>()).Should().BeLessThan(Tolerance);
         }

@@ -78,10 +78,12 @@ public sealed class HostileModelFileTests(ITestOutputHelper output) : IDisposabl
 
     public void Dispose() => _folder.Dispose();
 
-    [Fact]
-    public void DigitClassifierLoad_MutatedWeightsFiles_LoadTheFilesWeightsOrThrowModelFileException()
+    [Theory]
+    [InlineData(PretrainedModel.CaseStudy)]
+    [InlineData(PretrainedModel.Best)]
+    public void DigitClassifierLoad_MutatedWeightsFiles_LoadTheFilesWeightsOrThrowModelFileException(PretrainedModel seedFile)
     {
-        var mutator = new SafeTensorsMutator(PretrainedBytes());
+        var mutator = new SafeTensorsMutator(PretrainedBytes(seedFile));
         var path = Path.Combine(_folder.Path, "case.safetensors");
         var tally = new Tally();
         var current = -1;
@@ -132,7 +134,7 @@ public sealed class HostileModelFileTests(ITestOutputHelper output) : IDisposabl
 
                 var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
                 var outcome = Outcome.Of(error, path, classifier is null ? null : Digest(classifier), allocated);
-                var problem = JudgeWeights(input, outcome);
+                var problem = JudgeWeights(input, outcome, classifier: true);
                 if (problem is null && classifier is not null && !classifier.Metadata.OrderBy(m => m.Key, StringComparer.Ordinal)
                     .SequenceEqual(SafeTensorsImage.Check(input.Bytes).Metadata!.OrderBy(m => m.Key, StringComparer.Ordinal)))
                 {
@@ -203,16 +205,21 @@ public sealed class HostileModelFileTests(ITestOutputHelper output) : IDisposabl
     /// <see cref="ModelFileException"/> whose message starts with the path, for a file that is not loadable, with
     /// the reason the mutation calls for, and the model unchanged.
     /// </summary>
-    private static string? JudgeWeights(FuzzCase input, Outcome outcome)
+    private static string? JudgeWeights(FuzzCase input, Outcome outcome) => JudgeWeights(input, outcome, classifier: false);
+
+    // classifier: the loader is DigitClassifier.Load, which takes the architecture from the metadata or the tensors
+    // (SafeTensorsImage.ClassifierArchitecture); otherwise ModelWeights.Load into a ConvNet, which needs its tensors.
+    private static string? JudgeWeights(FuzzCase input, Outcome outcome, bool classifier)
     {
         var verdict = SafeTensorsImage.Check(input.Bytes);
+        var loadable = classifier ? verdict.IsLoadableByClassifier : verdict.IsLoadableConvNet;
         return outcome.Kind switch
         {
-            "ok" when !verdict.IsLoadableConvNet => $"loaded a file the oracle refuses ({verdict.Problem ?? "not the ConvNet's tensors"})",
+            "ok" when !loadable => $"loaded a file the oracle refuses ({verdict.Problem ?? "not the tensors of the architecture it must hold"})",
             "ok" when input.MustRefuseWith is not null => "loaded a file its mutation makes invalid",
             "ok" when outcome.ModelDigest != SafeTensorsImage.Digest(verdict.Tensors!.Select(t => (t.Name, t.Data))) => "loaded weights that differ from the file's bytes",
             "ok" => null,
-            "refused" => JudgeRefusal(input, outcome, verdict.IsLoadableConvNet),
+            "refused" => JudgeRefusal(input, outcome, loadable),
             _ => $"threw {outcome.ExceptionType}: {outcome.Message}",
         };
     }
@@ -284,19 +291,13 @@ public sealed class HostileModelFileTests(ITestOutputHelper output) : IDisposabl
     private static string Digest(DigitClassifier classifier)
     {
         var w = classifier.Weights;
-        return SafeTensorsImage.Digest(
-        [
-            ("conv1.weight", Bytes(w.Conv1Weight)), ("conv1.bias", Bytes(w.Conv1Bias)),
-            ("conv2.weight", Bytes(w.Conv2Weight)), ("conv2.bias", Bytes(w.Conv2Bias)),
-            ("linear1.weight", Bytes(w.LinearWeight)), ("linear1.bias", Bytes(w.LinearBias)),
-        ]);
-
-        static byte[] Bytes(float[] values) => MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+        return SafeTensorsImage.Digest(w.Description.Parameters.Select((p, i) => (p.Name, MemoryMarshal.AsBytes(w[i]).ToArray())).ToList());
     }
 
-    private static byte[] PretrainedBytes()
+    private static byte[] PretrainedBytes(PretrainedModel model = PretrainedModel.CaseStudy)
     {
-        using var stream = typeof(DigitClassifier).Assembly.GetManifestResourceStream(DigitClassifier.PretrainedResource)!;
+        using var stream = typeof(DigitClassifier).Assembly.GetManifestResourceStream(
+            model == PretrainedModel.Best ? DigitClassifier.BestResource : DigitClassifier.CaseStudyResource)!;
         using var copy = new MemoryStream();
         stream.CopyTo(copy);
         return copy.ToArray();

@@ -1,3 +1,4 @@
+using MnistCnn.Core.Engine;
 using MnistCnn.Core.Models;
 using MnistCnn.Core.Tests.Support;
 using MnistCnn.Core.Training;
@@ -40,7 +41,7 @@ public sealed class PyTorchFixtureTests : IDisposable
         using var optimizer = trainer.CreateOptimizer(model);
         using var scope = NewDisposeScope();
 
-        ConvNetTrainingStep.TryComputeGradients(model, optimizer, _fixture["batch0.images"], _fixture["batch0.labels"], out var loss).Should().BeTrue();
+        ManagedTraining.TryComputeGradients(model, optimizer, _fixture["batch0.images"], _fixture["batch0.labels"], out var loss).Should().BeTrue();
 
         Math.Abs(loss - _fixture["batch0.loss"].item<float>()).Should().BeLessThan(Tolerance);
         _fixture.AssertMatches(model, Parameters, "grad0.", Tolerance, gradients: true);
@@ -55,7 +56,7 @@ public sealed class PyTorchFixtureTests : IDisposable
 
         using (var scope = NewDisposeScope())
         {
-            ConvNetTrainingStep.Applies(model, _fixture["batch0.images"], _fixture["batch0.labels"]).Should().BeTrue("the step under test is the fused managed one");
+            ManagedTraining.Applies(model, _fixture["batch0.images"], _fixture["batch0.labels"]).Should().BeTrue("the step under test is the fused managed one");
             Trainer.Step(model, optimizer, _fixture["batch0.images"], _fixture["batch0.labels"]);
         }
 
@@ -73,7 +74,7 @@ public sealed class PyTorchFixtureTests : IDisposable
         for (var b = 0; b < 3; b++)
         {
             using var scope = NewDisposeScope();
-            ConvNetTrainingStep.Applies(model, _fixture[$"batch{b}.images"], _fixture[$"batch{b}.labels"]).Should().BeTrue("the step under test is the fused managed one");
+            ManagedTraining.Applies(model, _fixture[$"batch{b}.images"], _fixture[$"batch{b}.labels"]).Should().BeTrue("the step under test is the fused managed one");
             losses.Add(Trainer.Step(model, optimizer, _fixture[$"batch{b}.images"], _fixture[$"batch{b}.labels"]));
         }
 

@@ -24,6 +24,19 @@ internal static class SafeTensorsImage
         ("linear1.bias", [10]),
     ];
 
+    /// <summary>LeNet's tensors: name and shape, all F32.</summary>
+    public static readonly (string Name, long[] Shape)[] LeNetLayout =
+    [
+        ("conv1.weight", [20, 1, 5, 5]),
+        ("conv1.bias", [20]),
+        ("conv2.weight", [50, 20, 5, 5]),
+        ("conv2.bias", [50]),
+        ("fc1.weight", [500, 800]),
+        ("fc1.bias", [500]),
+        ("fc2.weight", [10, 500]),
+        ("fc2.bias", [10]),
+    ];
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Splits a valid file into its tensors (in data order) and metadata; throws on an invalid one.</summary>
@@ -215,9 +228,31 @@ internal static class SafeTensorsImage
     }
 
     /// <summary>Whether a file's tensors are exactly the case-study ConvNet's (names, F32, shapes).</summary>
-    public static bool IsConvNet(IReadOnlyList<Tensor> tensors) =>
-        tensors.Count == ConvNetLayout.Length
-        && ConvNetLayout.All(l => tensors.Any(t => t.Name == l.Name && t.DType == "F32" && t.Shape.SequenceEqual(l.Shape)));
+    public static bool IsConvNet(IReadOnlyList<Tensor> tensors) => Holds(tensors, ConvNetLayout);
+
+    /// <summary>
+    /// The architecture a classifier must read from a valid file: the one its metadata's <c>architecture</c> names
+    /// (ConvNet or LeNet) when the tensors are exactly that one's; without the key, the one whose tensors it holds
+    /// exactly; otherwise none (the file must be refused).
+    /// </summary>
+    public static string? ClassifierArchitecture(IReadOnlyList<Tensor> tensors, IReadOnlyList<KeyValuePair<string, string>> metadata)
+    {
+        var named = metadata.Where(m => m.Key == "architecture").Select(m => m.Value).ToList();
+        return named.Count switch
+        {
+            0 => Holds(tensors, ConvNetLayout) ? "ConvNet" : Holds(tensors, LeNetLayout) ? "LeNet" : null,
+            _ => named[0] switch
+            {
+                "ConvNet" when Holds(tensors, ConvNetLayout) => "ConvNet",
+                "LeNet" when Holds(tensors, LeNetLayout) => "LeNet",
+                _ => null,
+            },
+        };
+    }
+
+    private static bool Holds(IReadOnlyList<Tensor> tensors, (string Name, long[] Shape)[] layout) =>
+        tensors.Count == layout.Length
+        && layout.All(l => tensors.Any(t => t.Name == l.Name && t.DType == "F32" && t.Shape.SequenceEqual(l.Shape)));
 
     /// <summary>
     /// A digest of named tensors' raw bytes, in ordinal name order: what the loaders' results are compared by
@@ -332,5 +367,8 @@ internal static class SafeTensorsImage
 
         /// <summary>Whether a loader of the case-study ConvNet must accept the file.</summary>
         public bool IsLoadableConvNet => Problem is null && IsConvNet(Tensors!);
+
+        /// <summary>Whether <c>DigitClassifier.Load</c> must accept the file (<see cref="ClassifierArchitecture"/>).</summary>
+        public bool IsLoadableByClassifier => Problem is null && ClassifierArchitecture(Tensors!, Metadata!) is not null;
     }
 }

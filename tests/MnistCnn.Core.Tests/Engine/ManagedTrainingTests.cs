@@ -1,40 +1,47 @@
+using MnistCnn.Core.Engine;
 using MnistCnn.Core.Data;
 using MnistCnn.Core.Models;
+using MnistCnn.Core.Tests.Support;
 using MnistCnn.Core.Training;
 using static TorchSharp.torch;
 
-namespace MnistCnn.Core.Tests.Training;
+namespace MnistCnn.Core.Tests.Engine;
 
 /// <summary>
-/// The fused managed step (<see cref="ConvNetTrainingStep"/>) against torch's autograd through
-/// <see cref="ConvNet.forward"/> (itself checked against PyTorch in <see cref="PyTorchFixtureTests"/>), on random
-/// weights and inputs, for odd batch sizes; its independence of the thread count; and when it is not taken.
+/// The engine's training step (<see cref="ManagedTraining"/>) for both networks (the case study's kernels for
+/// <see cref="ConvNet"/>, the generic layers for <see cref="LeNet"/>) against torch's autograd through their
+/// forward (itself checked against PyTorch in <see cref="PyTorchFixtureTests"/> and <see cref="Models.LeNetTests"/>),
+/// on random weights and inputs, for odd batch sizes; its independence of the thread count; and when it is not taken.
 /// </summary>
 [Collection(TorchGlobalState.Name)]
-public sealed class ConvNetTrainingStepTests
+public sealed class ManagedTrainingTests
 {
     private const double Tolerance = 1e-5;
     private static readonly string[] Parameters = ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "linear1.weight", "linear1.bias"];
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(7)]
-    [InlineData(16)]
-    [InlineData(32)]
-    [InlineData(64)]
-    public void TryComputeGradients_RandomBatch_GivesAutogradsLossAndEveryGradient(int batchSize)
+    [InlineData("ConvNet", 1)]
+    [InlineData("ConvNet", 7)]
+    [InlineData("ConvNet", 16)]
+    [InlineData("ConvNet", 32)]
+    [InlineData("ConvNet", 64)]
+    [InlineData("LeNet", 1)]
+    [InlineData("LeNet", 7)]
+    [InlineData("LeNet", 64)]
+    public void TryComputeGradients_RandomBatch_GivesAutogradsLossAndEveryGradient(string architecture, int batchSize)
     {
-        using var model = new ConvNet(seed: batchSize);
+        using var model = Network(architecture, seed: batchSize);
         using var optimizer = new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu }).CreateOptimizer(model);
         using var scope = NewDisposeScope();
         var (images, labels) = RandomBatch(batchSize, seed: 100 + batchSize);
         var (expectedLoss, expected) = AutogradGradients(model, images, labels);
 
-        ConvNetTrainingStep.TryComputeGradients(model, optimizer, images, labels, out var loss).Should().BeTrue();
+        ManagedTraining.TryComputeGradients(model, optimizer, images, labels, out var loss).Should().BeTrue();
 
         (Math.Abs(loss - expectedLoss) / Math.Max(1, Math.Abs(expectedLoss))).Should().BeLessThan(Tolerance, "loss");
         var actual = Gradients(model);
-        foreach (var name in Parameters)
+        actual.Keys.Should().Equal(expected.Keys);
+        foreach (var name in expected.Keys)
         {
             using var reference = expected[name].abs().max();
             using var difference = actual[name].sub(expected[name]).abs().max();
@@ -43,10 +50,12 @@ public sealed class ConvNetTrainingStepTests
         }
     }
 
-    [Fact]
-    public void TryComputeGradients_SameBatchOnOneAndTwoThreads_GivesBitIdenticalGradients()
+    [Theory]
+    [InlineData("ConvNet")]
+    [InlineData("LeNet")]
+    public void TryComputeGradients_SameBatchOnOneAndTwoThreads_GivesBitIdenticalGradients(string architecture)
     {
-        using var model = new ConvNet(seed: 5);
+        using var model = Network(architecture, seed: 5);
         using var optimizer = new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu }).CreateOptimizer(model);
         using var scope = NewDisposeScope();
         var (images, labels) = RandomBatch(61, seed: 6);
@@ -54,14 +63,14 @@ public sealed class ConvNetTrainingStepTests
         try
         {
             set_num_threads(1);
-            ConvNetTrainingStep.TryComputeGradients(model, optimizer, images, labels, out var lossOne).Should().BeTrue();
+            ManagedTraining.TryComputeGradients(model, optimizer, images, labels, out var lossOne).Should().BeTrue();
             var one = Gradients(model).ToDictionary(p => p.Key, p => p.Value.clone());
             set_num_threads(2);
-            ConvNetTrainingStep.TryComputeGradients(model, optimizer, images, labels, out var lossTwo).Should().BeTrue();
+            ManagedTraining.TryComputeGradients(model, optimizer, images, labels, out var lossTwo).Should().BeTrue();
             var two = Gradients(model);
 
             lossTwo.Should().Be(lossOne);
-            foreach (var name in Parameters)
+            foreach (var name in one.Keys)
             {
                 two[name].allclose(one[name], rtol: 0, atol: 0).Should().BeTrue(name);
             }
@@ -72,13 +81,15 @@ public sealed class ConvNetTrainingStepTests
         }
     }
 
-    [Fact]
-    public void Fit_OneAndTwoThreads_GiveBitIdenticalWeights()
+    [Theory]
+    [InlineData("ConvNet")]
+    [InlineData("LeNet")]
+    public void Fit_OneAndTwoThreads_GiveBitIdenticalWeights(string architecture)
     {
         using var train = LearnableDigits.Make(150, seed: 1);
         var loader = new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 64, Shuffle = true });
-        using var one = new ConvNet(seed: 8);
-        using var two = new ConvNet(seed: 8);
+        using var one = Network(architecture, seed: 8);
+        using var two = Network(architecture, seed: 8);
 
         new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu, Epochs = 2, Seed = 3, Threads = 1 }).Fit(one, loader);
         new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu, Epochs = 2, Seed = 3, Threads = 2 }).Fit(two, loader);
@@ -91,13 +102,52 @@ public sealed class ConvNetTrainingStepTests
     }
 
     [Fact]
+    public void Resume_LeNetWithTheBestRecipe_EndsWithTheWeightsOfAnUninterruptedRun()
+    {
+        using var folder = new TempDirectory();
+        using var train = LearnableDigits.Make(96, seed: 1);
+        using var test = LearnableDigits.Make(32, seed: 2);
+        DigitDataLoader Loader() => new(train, new DigitDataLoaderOptions { BatchSize = 16, Shuffle = true, Augmentation = new DigitAugmentation() });
+        var options = new TrainerOptions
+        {
+            Device = TrainingDevice.Cpu,
+            Epochs = 3,
+            Seed = 7,
+            Threads = 2,
+            LearningRate = 0.001,
+            LearningRateScheduler = LearningRateScheduler.Cosine(),
+        };
+        var checkpoint = folder.File("run.ckpt");
+        using var uninterrupted = new LeNet(seed: 7);
+        using (var scope = NewDisposeScope())
+        {
+            ManagedTraining.Applies(uninterrupted, zeros(2, 1, 28, 28), zeros(2, ScalarType.Int64)).Should().BeTrue("LeNet trains through the engine");
+        }
+
+        var full = new Trainer(options).Fit(uninterrupted, Loader(), new DigitDataLoader(test));
+
+        // The same run, stopped after its first epoch, then resumed into a network with other initial weights.
+        using (var interrupted = new LeNet(seed: 7))
+        {
+            new Trainer(options with { CheckpointPath = checkpoint, Callbacks = [new StopAfter(1)] }).Fit(interrupted, Loader(), new DigitDataLoader(test))
+                .Epochs.Should().HaveCount(1);
+        }
+
+        using var resumed = new LeNet(seed: 99);
+        var history = new Trainer(options).Resume(checkpoint, resumed, Loader(), new DigitDataLoader(test));
+
+        Weights.AssertIdentical(uninterrupted, resumed);
+        history.Epochs.Select(e => (e.LearningRate, e.TrainLossMean, e.ValidationLoss)).Should().Equal(full.Epochs.Select(e => (e.LearningRate, e.TrainLossMean, e.ValidationLoss)));
+    }
+
+    [Fact]
     public void Applies_CaseStudyBatch_IsTrue()
     {
         using var model = new ConvNet(seed: 1);
         using var scope = NewDisposeScope();
         var (images, labels) = RandomBatch(3, seed: 1);
 
-        ConvNetTrainingStep.Applies(model, images, labels).Should().BeTrue();
+        ManagedTraining.Applies(model, images, labels).Should().BeTrue();
     }
 
     [Fact]
@@ -109,7 +159,7 @@ public sealed class ConvNetTrainingStepTests
 
         model.eval();
 
-        ConvNetTrainingStep.Applies(model, images, labels).Should().BeFalse();
+        ManagedTraining.Applies(model, images, labels).Should().BeFalse();
     }
 
     [Fact]
@@ -121,7 +171,7 @@ public sealed class ConvNetTrainingStepTests
 
         model.named_parameters().First(p => p.name == "conv1.weight").parameter.requires_grad = false;
 
-        ConvNetTrainingStep.Applies(model, images, labels).Should().BeFalse();
+        ManagedTraining.Applies(model, images, labels).Should().BeFalse();
     }
 
     [Fact]
@@ -133,7 +183,7 @@ public sealed class ConvNetTrainingStepTests
 
         model.register_forward_hook((module, input, output) => output);
 
-        ConvNetTrainingStep.Applies(model, images, labels).Should().BeFalse();
+        ManagedTraining.Applies(model, images, labels).Should().BeFalse();
     }
 
     [Fact]
@@ -143,7 +193,7 @@ public sealed class ConvNetTrainingStepTests
         using var scope = NewDisposeScope();
         var (images, labels) = RandomBatch(3, seed: 1);
 
-        ConvNetTrainingStep.Applies(model, images.to(ScalarType.Float64), labels).Should().BeFalse();
+        ManagedTraining.Applies(model, images.to(ScalarType.Float64), labels).Should().BeFalse();
     }
 
     [Fact]
@@ -155,7 +205,7 @@ public sealed class ConvNetTrainingStepTests
 
         images.requires_grad = true;
 
-        ConvNetTrainingStep.Applies(model, images, labels).Should().BeFalse();
+        ManagedTraining.Applies(model, images, labels).Should().BeFalse();
     }
 
     [Fact]
@@ -167,7 +217,7 @@ public sealed class ConvNetTrainingStepTests
 
         using var noGrad = no_grad();
 
-        ConvNetTrainingStep.Applies(model, images, labels).Should().BeFalse();
+        ManagedTraining.Applies(model, images, labels).Should().BeFalse();
     }
 
     [Fact]
@@ -178,7 +228,7 @@ public sealed class ConvNetTrainingStepTests
         using var scope = NewDisposeScope();
         var (images, _) = RandomBatch(2, seed: 1);
 
-        var act = () => ConvNetTrainingStep.TryComputeGradients(model, optimizer, images, tensor(new long[] { 3, 10 }), out _);
+        var act = () => ManagedTraining.TryComputeGradients(model, optimizer, images, tensor(new long[] { 3, 10 }), out _);
 
         act.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("labels");
     }
@@ -189,10 +239,10 @@ public sealed class ConvNetTrainingStepTests
         return (rand([count, 1, ConvNet.ImageSize, ConvNet.ImageSize], generator: generator), randint(0, ConvNet.ClassCount, [count], generator: generator));
     }
 
-    // torch's autograd through ConvNet.forward, on a copy of the model, so the fused path's gradients are untouched.
-    private static (double Loss, Dictionary<string, Tensor> Gradients) AutogradGradients(ConvNet model, Tensor images, Tensor labels)
+    // torch's autograd through the network's forward, on a copy of the model, so the managed path's gradients are untouched.
+    private static (double Loss, Dictionary<string, Tensor> Gradients) AutogradGradients(nn.Module<Tensor, Tensor> model, Tensor images, Tensor labels)
     {
-        using var copy = new ConvNet();
+        using var copy = Network(model.GetType().Name, seed: 0);
         using (no_grad())
         {
             var source = model.state_dict();
@@ -207,6 +257,20 @@ public sealed class ConvNetTrainingStepTests
         return (loss.item<float>(), Gradients(copy).ToDictionary(p => p.Key, p => p.Value.clone()));
     }
 
-    private static Dictionary<string, Tensor> Gradients(ConvNet model) =>
+    private static Dictionary<string, Tensor> Gradients(nn.Module<Tensor, Tensor> model) =>
         model.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!);
+
+    private static nn.Module<Tensor, Tensor> Network(string architecture, long seed) =>
+        architecture == "LeNet" ? new LeNet(seed) : new ConvNet(seed);
+
+    private sealed class StopAfter(int epochs) : TrainingCallback
+    {
+        public override void OnEpochEnd(TrainingContext context)
+        {
+            if (context.History.Count == epochs)
+            {
+                context.RequestStop();
+            }
+        }
+    }
 }

@@ -2,9 +2,8 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using MnistCnn.Core.Data;
 
-namespace MnistCnn.Core.Models;
+namespace MnistCnn.Core.Engine;
 
 /// <summary>
 /// The case-study network's forward pass in managed code (no torch): conv 1→3 (3x3) + sigmoid, conv 3→6
@@ -27,8 +26,29 @@ namespace MnistCnn.Core.Models;
 /// threads never share state.
 /// </para>
 /// </remarks>
-internal static class ConvNetForward
+internal static class CaseStudyForward
 {
+    /// <summary>conv1's output channels.</summary>
+    public const int Conv1Channels = 3;
+
+    /// <summary>conv2's output channels.</summary>
+    public const int Conv2Channels = 6;
+
+    /// <summary>Floats of conv1.weight (3 x 1 x 3 x 3).</summary>
+    public const int Conv1WeightLength = Conv1Channels * 9;
+
+    /// <summary>Floats of one conv2 output channel's kernel (3 x 3 x 3).</summary>
+    public const int Conv2KernelLength = Conv1Channels * 9;
+
+    /// <summary>Floats of conv2.weight (6 x 3 x 3 x 3).</summary>
+    public const int Conv2WeightLength = Conv2Channels * Conv2KernelLength;
+
+    /// <summary>The flattened features: six 24 x 24 planes.</summary>
+    public const int Features = Conv2Channels * 24 * 24;
+
+    /// <summary>The logits.</summary>
+    public const int Classes = 10;
+
     /// <summary>Floats per input row (28 used).</summary>
     public const int InputStride = 32;
 
@@ -36,7 +56,7 @@ internal static class ConvNetForward
     /// Floats of the padded input: 28 rows plus 8 floats, because the last conv1 row reads two columns
     /// past the 32nd of row 27.
     /// </summary>
-    public const int InputLength = (ConvNet.ImageSize * InputStride) + 8;
+    public const int InputLength = (NetworkDescription.ImageSize * InputStride) + 8;
 
     /// <summary>conv1's output side length.</summary>
     internal const int Conv1Size = 26;
@@ -51,65 +71,29 @@ internal static class ConvNetForward
     private const int Conv2Plane = Conv2Size * Conv2Size;
     private const int Lanes = 8;
 
-    /// <summary>Fills a padded input buffer (zeroed by the caller) from 784 MNIST pixel bytes, as <c>p / 255f</c>.</summary>
-    [SkipLocalsInit]
-    public static void LoadPixels(ReadOnlySpan<byte> pixels, Span<float> input)
-    {
-        Debug.Assert(pixels.Length == ConvNet.ImageSize * ConvNet.ImageSize && input.Length >= InputLength);
-
-        // The training batches' vectorised scaling (true division: equal bit for bit to torch's ToTensor).
-        Span<float> scaled = stackalloc float[ConvNet.ImageSize * ConvNet.ImageSize];
-        PixelScaler.Scale(pixels, scaled, normalization: null);
-        LoadImage(scaled, input);
-    }
-
     /// <summary>Fills a padded input buffer (zeroed by the caller) from 784 prepared floats.</summary>
     public static void LoadImage(ReadOnlySpan<float> image, Span<float> input)
     {
-        Debug.Assert(image.Length == ConvNet.ImageSize * ConvNet.ImageSize && input.Length >= InputLength);
-        for (var row = 0; row < ConvNet.ImageSize; row++)
+        Debug.Assert(image.Length == NetworkDescription.ImageSize * NetworkDescription.ImageSize && input.Length >= InputLength);
+        for (var row = 0; row < NetworkDescription.ImageSize; row++)
         {
-            image.Slice(row * ConvNet.ImageSize, ConvNet.ImageSize).CopyTo(input.Slice(row * InputStride));
+            image.Slice(row * NetworkDescription.ImageSize, NetworkDescription.ImageSize).CopyTo(input.Slice(row * InputStride));
         }
     }
 
-    /// <summary>Computes the ten logits of one padded input image.</summary>
+    /// <summary>Computes the ten logits of one padded input image (parameters in the case study's order).</summary>
     [SkipLocalsInit]
-    public static void Logits(ConvNetWeights weights, ReadOnlySpan<float> input, Span<float> logits)
+    public static void Logits(ParameterView weights, ReadOnlySpan<float> input, Span<float> logits)
     {
-        if (input.Length < InputLength || logits.Length < ConvNet.ClassCount)
-        {
-            throw new ArgumentException("The input or logits buffer is too short.");
-        }
+        Debug.Assert(input.Length >= InputLength && logits.Length >= Classes);
 
         // conv1's padding lanes are written (with garbage from the padding) but never read, and every
         // feature is written before it is read, so neither buffer needs zeroing.
-        Span<float> conv1 = stackalloc float[ConvNetWeights.Conv1Channels * Conv1Plane];
-        Span<float> features = stackalloc float[ConvNetWeights.Features];
-        Conv1(weights.Conv1Weight, weights.Conv1Bias, input, conv1);
-        Conv2(weights.Conv2Weight, weights.Conv2Bias, conv1, features);
-        Linear(weights.LinearWeight, weights.LinearBias, features, logits);
-    }
-
-    /// <summary>
-    /// <c>log(sum(exp(z)))</c> of the logits in float32, as <c>max + log(sum(exp(z - max)))</c> summed in index order:
-    /// the cross-entropy of label <c>y</c> is this minus <c>z[y]</c>. NaN when a logit is NaN.
-    /// </summary>
-    internal static float LogSumExp(ReadOnlySpan<float> logits)
-    {
-        var max = logits[0];
-        for (var j = 1; j < logits.Length; j++)
-        {
-            max = MathF.Max(max, logits[j]);
-        }
-
-        var sum = 0f;
-        foreach (var z in logits)
-        {
-            sum += MathF.Exp(z - max);
-        }
-
-        return max + MathF.Log(sum);
+        Span<float> conv1 = stackalloc float[Conv1Channels * Conv1Plane];
+        Span<float> features = stackalloc float[Features];
+        Conv1(weights[0], weights[1], input, conv1);
+        Conv2(weights[2], weights[3], conv1, features);
+        Linear(weights[4], weights[5], features, logits);
     }
 
     /// <summary>
@@ -120,11 +104,11 @@ internal static class ConvNetForward
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Conv1(ReadOnlySpan<float> weight, ReadOnlySpan<float> biases, ReadOnlySpan<float> input, Span<float> output)
     {
-        Debug.Assert(weight.Length >= 27 && biases.Length >= 3 && input.Length >= InputLength && output.Length >= 3 * Conv1Plane);
+        Debug.Assert(weight.Length >= Conv1WeightLength && biases.Length >= 3 && input.Length >= InputLength && output.Length >= 3 * Conv1Plane);
         ref var source = ref MemoryMarshal.GetReference(input);
         ref var destination = ref MemoryMarshal.GetReference(output);
         ref var w = ref MemoryMarshal.GetReference(weight);
-        for (var channel = 0; channel < ConvNetWeights.Conv1Channels; channel++)
+        for (var channel = 0; channel < CaseStudyForward.Conv1Channels; channel++)
         {
             ref var k = ref Unsafe.Add(ref w, channel * 9);
             var bias = Vector256.Create(biases[channel]);
@@ -153,7 +137,7 @@ internal static class ConvNetForward
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Conv2(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> input, Span<float> output)
     {
-        Debug.Assert(weight.Length >= 162 && bias.Length >= 6 && input.Length >= 3 * Conv1Plane && output.Length >= ConvNetWeights.Features);
+        Debug.Assert(weight.Length >= Conv2WeightLength && bias.Length >= 6 && input.Length >= 3 * Conv1Plane && output.Length >= Features);
         ref var source = ref MemoryMarshal.GetReference(input);
         ref var destination = ref MemoryMarshal.GetReference(output);
         ref var w = ref MemoryMarshal.GetReference(weight);
@@ -161,11 +145,11 @@ internal static class ConvNetForward
 
         // Three output channels at a time share every input load: 9 accumulators, 3 loads and 3 broadcasts
         // per tap fit the 16 vector registers of AVX2.
-        for (var first = 0; first < ConvNetWeights.Conv2Channels; first += 3)
+        for (var first = 0; first < CaseStudyForward.Conv2Channels; first += 3)
         {
-            ref var k0 = ref Unsafe.Add(ref w, first * 27);
-            ref var k1 = ref Unsafe.Add(ref w, (first + 1) * 27);
-            ref var k2 = ref Unsafe.Add(ref w, (first + 2) * 27);
+            ref var k0 = ref Unsafe.Add(ref w, first * Conv2KernelLength);
+            ref var k1 = ref Unsafe.Add(ref w, (first + 1) * Conv2KernelLength);
+            ref var k2 = ref Unsafe.Add(ref w, (first + 2) * Conv2KernelLength);
             var bias0 = Vector256.Create(Unsafe.Add(ref biases, first));
             var bias1 = Vector256.Create(Unsafe.Add(ref biases, first + 1));
             var bias2 = Vector256.Create(Unsafe.Add(ref biases, first + 2));
@@ -217,16 +201,16 @@ internal static class ConvNetForward
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Linear(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> features, Span<float> logits)
     {
-        Debug.Assert(weight.Length >= ConvNet.ClassCount * ConvNetWeights.Features && bias.Length >= ConvNet.ClassCount && features.Length >= ConvNetWeights.Features);
+        Debug.Assert(weight.Length >= CaseStudyForward.Classes * Features && bias.Length >= CaseStudyForward.Classes && features.Length >= Features);
         ref var x = ref MemoryMarshal.GetReference(features);
         ref var w = ref MemoryMarshal.GetReference(weight);
-        for (var j = 0; j < ConvNet.ClassCount; j++)
+        for (var j = 0; j < CaseStudyForward.Classes; j++)
         {
-            ref var row = ref Unsafe.Add(ref w, j * ConvNetWeights.Features);
+            ref var row = ref Unsafe.Add(ref w, j * Features);
 
             // Four independent sums hide the latency of the multiply-adds; 3456 = 108 x 32.
             Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
-            for (nuint i = 0; i < ConvNetWeights.Features; i += 4 * Lanes)
+            for (nuint i = 0; i < Features; i += 4 * Lanes)
             {
                 s0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref row, i), Vector256.LoadUnsafe(ref x, i), s0);
                 s1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref row, i + Lanes), Vector256.LoadUnsafe(ref x, i + Lanes), s1);

@@ -1,19 +1,20 @@
 using System.Runtime.InteropServices;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace MnistCnn.Core.Models;
+namespace MnistCnn.Core.Engine;
 
-/// <summary>What the managed kernels (the fused Adam update, training step and validation) need of a tensor to read its memory directly.</summary>
+/// <summary>What the managed kernels (the fused Adam update, the engine's training step and validation) need of a tensor to read its memory directly.</summary>
 internal static unsafe class CpuTensors
 {
     /// <summary>Whether <paramref name="t"/> is a contiguous float32 tensor on the CPU.</summary>
     public static bool IsCpuFloat32(Tensor t) => t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32 && t.is_contiguous();
 
     /// <summary>Whether a batch is CPU float32 images <c>[N, 1, 28, 28]</c> with int64 labels <c>[N]</c>, both contiguous.</summary>
-    public static bool IsConvNetBatch(Tensor images, Tensor labels) =>
+    public static bool IsImageBatch(Tensor images, Tensor labels) =>
         IsCpuFloat32(images) && images.dim() == 4 && images.shape[1] == 1
-        && images.shape[2] == ConvNet.ImageSize && images.shape[3] == ConvNet.ImageSize
+        && images.shape[2] == NetworkDescription.ImageSize && images.shape[3] == NetworkDescription.ImageSize
         && labels.device_type == DeviceType.CPU && labels.dtype == ScalarType.Int64 && labels.is_contiguous()
         && labels.dim() == 1 && labels.shape[0] == images.shape[0];
 
@@ -31,4 +32,8 @@ internal static unsafe class CpuTensors
             return (nint)p;
         }
     }
+
+    /// <summary>A view of <paramref name="tensors"/> (CPU float32, contiguous, in the description's order).</summary>
+    public static ParameterView View(NetworkDescription description, IReadOnlyList<Tensor> tensors) =>
+        new(description, tensors.Select(Address).ToArray());
 }

@@ -1,4 +1,4 @@
-namespace MnistCnn.Core;
+namespace MnistCnn.Core.Engine;
 
 /// <summary>
 /// Runs items 0..count-1, each once, on the calling thread and up to threads - 1 pool threads, which take

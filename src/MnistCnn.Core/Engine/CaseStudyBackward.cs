@@ -2,9 +2,8 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using MnistCnn.Core.Models;
 
-namespace MnistCnn.Core.Training;
+namespace MnistCnn.Core.Engine;
 
 /// <summary>
 /// The case-study network's backward pass for one image in managed code (float32, 256-bit vectors): softmax
@@ -13,7 +12,7 @@ namespace MnistCnn.Core.Training;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Layouts follow <see cref="ConvNetForward"/>: the padded input (rows of 32 floats), conv1's three planes
+/// Layouts follow <see cref="CaseStudyForward"/>: the padded input (rows of 32 floats), conv1's three planes
 /// (26 rows of 32 floats) and conv2's 3,456 features (channel-major rows of 24). conv2's pre-activation
 /// gradient is kept in planes of <see cref="Da2Plane"/> floats with a border of zeros, two rows above and
 /// two columns to the left and at least six to the right, so conv1's output gradient is an ordinary
@@ -29,19 +28,19 @@ namespace MnistCnn.Core.Training;
 /// for the second epoch of the same run).
 /// </para>
 /// </remarks>
-internal static class ConvNetBackward
+internal static class CaseStudyBackward
 {
     /// <summary>Floats per image of the convolution gradients: conv1.weight (27), conv1.bias (3), conv2.weight (162), conv2.bias (6).</summary>
-    public const int ConvGradientLength = Conv1BiasOffset + 3 + 162 + 6;
+    public const int ConvGradientLength = Conv2BiasOffset + CaseStudyForward.Conv2Channels;
 
     /// <summary>Where conv1.bias's gradient starts in an image's convolution gradients.</summary>
-    public const int Conv1BiasOffset = 27;
+    public const int Conv1BiasOffset = CaseStudyForward.Conv1WeightLength;
 
     /// <summary>Where conv2.weight's gradient starts in an image's convolution gradients.</summary>
-    public const int Conv2WeightOffset = 30;
+    public const int Conv2WeightOffset = Conv1BiasOffset + CaseStudyForward.Conv1Channels;
 
     /// <summary>Where conv2.bias's gradient starts in an image's convolution gradients.</summary>
-    public const int Conv2BiasOffset = 192;
+    public const int Conv2BiasOffset = Conv2WeightOffset + CaseStudyForward.Conv2WeightLength;
 
     /// <summary>Floats per row of conv2's border-padded gradient.</summary>
     public const int Da2Stride = 32;
@@ -56,14 +55,14 @@ internal static class ConvNetBackward
     public const int Da2Length = 6 * Da2Plane;
 
     /// <summary>Floats of conv1's output gradient (three planes of conv1's layout).</summary>
-    public const int Da1Length = 3 * ConvNetForward.Conv1Plane;
+    public const int Da1Length = 3 * CaseStudyForward.Conv1Plane;
 
     private const int Lanes = 8;
     private const int Conv2Size = 24;
     private const int Conv2PlaneSize = Conv2Size * Conv2Size;
-    private const int Conv1Stride = ConvNetForward.Conv1Stride;
-    private const int Conv1Plane = ConvNetForward.Conv1Plane;
-    private const int Features = ConvNetWeights.Features;
+    private const int Conv1Stride = CaseStudyForward.Conv1Stride;
+    private const int Conv1Plane = CaseStudyForward.Conv1Plane;
+    private const int Features = CaseStudyForward.Features;
 
     /// <summary>
     /// conv2's kernels turned by 180 degrees and regrouped per conv1 channel:
@@ -71,34 +70,17 @@ internal static class ConvNetBackward
     /// </summary>
     public static void FlipConv2Weight(ReadOnlySpan<float> conv2Weight, Span<float> flipped)
     {
-        Debug.Assert(conv2Weight.Length >= 162 && flipped.Length >= 162);
+        Debug.Assert(conv2Weight.Length >= CaseStudyForward.Conv2WeightLength && flipped.Length >= CaseStudyForward.Conv2WeightLength);
         for (var c = 0; c < 3; c++)
         {
             for (var o = 0; o < 6; o++)
             {
                 for (var k = 0; k < 9; k++)
                 {
-                    flipped[(c * 54) + (o * 9) + k] = conv2Weight[(o * 27) + (c * 9) + 8 - k];
+                    flipped[(c * 54) + (o * 9) + k] = conv2Weight[(o * CaseStudyForward.Conv2KernelLength) + (c * 9) + 8 - k];
                 }
             }
         }
-    }
-
-    /// <summary>
-    /// Softmax cross-entropy of one image's logits: returns <c>logsumexp(z) - z[label]</c> and writes
-    /// <c>(softmax(z) - onehot(label)) * scale</c> (with <c>scale = 1 / batch size</c>, the gradient of the batch mean).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, int label, float scale, Span<float> logitGradient)
-    {
-        Debug.Assert(logits.Length >= ConvNet.ClassCount && logitGradient.Length >= ConvNet.ClassCount && (uint)label < ConvNet.ClassCount);
-        var logSumExp = ConvNetForward.LogSumExp(logits[..ConvNet.ClassCount]);
-        for (var j = 0; j < ConvNet.ClassCount; j++)
-        {
-            logitGradient[j] = (MathF.Exp(logits[j] - logSumExp) * scale) - (j == label ? scale : 0f);
-        }
-
-        return logSumExp - logits[label];
     }
 
     /// <summary>
@@ -109,7 +91,7 @@ internal static class ConvNetBackward
     public static void Conv2OutputGradient(
         ReadOnlySpan<float> linearWeight, ReadOnlySpan<float> logitGradient, ReadOnlySpan<float> features, Span<float> da2, Span<float> conv2BiasGradient)
     {
-        Debug.Assert(linearWeight.Length >= ConvNet.ClassCount * Features && features.Length >= Features && da2.Length >= Da2Length && conv2BiasGradient.Length >= 6);
+        Debug.Assert(linearWeight.Length >= CaseStudyForward.Classes * Features && features.Length >= Features && da2.Length >= Da2Length && conv2BiasGradient.Length >= 6);
         ref var w = ref MemoryMarshal.GetReference(linearWeight);
         ref var h = ref MemoryMarshal.GetReference(features);
         ref var destination = ref MemoryMarshal.GetReference(da2);
@@ -160,7 +142,7 @@ internal static class ConvNetBackward
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Conv2WeightGradient(ReadOnlySpan<float> da2, ReadOnlySpan<float> conv1, Span<float> gradient)
     {
-        Debug.Assert(da2.Length >= Da2Length && conv1.Length >= 3 * Conv1Plane && gradient.Length >= 162);
+        Debug.Assert(da2.Length >= Da2Length && conv1.Length >= 3 * Conv1Plane && gradient.Length >= CaseStudyForward.Conv2WeightLength);
         ref var g = ref MemoryMarshal.GetReference(da2);
         ref var a = ref MemoryMarshal.GetReference(conv1);
         for (var o = 0; o < 6; o++)
@@ -188,7 +170,7 @@ internal static class ConvNetBackward
                     }
                 }
 
-                KernelSums(gradient.Slice((o * 27) + (c * 9), 9), s0, s1, s2, s3, s4, s5, s6, s7, s8);
+                KernelSums(gradient.Slice((o * CaseStudyForward.Conv2KernelLength) + (c * 9), 9), s0, s1, s2, s3, s4, s5, s6, s7, s8);
             }
         }
     }
@@ -203,13 +185,13 @@ internal static class ConvNetBackward
     public static void Conv1OutputGradient(
         ReadOnlySpan<float> da2, ReadOnlySpan<float> flippedConv2Weight, ReadOnlySpan<float> conv1, Span<float> da1, Span<float> conv1BiasGradient)
     {
-        Debug.Assert(da2.Length >= Da2Length && flippedConv2Weight.Length >= 162 && conv1.Length >= Da1Length && da1.Length >= Da1Length && conv1BiasGradient.Length >= 3);
+        Debug.Assert(da2.Length >= Da2Length && flippedConv2Weight.Length >= CaseStudyForward.Conv2WeightLength && conv1.Length >= Da1Length && da1.Length >= Da1Length && conv1BiasGradient.Length >= 3);
         ref var g = ref MemoryMarshal.GetReference(da2);
         ref var w = ref MemoryMarshal.GetReference(flippedConv2Weight);
         ref var a = ref MemoryMarshal.GetReference(conv1);
         ref var destination = ref MemoryMarshal.GetReference(da1);
         Vector256<float> bias0 = default, bias1 = default, bias2 = default;
-        for (var y = 0; y < ConvNetForward.Conv1Size; y++)
+        for (var y = 0; y < CaseStudyForward.Conv1Size; y++)
         {
             // The three conv1 channels at once share every load of da2: 12 sums of one row's four vectors.
             Vector256<float> a0 = default, b0 = default, c0 = default, e0 = default;
@@ -259,27 +241,27 @@ internal static class ConvNetBackward
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Conv1WeightGradient(ReadOnlySpan<float> da1, ReadOnlySpan<float> input, Span<float> gradient)
     {
-        Debug.Assert(da1.Length >= Da1Length && input.Length >= ConvNetForward.InputLength && gradient.Length >= 27);
+        Debug.Assert(da1.Length >= Da1Length && input.Length >= CaseStudyForward.InputLength && gradient.Length >= CaseStudyForward.Conv1WeightLength);
         ref var g = ref MemoryMarshal.GetReference(da1);
         ref var image = ref MemoryMarshal.GetReference(input);
         for (var c = 0; c < 3; c++)
         {
             Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default, s8 = default;
-            for (var y = 0; y < ConvNetForward.Conv1Size; y++)
+            for (var y = 0; y < CaseStudyForward.Conv1Size; y++)
             {
                 // Whole rows of 32: columns 26-31 of da1 are zero, and the reads past column 31 stay inside the padded input.
                 for (var x = 0; x < Conv1Stride; x += Lanes)
                 {
                     var d = Vector256.LoadUnsafe(ref g, (nuint)((c * Conv1Plane) + (y * Conv1Stride) + x));
-                    var at = (nuint)((y * ConvNetForward.InputStride) + x);
+                    var at = (nuint)((y * CaseStudyForward.InputStride) + x);
                     s0 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at), s0);
                     s1 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at + 1), s1);
                     s2 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at + 2), s2);
-                    at += ConvNetForward.InputStride;
+                    at += CaseStudyForward.InputStride;
                     s3 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at), s3);
                     s4 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at + 1), s4);
                     s5 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at + 2), s5);
-                    at += ConvNetForward.InputStride;
+                    at += CaseStudyForward.InputStride;
                     s6 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at), s6);
                     s7 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at + 1), s7);
                     s8 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at + 2), s8);
@@ -297,7 +279,7 @@ internal static class ConvNetBackward
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LinearWeightGradient(ReadOnlySpan<float> logitGradients, ReadOnlySpan<float> features, int count, int from, int to, Span<float> gradient)
     {
-        Debug.Assert(from % Lanes == 0 && to % Lanes == 0 && to <= Features && logitGradients.Length >= count * ConvNet.ClassCount && features.Length >= count * Features);
+        Debug.Assert(from % Lanes == 0 && to % Lanes == 0 && to <= Features && logitGradients.Length >= count * CaseStudyForward.Classes && features.Length >= count * Features);
         ref var dz = ref MemoryMarshal.GetReference(logitGradients);
         ref var f = ref MemoryMarshal.GetReference(features);
         ref var destination = ref MemoryMarshal.GetReference(gradient);
@@ -307,7 +289,7 @@ internal static class ConvNetBackward
             for (var n = 0; n < count; n++)
             {
                 var x = Vector256.LoadUnsafe(ref f, (nuint)((n * Features) + i));
-                ref var d = ref Unsafe.Add(ref dz, n * ConvNet.ClassCount);
+                ref var d = ref Unsafe.Add(ref dz, n * CaseStudyForward.Classes);
                 s0 = Vector256.MultiplyAddEstimate(x, Vector256.Create(d), s0);
                 s1 = Vector256.MultiplyAddEstimate(x, Vector256.Create(Unsafe.Add(ref d, 1)), s1);
                 s2 = Vector256.MultiplyAddEstimate(x, Vector256.Create(Unsafe.Add(ref d, 2)), s2);

@@ -1,0 +1,163 @@
+namespace MnistCnn.Core.Engine;
+
+/// <summary>
+/// The convolutional part of a network (the layers before the flatten) on one image: where each activation
+/// lives in the image's buffer, and the forward and backward passes over it.
+/// </summary>
+/// <remarks>
+/// The image's buffer starts with the image; every convolution and pool writes a new region, and activations
+/// work in place on their input's region, so the buffer holds exactly what the backward pass reads.
+/// </remarks>
+internal sealed class ConvPlan
+{
+    private readonly NetworkDescription _description;
+    private readonly int[] _input;
+    private readonly int[] _output;
+    private readonly int[] _indices;
+
+    public ConvPlan(NetworkDescription description)
+    {
+        _description = description;
+        var count = description.FlattenIndex;
+        (_input, _output, _indices) = (new int[count + 1], new int[count], new int[count]);
+        var floats = NetworkDescription.ImagePixels;
+        var largest = floats;
+        for (var i = 0; i < count; i++)
+        {
+            var layer = description.Layers[i];
+            var (c, h, w) = description.Shapes[i + 1];
+            var size = c * h * w;
+            largest = Math.Max(largest, size);
+            _indices[i] = ImageIndices;
+            if (layer.Kind is LayerKind.Conv2d or LayerKind.MaxPool2d)
+            {
+                _output[i] = floats;
+                floats += size;
+                if (layer.Kind == LayerKind.MaxPool2d)
+                {
+                    ImageIndices += size;
+                }
+                else
+                {
+                    var (inputs, _, _) = description.Shapes[i];
+                    ColumnFloats = Math.Max(ColumnFloats, inputs * layer.Kernel * layer.Kernel * h * w);
+                }
+            }
+            else
+            {
+                _output[i] = _input[i];
+            }
+
+            _input[i + 1] = _output[i];
+        }
+
+        FeaturesAt = _input[count];
+        ImageFloats = floats;
+        GradientFloats = largest;
+        ConvGradientFloats = description.Parameters.Where(p => p.Layer < count).Sum(p => p.Length);
+    }
+
+    /// <summary>Floats of an image's buffer.</summary>
+    public int ImageFloats { get; }
+
+    /// <summary>Ints of an image's max-pool source indices.</summary>
+    public int ImageIndices { get; }
+
+    /// <summary>Where the flattened features start in an image's buffer.</summary>
+    public int FeaturesAt { get; }
+
+    /// <summary>Floats of the largest im2col matrix (at least 1).</summary>
+    public int ColumnFloats { get; } = 1;
+
+    /// <summary>Floats of the largest activation (the size of a gradient buffer).</summary>
+    public int GradientFloats { get; }
+
+    /// <summary>Floats of the convolutional layers' parameters: they come first in the description's order.</summary>
+    public int ConvGradientFloats { get; }
+
+    /// <summary>Runs the convolutional part on the image at the start of <paramref name="buffer"/>.</summary>
+    public void Forward(ParameterView parameters, Span<float> buffer, Span<int> indices, Span<float> columns)
+    {
+        for (var i = 0; i < _output.Length; i++)
+        {
+            var layer = _description.Layers[i];
+            var (c, h, w) = _description.Shapes[i];
+            var (outChannels, outHeight, outWidth) = _description.Shapes[i + 1];
+            var outSize = outChannels * outHeight * outWidth;
+            var input = buffer.Slice(_input[i], c * h * w);
+            var output = buffer.Slice(_output[i], outSize);
+            switch (layer.Kind)
+            {
+                case LayerKind.Conv2d:
+                    var positions = outHeight * outWidth;
+                    var depth = c * layer.Kernel * layer.Kernel;
+                    Kernels.Im2Col(input, c, h, w, layer.Kernel, columns);
+                    Gemm.Multiply(outChannels, positions, depth, parameters.Weight(i), depth, columns, positions, output, positions, accumulate: false);
+                    Kernels.AddPlaneBias(output, parameters.Bias(i), positions);
+                    break;
+                case LayerKind.MaxPool2d:
+                    Kernels.MaxPool(input, c, h, w, output, indices.Slice(_indices[i], outSize));
+                    break;
+                default:
+                    Kernels.Activate(layer.Kind, output);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The backward pass of the convolutional part for one image, from the gradient of its features
+    /// (<paramref name="gradient"/> and <paramref name="spare"/>: <see cref="GradientFloats"/> each, the first
+    /// holding the features' gradient; both are overwritten). Writes the image's parameter gradients to
+    /// <paramref name="parameterGradients"/> (<see cref="ConvGradientFloats"/>, in the description's layout).
+    /// </summary>
+    public void Backward(
+        ParameterView parameters, ReadOnlySpan<float> buffer, ReadOnlySpan<int> indices, Span<float> gradient, Span<float> spare,
+        Span<float> columns, Span<float> columnGradient, Span<float> parameterGradients)
+    {
+        for (var i = _output.Length - 1; i >= 0; i--)
+        {
+            var layer = _description.Layers[i];
+            var (c, h, w) = _description.Shapes[i];
+            var (outChannels, outHeight, outWidth) = _description.Shapes[i + 1];
+            var outSize = outChannels * outHeight * outWidth;
+            var outputGradient = gradient[..outSize];
+            switch (layer.Kind)
+            {
+                case LayerKind.Conv2d:
+                    var positions = outHeight * outWidth;
+                    var depth = c * layer.Kernel * layer.Kernel;
+                    var weight = _description.Parameters.First(p => p.Layer == i);
+                    Kernels.Im2Col(buffer.Slice(_input[i], c * h * w), c, h, w, layer.Kernel, columns);
+                    Gemm.MultiplyTransposedB(outChannels, depth, positions, outputGradient, positions, columns, positions,
+                        parameterGradients.Slice(weight.Offset, weight.Length), depth, accumulate: false);
+                    Kernels.RowSums(outputGradient, positions, parameterGradients.Slice(weight.Offset + weight.Length, outChannels));
+                    if (i == 0)
+                    {
+                        return; // the images need no gradient
+                    }
+
+                    Gemm.MultiplyTransposedA(depth, positions, outChannels, parameters.Weight(i), depth, outputGradient, positions, columnGradient, positions, accumulate: false);
+                    Kernels.Col2Im(columnGradient, c, h, w, layer.Kernel, spare);
+                    Swap(ref gradient, ref spare);
+                    break;
+                case LayerKind.MaxPool2d:
+                    Kernels.MaxPoolGradient(outputGradient, indices.Slice(_indices[i], outSize), spare[..(c * h * w)]);
+                    Swap(ref gradient, ref spare);
+                    break;
+                case LayerKind.Flatten:
+                    break;
+                default:
+                    Kernels.ActivationGradient(layer.Kind, buffer.Slice(_output[i], outSize), outputGradient);
+                    break;
+            }
+        }
+    }
+
+    private static void Swap(ref Span<float> one, ref Span<float> two)
+    {
+        var first = one;
+        one = two;
+        two = first;
+    }
+}

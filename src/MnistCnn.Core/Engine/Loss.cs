@@ -1,0 +1,87 @@
+namespace MnistCnn.Core.Engine;
+
+/// <summary>Softmax cross-entropy and the predicted class of one image's logits, as torch computes them in float32.</summary>
+internal static class Loss
+{
+    /// <summary>
+    /// <c>log(sum(exp(z)))</c> of the logits in float32, as <c>max + log(sum(exp(z - max)))</c> summed in index order:
+    /// the cross-entropy of label <c>y</c> is this minus <c>z[y]</c>. NaN when a logit is NaN.
+    /// </summary>
+    public static float LogSumExp(ReadOnlySpan<float> logits)
+    {
+        var max = logits[0];
+        for (var j = 1; j < logits.Length; j++)
+        {
+            max = MathF.Max(max, logits[j]);
+        }
+
+        var sum = 0f;
+        foreach (var z in logits)
+        {
+            sum += MathF.Exp(z - max);
+        }
+
+        return max + MathF.Log(sum);
+    }
+
+    /// <summary>
+    /// Softmax cross-entropy of one image's logits: returns <c>logsumexp(z) - z[label]</c> and writes
+    /// <c>(softmax(z) - onehot(label)) * scale</c> (with <c>scale = 1 / batch size</c>, the gradient of the batch mean).
+    /// </summary>
+    public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, int label, float scale, Span<float> logitGradient)
+    {
+        var logSumExp = LogSumExp(logits);
+        for (var j = 0; j < logits.Length; j++)
+        {
+            logitGradient[j] = (MathF.Exp(logits[j] - logSumExp) * scale) - (j == label ? scale : 0f);
+        }
+
+        return logSumExp - logits[label];
+    }
+
+    /// <summary>torch's argmax: the first of equal maxima, or the first NaN.</summary>
+    public static int ArgMax(ReadOnlySpan<float> logits)
+    {
+        var best = 0;
+        var max = logits[0];
+        if (float.IsNaN(max))
+        {
+            return 0;
+        }
+
+        for (var j = 1; j < logits.Length; j++)
+        {
+            if (logits[j] > max || float.IsNaN(logits[j]))
+            {
+                (best, max) = (j, logits[j]);
+                if (float.IsNaN(max))
+                {
+                    break;
+                }
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>
+    /// The rank of the label's logit among an image's logits: how many logits are greater (0 = the highest; ties
+    /// count in the label's favour). A NaN label logit ranks last.
+    /// </summary>
+    public static int LabelRank(ReadOnlySpan<float> logits, int label)
+    {
+        var target = logits[label];
+        if (float.IsNaN(target))
+        {
+            return logits.Length - 1;
+        }
+
+        var rank = 0;
+        foreach (var z in logits)
+        {
+            rank += z > target ? 1 : 0;
+        }
+
+        return rank;
+    }
+}

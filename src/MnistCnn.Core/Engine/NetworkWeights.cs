@@ -1,0 +1,69 @@
+using System.Buffers;
+
+namespace MnistCnn.Core.Engine;
+
+/// <summary>
+/// A network's parameters held by managed code: one pinned array, each parameter a slice of it in the
+/// description's order. Immutable after construction (nobody writes the array once it is filled); every value is finite.
+/// </summary>
+internal sealed class NetworkWeights
+{
+    private readonly float[] _values;
+
+    private NetworkWeights(NetworkDescription description, float[] values)
+    {
+        Description = description;
+        _values = values;
+        unsafe
+        {
+            // Pinned (allocated on the pinned heap), so the addresses hold for the object's lifetime.
+            var start = (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref values[0]);
+            View = new ParameterView(description, description.Parameters.Select(p => start + (p.Offset * sizeof(float))).ToArray());
+        }
+    }
+
+    /// <summary>The network.</summary>
+    public NetworkDescription Description { get; }
+
+    /// <summary>The parameters, for the passes.</summary>
+    public ParameterView View { get; }
+
+    /// <summary>Parameter <paramref name="index"/> (read-only).</summary>
+    public ReadOnlySpan<float> this[int index] => View[index];
+
+    /// <summary>
+    /// Fills the weights of <paramref name="description"/> from <paramref name="values"/>, which writes parameter
+    /// <c>i</c> into the span it is given; returns the index of the first parameter holding a NaN or infinity
+    /// (and its element) as an error instead.
+    /// </summary>
+    public static NetworkWeights Create(NetworkDescription description, SpanAction<float, ParameterInfo> values, out (ParameterInfo Parameter, int Element)? nonFinite)
+    {
+        var array = GC.AllocateUninitializedArray<float>(description.ParameterCount, pinned: true);
+        nonFinite = null;
+        foreach (var parameter in description.Parameters)
+        {
+            var span = array.AsSpan(parameter.Offset, parameter.Length);
+            values(span, parameter);
+            var bad = FirstNonFinite(span);
+            if (bad >= 0 && nonFinite is null)
+            {
+                nonFinite = (parameter, bad);
+            }
+        }
+
+        return new NetworkWeights(description, array);
+    }
+
+    private static int FirstNonFinite(ReadOnlySpan<float> values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+}
