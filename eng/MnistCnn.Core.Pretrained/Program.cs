@@ -66,10 +66,10 @@ try
         ["test_images"] = images.Count.ToString(CultureInfo.InvariantCulture),
         ["trainer_test_accuracy"] = trainerAccuracy,
     };
-    foreach (var name in new[] { "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" })
+    foreach (var file in new[] { "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" })
     {
-        using var stream = File.OpenRead(Path.Combine(data, name));
-        metadata[$"sha256_{name}"] = Convert.ToHexStringLower(SHA256.HashData(stream));
+        using var stream = File.OpenRead(Path.Combine(data, file));
+        metadata[$"sha256_{file}"] = Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
     var bytes = SafeTensorsFile.Write(
