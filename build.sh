@@ -11,6 +11,7 @@
 #   eng/classify-check.sh  the package with no backend, on the host    eng/pretrained.sh  the shipped model
 #   eng/web.sh         the web sample: serve it, test it (API and headless Chromium), bench and soak it (wrk)
 #   eng/results.sh     full-length preset runs per seed, their figures recorded (CI runs short versions)
+#   eng/wasm.sh        the browser sample (Blazor WebAssembly): publish and serve it, test it in headless Chromium
 #   eng/usage.txt      the verbs and settings, as ./build.sh --help prints them
 set -euo pipefail
 # Paths the user gives (web --model FILE) are relative to where they ran the script.
@@ -99,6 +100,14 @@ case "$verb" in
     "$eng/pack.sh" -v q
     "$eng/data.sh"
     "$eng/web.sh" "${verb#web-}" "$@"
+    ;;
+  wasm)
+    "$eng/pack.sh" -v q
+    exec "$eng/wasm.sh" serve "$@"
+    ;;
+  wasm-test)
+    "$eng/pack.sh" -v q
+    "$eng/wasm.sh" test "$@"
     ;;
   pretrained)
     "$eng/pretrained.sh" "$@"

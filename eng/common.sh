@@ -41,6 +41,22 @@ local_feed_config() {
 CONFIG
 }
 
+# The browser tests drive Debian's chromium (Playwright downloads no browser here): installed when missing and
+# root, as on CI; else the command to install it is named. MNISTCNN_CHROMIUM names another browser.
+ensure_chromium() {
+  local browser=${MNISTCNN_CHROMIUM:-/usr/bin/chromium}
+  [ -x "$browser" ] && return 0
+  [ -z "${MNISTCNN_CHROMIUM:-}" ] || die "MNISTCNN_CHROMIUM=$browser is not an executable file"
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    die "the browser test needs Chromium at /usr/bin/chromium: install it (Debian/Ubuntu: sudo apt-get install chromium), or set MNISTCNN_CHROMIUM to a Chromium or Chrome executable"
+  fi
+  say "installing Debian's chromium package (for the browser test)"
+  apt-get update -qq >&2 || die "apt-get update failed; cannot install chromium"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >&2 \
+    || die "apt-get install chromium failed"
+  [ -x "$browser" ] || die "the chromium package did not install /usr/bin/chromium"
+}
+
 # The CPU model and the vector ISA levels that decide which kernels run.
 cpu_line() {
   local model flags isa=""

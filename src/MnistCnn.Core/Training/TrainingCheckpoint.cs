@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using MnistCnn.Core.Data;
 using MnistCnn.Core.Models;
 using TorchSharp;
@@ -27,12 +28,9 @@ namespace MnistCnn.Core.Training;
 /// state (<see cref="OptimizerStateCheck"/>). A refused checkpoint leaves the model and optimizer as they were.
 /// </para>
 /// </remarks>
-internal static class TrainingCheckpoint
+internal static partial class TrainingCheckpoint
 {
     private static readonly byte[] Magic = "MNCKPT02"u8.ToArray();
-
-    // Strict: a missing, null, unknown or repeated field is damage, not a default.
-    private static readonly JsonSerializerOptions HeaderOptions = new(JsonSerializerOptions.Strict);
 
     public static void Save(string path, nn.Module model, OptimizerHelper optimizer, IReadOnlyList<EpochResult> history, CheckpointSettings settings)
     {
@@ -45,7 +43,7 @@ internal static class TrainingCheckpoint
 
         using var body = new MemoryStream();
         body.Write(Magic);
-        WriteSection(body, JsonSerializer.SerializeToUtf8Bytes(header));
+        WriteSection(body, JsonSerializer.SerializeToUtf8Bytes(header, HeaderJson.Default.CheckpointHeader));
         WriteSection(body, SafeTensorsFormat.Write(model.state_dict()));
         WriteSection(body, optimizerState.ToArray());
         body.Write(SHA256.HashData(body.GetBuffer().AsSpan(0, (int)body.Length)));
@@ -103,7 +101,7 @@ internal static class TrainingCheckpoint
         CheckpointHeader? header;
         try
         {
-            header = JsonSerializer.Deserialize<CheckpointHeader>(bytes, HeaderOptions);
+            header = JsonSerializer.Deserialize(bytes, HeaderJson.Default.CheckpointHeader);
         }
         catch (JsonException e)
         {
@@ -153,6 +151,16 @@ internal static class TrainingCheckpoint
     }
 
     private sealed record CheckpointHeader(string Architecture, int CompletedEpochs, EpochResult[] History, CheckpointSettings Settings);
+
+    // Strict, as JsonSerializerOptions.Strict: a missing, null, unknown or repeated field is damage, not a default.
+    // Generated at build time, so the header is read and written without reflection and survives trimming.
+    [JsonSourceGenerationOptions(
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        AllowDuplicateProperties = false,
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true)]
+    [JsonSerializable(typeof(CheckpointHeader))]
+    private sealed partial class HeaderJson : JsonSerializerContext;
 }
 
 /// <summary>
