@@ -91,7 +91,7 @@ public static class MistakeAnalysis
         double[] predictedLogProbability,
         CancellationToken cancellationToken)
     {
-        var device = Validator.DeviceOf(model);
+        var device = ClassifierCheck.DeviceOf(model);
         var wasTraining = model.training;
         model.eval();
         try

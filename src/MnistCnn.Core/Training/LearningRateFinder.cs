@@ -79,7 +79,7 @@ public sealed class LearningRateFinder
         ClassifierCheck.EnsureFits(model, trainLoader.Dataset);
         using var threads = TorchThreads.Use(TrainerOptions.Threads, cancellationToken);
         var (device, _) = Trainer.ResolveDevice(TrainerOptions.Device);
-        var originalDevice = Validator.DeviceOf(model);
+        var originalDevice = ClassifierCheck.DeviceOf(model);
         var wasTraining = model.training;
         var saved = model.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone().DetachFromDisposeScope());
         try
