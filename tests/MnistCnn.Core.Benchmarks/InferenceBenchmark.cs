@@ -137,7 +137,7 @@ internal static class InferenceBenchmark
 
         var lines = new List<string>
         {
-            $"Inference of the case-study network ({Path.GetFileName(modelPath)}), {images.Count} MNIST test images, one run:",
+            $"Inference of {classifier.Architecture} ({Path.GetFileName(modelPath)}), {images.Count} MNIST test images, one run:",
             $"CPU: {CpuModel()}; {Environment.ProcessorCount} cores; ISA: {Isa()}",
             $"load average (1/5/15 min): {loadBefore} at the start, {LoadAverage()} at the end",
             string.Empty,
@@ -160,8 +160,10 @@ internal static class InferenceBenchmark
             $"Managed memory: loading the classifier allocated {loadBytes:N0} B; PredictBatch of {images.Count} images allocated {firstBatchBytes:N0} B in all ({(double)firstBatchBytes / images.Count:F0} B per image, the first call included); Predict allocates {bytesPerSingle:F0} B per image (its result)."));
         lines.Add(string.Create(CultureInfo.InvariantCulture,
             $"Managed PredictBatch on 1 thread (maxDegreeOfParallelism: 1): {managedRateOneThread:N0} images/s (median of {Runs})."));
+        // LeNet does about 70 times the case study's arithmetic per image: its own goals.
+        var (singleGoal, batchGoal) = classifier.Architecture == "LeNet" ? (60, 15_000) : (50, 50_000);
         lines.Add(string.Create(CultureInfo.InvariantCulture,
-            $"Goals: single image <= 50 us (managed: {managedSingle:F1} us), >= 50,000 images/s on 2 cores (managed: {managedRate:N0} images/s with {threads} threads)."));
+            $"Goals: single image <= {singleGoal} us (managed: {managedSingle:F1} us), >= {batchGoal:N0} images/s on 2 cores (managed: {managedRate:N0} images/s with {threads} threads)."));
         foreach (var line in lines)
         {
             Console.WriteLine(line);
