@@ -16,6 +16,20 @@
   // The footer's curl example names the address this page was served from, whatever --urls said.
   document.getElementById('api-url').textContent = new URL('api/predict', document.baseURI).href;
 
+  // Which model answers: /readyz names it; asked again whenever an answer's X-Model-Sha256 says it was replaced.
+  const modelLabel = document.getElementById('model');
+  let modelSha = '';
+  async function showModel() {
+    try {
+      const ready = await (await fetch('readyz')).json();
+      modelSha = ready.model.sha256;
+      modelLabel.textContent = `${ready.model.architecture} (${ready.model.name}, SHA-256 ${modelSha.slice(0, 12)}…)`;
+    } catch {
+      modelLabel.textContent = 'the served model';
+    }
+  }
+  showModel();
+
   const inkWidth = pad.width / 13;   // MNIST strokes are about a tenth of the digit's height.
   const delayMs = 120;               // Pause after a change before a drawing is sent.
 
@@ -126,6 +140,10 @@
         body: png,
       });
       const body = await response.json().catch(() => ({}));
+      const answeredBy = response.headers.get('X-Model-Sha256');
+      if (answeredBy && answeredBy !== modelSha) {
+        showModel();
+      }
       if (!hasInk) return;   // Cleared meanwhile.
       if (response.ok && Array.isArray(body.probabilities)) {
         show(body, sent === version);
