@@ -22,22 +22,6 @@ serve() {
   exec dotnet "$repo/$project/bin/Release/net10.0/MnistCnn.Samples.Web.dll" "$@"
 }
 
-# The browser test drives Debian's chromium (Playwright downloads no browser here). Installed when missing
-# and root, as on CI; else the command to install it is named.
-ensure_chromium() {
-  local browser=${MNISTCNN_CHROMIUM:-/usr/bin/chromium}
-  [ -x "$browser" ] && return 0
-  [ -z "${MNISTCNN_CHROMIUM:-}" ] || die "MNISTCNN_CHROMIUM=$browser is not an executable file"
-  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    die "the browser test needs Chromium at /usr/bin/chromium: install it (Debian/Ubuntu: sudo apt-get install chromium), or set MNISTCNN_CHROMIUM to a Chromium or Chrome executable"
-  fi
-  say "installing Debian's chromium package (for the browser test)"
-  apt-get update -qq >&2 || die "apt-get update failed; cannot install chromium"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >&2 \
-    || die "apt-get install chromium failed"
-  [ -x "$browser" ] || die "the chromium package did not install /usr/bin/chromium"
-}
-
 # The API tests (real Kestrel on a loopback port), the browser tests, the load test and the reload-under-load
 # test (the built app as its own process; about 90 s and 95 s); the figures they measured (load.txt: requests,
 # status codes, p50/p99 latency, server memory; reload.txt: reloads, answers checked, memory) and the
