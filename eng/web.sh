@@ -5,7 +5,8 @@
 #
 #   eng/web.sh serve [--urls URL] [--model FILE] [--Limits:MaxBodyBytes N ...]
 #   eng/web.sh test [DOTNET TEST ARGS]
-#   eng/web.sh bench [SECONDS]     throughput and latency with wrk on loopback (artifacts/web/bench.txt)
+#   eng/web.sh bench [SECONDS] [--model FILE]
+#                                  throughput and latency with wrk on loopback (artifacts/web/bench.txt)
 #   eng/web.sh soak [MINUTES]      a long run at 64 connections: errors and memory (artifacts/web/soak.txt)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -135,12 +136,30 @@ run_wrk() {
 # Throughput and latency: /healthz (the HTTP stack alone, the peer in the same run), single PNG digits at 32
 # connections, batches of 1024 MNIST rows at 8 connections.
 bench() {
-  local seconds=${1:-15}
-  [[ "$seconds" =~ ^[0-9]+$ ]] && [ "$seconds" -ge 1 ] || die "bench takes a duration in seconds (got '$seconds')"
+  local seconds=15 model_args=()
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --model)
+        [ $# -ge 2 ] || die "--model needs a file"
+        local file=$2
+        [[ "$file" = /* ]] || file="${MNISTCNN_CALLER_DIR:-$repo}/$file"
+        [ -f "$file" ] || die "--model: no such file: $file"
+        model_args=(--model "$file")
+        shift ;;
+      *)
+        [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -ge 1 ] || die "bench takes a duration in seconds and --model FILE (got '$1')"
+        seconds=$1 ;;
+    esac
+    shift
+  done
   prepare
   mkdir -p artifacts/web
   : >artifacts/web/wrk.log
-  start_server artifacts/web/bench-server.log "${no_rate_limit[@]}"
+  start_server artifacts/web/bench-server.log "${no_rate_limit[@]}" "${model_args[@]}"
+  local model
+  model=$(curl -s "$server_url/readyz" | python3 -c 'import json, sys
+d = json.load(sys.stdin); m = d.get("model") or d
+print("%s (%s, SHA-256 %s)" % (m.get("architecture"), m.get("name"), str(m.get("sha256"))[:12]))' 2>/dev/null || echo unknown)
   local load_before predict="/api/predict|image/png|$inputs/digit.png" batch="/api/predict/batch|application/octet-stream|$inputs/rows-1024.bin"
   load_before=$(load_average)
   say "warming up (5 s), then ${seconds} s each: /healthz, /api/predict, /api/predict/batch"
@@ -153,7 +172,7 @@ bench() {
   rss=$(status_mib VmHWM)
   stop_server
   {
-    echo "web bench: wrk -t2 on loopback, ${seconds} s per row after a 5 s warm-up; CPU $(cpu_line); load average $load_before before, $(load_average) after"
+    echo "web bench: model $model; wrk -t2 on loopback, ${seconds} s per row after a 5 s warm-up; CPU $(cpu_line); load average $load_before before, $(load_average) after"
     printf '| %-38s | %12s | %10s | %10s | %9s | %13s |\n' run requests/s "p50 ms" "p99 ms" "non-2xx" "socket errors"
     printf '| %-38s | %12s | %10s | %10s | %9s | %13s |\n' --- --- --- --- --- ---
     printf '| %-38s | %12s | %10s | %10s | %9s | %13s |\n' "GET /healthz, 32 connections (peer)" "${health[0]}" "${health[1]}" "${health[2]}" "${health[4]}" "${health[5]}"
@@ -218,5 +237,5 @@ case "${1:-}" in
   test) shift; run_tests "$@" ;;
   bench) shift; bench "$@" ;;
   soak) shift; soak "$@" ;;
-  *) die "usage: eng/web.sh serve [ARGS] | test [ARGS] | bench [SECONDS] | soak [MINUTES]" ;;
+  *) die "usage: eng/web.sh serve [ARGS] | test [ARGS] | bench [SECONDS] [--model FILE] | soak [MINUTES]" ;;
 esac
