@@ -91,6 +91,20 @@ internal static class CaseStudyBackward
     public static void Conv2OutputGradient(
         ReadOnlySpan<float> linearWeight, ReadOnlySpan<float> logitGradient, ReadOnlySpan<float> features, Span<float> da2, Span<float> conv2BiasGradient)
     {
+        if (VectorWidth.Bits < 256)
+        {
+            if (VectorWidth.Bits >= 128)
+            {
+                CaseStudyLanes<CaseStudy128, Vector128<float>>.Conv2OutputGradient(linearWeight, logitGradient, features, da2, conv2BiasGradient);
+            }
+            else
+            {
+                CaseStudyLanes<CaseStudyScalar, float>.Conv2OutputGradient(linearWeight, logitGradient, features, da2, conv2BiasGradient);
+            }
+
+            return;
+        }
+
         Debug.Assert(linearWeight.Length >= CaseStudyForward.Classes * Features && features.Length >= Features && da2.Length >= Da2Length && conv2BiasGradient.Length >= 6);
         ref var w = ref MemoryMarshal.GetReference(linearWeight);
         ref var h = ref MemoryMarshal.GetReference(features);
@@ -142,6 +156,20 @@ internal static class CaseStudyBackward
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Conv2WeightGradient(ReadOnlySpan<float> da2, ReadOnlySpan<float> conv1, Span<float> gradient)
     {
+        if (VectorWidth.Bits < 256)
+        {
+            if (VectorWidth.Bits >= 128)
+            {
+                CaseStudyLanes<CaseStudy128, Vector128<float>>.Conv2WeightGradient(da2, conv1, gradient);
+            }
+            else
+            {
+                CaseStudyLanes<CaseStudyScalar, float>.Conv2WeightGradient(da2, conv1, gradient);
+            }
+
+            return;
+        }
+
         Debug.Assert(da2.Length >= Da2Length && conv1.Length >= 3 * Conv1Plane && gradient.Length >= CaseStudyForward.Conv2WeightLength);
         ref var g = ref MemoryMarshal.GetReference(da2);
         ref var a = ref MemoryMarshal.GetReference(conv1);
@@ -185,6 +213,20 @@ internal static class CaseStudyBackward
     public static void Conv1OutputGradient(
         ReadOnlySpan<float> da2, ReadOnlySpan<float> flippedConv2Weight, ReadOnlySpan<float> conv1, Span<float> da1, Span<float> conv1BiasGradient)
     {
+        if (VectorWidth.Bits < 256)
+        {
+            if (VectorWidth.Bits >= 128)
+            {
+                CaseStudyLanes<CaseStudy128, Vector128<float>>.Conv1OutputGradient(da2, flippedConv2Weight, conv1, da1, conv1BiasGradient);
+            }
+            else
+            {
+                CaseStudyLanes<CaseStudyScalar, float>.Conv1OutputGradient(da2, flippedConv2Weight, conv1, da1, conv1BiasGradient);
+            }
+
+            return;
+        }
+
         Debug.Assert(da2.Length >= Da2Length && flippedConv2Weight.Length >= CaseStudyForward.Conv2WeightLength && conv1.Length >= Da1Length && da1.Length >= Da1Length && conv1BiasGradient.Length >= 3);
         ref var g = ref MemoryMarshal.GetReference(da2);
         ref var w = ref MemoryMarshal.GetReference(flippedConv2Weight);
@@ -241,6 +283,20 @@ internal static class CaseStudyBackward
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Conv1WeightGradient(ReadOnlySpan<float> da1, ReadOnlySpan<float> input, Span<float> gradient)
     {
+        if (VectorWidth.Bits < 256)
+        {
+            if (VectorWidth.Bits >= 128)
+            {
+                CaseStudyLanes<CaseStudy128, Vector128<float>>.Conv1WeightGradient(da1, input, gradient);
+            }
+            else
+            {
+                CaseStudyLanes<CaseStudyScalar, float>.Conv1WeightGradient(da1, input, gradient);
+            }
+
+            return;
+        }
+
         Debug.Assert(da1.Length >= Da1Length && input.Length >= CaseStudyForward.InputLength && gradient.Length >= CaseStudyForward.Conv1WeightLength);
         ref var g = ref MemoryMarshal.GetReference(da1);
         ref var image = ref MemoryMarshal.GetReference(input);
@@ -279,6 +335,20 @@ internal static class CaseStudyBackward
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LinearWeightGradient(ReadOnlySpan<float> logitGradients, ReadOnlySpan<float> features, int count, int from, int to, Span<float> gradient)
     {
+        if (VectorWidth.Bits < 256)
+        {
+            if (VectorWidth.Bits >= 128)
+            {
+                CaseStudyLanes<CaseStudy128, Vector128<float>>.LinearWeightGradient(logitGradients, features, count, from, to, gradient);
+            }
+            else
+            {
+                CaseStudyLanes<CaseStudyScalar, float>.LinearWeightGradient(logitGradients, features, count, from, to, gradient);
+            }
+
+            return;
+        }
+
         Debug.Assert(from % Lanes == 0 && to % Lanes == 0 && to <= Features && logitGradients.Length >= count * CaseStudyForward.Classes && features.Length >= count * Features);
         ref var dz = ref MemoryMarshal.GetReference(logitGradients);
         ref var f = ref MemoryMarshal.GetReference(features);

@@ -104,6 +104,20 @@ internal static class CaseStudyForward
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Conv1(ReadOnlySpan<float> weight, ReadOnlySpan<float> biases, ReadOnlySpan<float> input, Span<float> output)
     {
+        if (VectorWidth.Bits < 256)
+        {
+            if (VectorWidth.Bits >= 128)
+            {
+                CaseStudyLanes<CaseStudy128, Vector128<float>>.Conv1(weight, biases, input, output);
+            }
+            else
+            {
+                CaseStudyLanes<CaseStudyScalar, float>.Conv1(weight, biases, input, output);
+            }
+
+            return;
+        }
+
         Debug.Assert(weight.Length >= Conv1WeightLength && biases.Length >= 3 && input.Length >= InputLength && output.Length >= 3 * Conv1Plane);
         ref var source = ref MemoryMarshal.GetReference(input);
         ref var destination = ref MemoryMarshal.GetReference(output);
@@ -137,6 +151,20 @@ internal static class CaseStudyForward
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Conv2(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> input, Span<float> output)
     {
+        if (VectorWidth.Bits < 256)
+        {
+            if (VectorWidth.Bits >= 128)
+            {
+                CaseStudyLanes<CaseStudy128, Vector128<float>>.Conv2(weight, bias, input, output);
+            }
+            else
+            {
+                CaseStudyLanes<CaseStudyScalar, float>.Conv2(weight, bias, input, output);
+            }
+
+            return;
+        }
+
         Debug.Assert(weight.Length >= Conv2WeightLength && bias.Length >= 6 && input.Length >= 3 * Conv1Plane && output.Length >= Features);
         ref var source = ref MemoryMarshal.GetReference(input);
         ref var destination = ref MemoryMarshal.GetReference(output);
@@ -201,6 +229,20 @@ internal static class CaseStudyForward
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Linear(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> features, Span<float> logits)
     {
+        if (VectorWidth.Bits < 256)
+        {
+            if (VectorWidth.Bits >= 128)
+            {
+                CaseStudyLanes<CaseStudy128, Vector128<float>>.Linear(weight, bias, features, logits);
+            }
+            else
+            {
+                CaseStudyLanes<CaseStudyScalar, float>.Linear(weight, bias, features, logits);
+            }
+
+            return;
+        }
+
         Debug.Assert(weight.Length >= CaseStudyForward.Classes * Features && bias.Length >= CaseStudyForward.Classes && features.Length >= Features);
         ref var x = ref MemoryMarshal.GetReference(features);
         ref var w = ref MemoryMarshal.GetReference(weight);

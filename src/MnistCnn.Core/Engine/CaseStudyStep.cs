@@ -114,10 +114,13 @@ internal sealed unsafe class CaseStudyStep : GradientStep
         sums.Clear();
         ref var total = ref MemoryMarshal.GetReference(sums);
         ref var parts = ref MemoryMarshal.GetArrayDataReference(_convGradients);
+
+        // Element-wise sums, the same bits at any width; where 256 bits are emulated (WebAssembly) they run as scalars.
+        var vectorized = VectorWidth.Bits >= 256 ? Length - (Length % 8) : 0;
         for (var n = 0; n < count; n++)
         {
             var i = 0;
-            for (; i + 8 <= Length; i += 8)
+            for (; i < vectorized; i += 8)
             {
                 (Vector256.LoadUnsafe(ref total, (nuint)i) + Vector256.LoadUnsafe(ref parts, (nuint)((n * Length) + i))).StoreUnsafe(ref total, (nuint)i);
             }
