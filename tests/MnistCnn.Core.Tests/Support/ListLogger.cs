@@ -4,8 +4,11 @@ using MnistCnn.Core.Training;
 
 namespace MnistCnn.Core.Tests.Support;
 
+/// <summary>A <see cref="Trainer"/>'s <see cref="ListLogger{TCategory}"/>.</summary>
+internal sealed class ListLogger : ListLogger<Trainer>;
+
 /// <summary>A logger that keeps every entry (level, event id, formatted message), for tests that assert on the log.</summary>
-internal sealed class ListLogger : ILogger<Trainer>
+internal class ListLogger<TCategory> : ILogger<TCategory>
 {
     private readonly ConcurrentQueue<(LogLevel Level, EventId EventId, string Message)> _entries = new();
 
