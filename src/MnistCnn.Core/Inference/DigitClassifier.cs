@@ -24,8 +24,8 @@ namespace MnistCnn.Core.Inference;
 /// </remarks>
 public sealed partial class DigitClassifier
 {
-    /// <summary>The number of pixels of one image: 28 x 28.</summary>
-    public const int PixelCount = NetworkDescription.ImagePixels;
+    // The bytes of one image, published as DigitImage.PixelCount.
+    private const int PixelCount = DigitImage.PixelCount;
 
     // Large batches are cut into chunks of this many images, the unit of parallel work.
     private const int ChunkSize = 64;
@@ -236,21 +236,6 @@ public sealed partial class DigitClassifier
 
         Telemetry.PredictCompleted(call, "predict_batch", count);
         return results;
-    }
-
-    /// <summary>
-    /// Classifies one prepared image: 784 floats, row-major 28x28, scaled as the network was trained
-    /// (0 = background, 1 = full ink; <c>p / 255</c> for MNIST bytes).
-    /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="image"/> does not hold exactly 784 values.</exception>
-    internal DigitPrediction PredictPrepared(ReadOnlySpan<float> image)
-    {
-        if (image.Length != PixelCount)
-        {
-            throw new ArgumentException($"A prepared image is {PixelCount} floats (28x28); got {image.Length}.", nameof(image));
-        }
-
-        return PredictScaled(image);
     }
 
     /// <summary>

@@ -47,7 +47,7 @@ public sealed class Trainer : ITrainer
     /// <summary>Initializes a trainer.</summary>
     /// <param name="options">The run's options; <see langword="null"/> for the case study's defaults.</param>
     /// <param name="logger">Receives progress and device messages; <see langword="null"/> for none.</param>
-    /// <exception cref="ArgumentException">The options contradict each other: both <see cref="TrainerOptions.LearningRateScheduler"/> and <see cref="TrainerOptions.LearningRateSchedule"/> are set, or <see cref="TrainerOptions.Nesterov"/> is set for SGD without <see cref="TrainerOptions.Momentum"/>.</exception>
+    /// <exception cref="ArgumentException">The options contradict each other: <see cref="TrainerOptions.Nesterov"/> is set for SGD without <see cref="TrainerOptions.Momentum"/>.</exception>
     public Trainer(TrainerOptions? options = null, ILogger<Trainer>? logger = null)
     {
         Options = options ?? new TrainerOptions();

@@ -95,16 +95,18 @@ internal sealed class TrainingRun(
         TrainerLog.EpochStarted(logger, epoch + 1, _options.Epochs, learningRate);
         var (lossMean, lossLast, images, trainTime) = Train(optimizer, epoch);
         var (validation, validationTime) = Validate(epoch, lossMean);
-        var result = new EpochResult(
-            epoch + 1,
-            learningRate,
-            lossMean,
-            lossLast,
-            validation?.Loss,
-            validation?.Accuracy,
-            trainTime,
-            validationTime,
-            images / Math.Max(trainTime.TotalSeconds, 1e-9));
+        var result = new EpochResult
+        {
+            Epoch = epoch + 1,
+            LearningRate = learningRate,
+            TrainLossMean = lossMean,
+            TrainLossLast = lossLast,
+            ValidationLoss = validation?.Loss,
+            ValidationAccuracy = validation?.Accuracy,
+            TrainDuration = trainTime,
+            ValidationDuration = validationTime,
+            ImagesPerSecond = images / Math.Max(trainTime.TotalSeconds, 1e-9),
+        };
         Telemetry.EpochCompleted(images, _deviceName, result.TrainLossMean, result.ImagesPerSecond, result.TrainDuration + result.ValidationDuration, result.ValidationLoss, result.ValidationAccuracy);
         activity?.SetTag(MnistCnnTelemetry.LossGauge, result.TrainLossMean);
         activity?.SetTag(MnistCnnTelemetry.ValidationAccuracyGauge, result.ValidationAccuracy);
@@ -119,12 +121,7 @@ internal sealed class TrainingRun(
             return optimizer.ParamGroups.First().LearningRate;
         }
 
-        var learningRate = _options.LearningRateSchedule?.Invoke(epoch, _options.LearningRate) ?? _options.LearningRate;
-        if (!double.IsFinite(learningRate) || learningRate <= 0)
-        {
-            throw new InvalidOperationException($"The learning-rate schedule returned {learningRate} for epoch {epoch + 1}; it must be finite and greater than zero.");
-        }
-
+        var learningRate = _options.LearningRate;
         foreach (var group in optimizer.ParamGroups)
         {
             group.LearningRate = learningRate;

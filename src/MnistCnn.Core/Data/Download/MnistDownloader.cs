@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -499,17 +500,7 @@ public sealed partial class MnistDownloader
     /// <summary>Writes <c>&lt;name&gt;.sha256</c> in <c>sha256sum</c>'s format, under a temporary name renamed into place.</summary>
     private static void RecordSha256(string finalPath, string fileName, string sha256)
     {
-        var recordPath = finalPath + RecordedSha256Suffix;
-        var temporary = TemporaryPath(recordPath, ".partial");
-        try
-        {
-            File.WriteAllText(temporary, $"{sha256}  {fileName}\n");
-            File.Move(temporary, recordPath, overwrite: true);
-        }
-        finally
-        {
-            DeleteQuietly(temporary);
-        }
+        AtomicFile.Write(finalPath + RecordedSha256Suffix, Encoding.UTF8.GetBytes($"{sha256}  {fileName}\n"));
     }
 
     /// <summary>The SHA-256 recorded beside a file when it was downloaded, or null when there is no readable record for it.</summary>
