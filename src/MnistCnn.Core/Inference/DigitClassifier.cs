@@ -36,7 +36,8 @@ public sealed partial class DigitClassifier
     /// <summary>The manifest name of the embedded best model (src/MnistCnn.Core/Inference/Pretrained/lenet.safetensors).</summary>
     internal const string BestResource = "MnistCnn.Core.Inference.Pretrained.lenet.safetensors";
 
-    private static readonly Lazy<DigitClassifier> CaseStudyInstance = new(() => LoadPretrained(CaseStudyResource), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<DigitClassifier> CaseStudyInstance = new(() => LoadPretrained(CaseStudyResource),
+        LazyThreadSafetyMode.ExecutionAndPublication);
 
     private static readonly Lazy<DigitClassifier> BestInstance = new(() => LoadPretrained(BestResource), LazyThreadSafetyMode.ExecutionAndPublication);
 
@@ -113,7 +114,9 @@ public sealed partial class DigitClassifier
 
         if (info.Length > NetworkFile.MaxFileBytes)
         {
-            throw new ModelFileException(path, $"is {info.Length} bytes; the weights of the networks this library runs take at most 2 MB, so it holds another model or is not a weights file.");
+            throw new ModelFileException(path,
+                $"is {info.Length} bytes; the weights of the networks this library runs take at most 2 MB, so it holds another model or is not a weights " +
+                    $"file.");
         }
 
         return FromBytes(File.ReadAllBytes(path), path);
@@ -123,7 +126,8 @@ public sealed partial class DigitClassifier
     /// <param name="model">The model, on any device; it is not changed, and later changes to it do not affect the classifier.</param>
     /// <returns>A classifier that gives the model's answers.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
-    /// <exception cref="ArgumentException">The model is neither a <see cref="LeNet"/> nor a <see cref="ConvNet"/>, or one of its weights is NaN or infinite.</exception>
+    /// <exception cref="ArgumentException">The model is neither a <see cref="LeNet"/> nor a <see cref="ConvNet"/>, or
+    /// one of its weights is NaN or infinite.</exception>
     public static DigitClassifier FromModel(nn.Module<Tensor, Tensor> model)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -141,10 +145,13 @@ public sealed partial class DigitClassifier
         }, out var nonFinite);
         if (nonFinite is { } bad)
         {
-            throw new ArgumentException($"The model's '{bad.Parameter.Name}' holds a NaN or infinite value at element {bad.Element}; its training diverged.", nameof(model));
+            throw new ArgumentException($"The model's '{bad.Parameter.Name}' holds a NaN or infinite value at element {bad.Element}; its training diverged.",
+                nameof(model));
         }
 
-        return new DigitClassifier(weights, new Dictionary<string, string>(StringComparer.Ordinal) { [NetworkFile.ArchitectureKey] = network.Description.Name });
+        return new DigitClassifier(
+            weights,
+            new Dictionary<string, string>(StringComparer.Ordinal) { [NetworkFile.ArchitectureKey] = network.Description.Name });
     }
 
     /// <summary>
@@ -266,7 +273,8 @@ public sealed partial class DigitClassifier
     private static DigitClassifier LoadPretrained(string resource)
     {
         using var stream = typeof(DigitClassifier).Assembly.GetManifestResourceStream(resource)
-            ?? throw new InvalidOperationException($"The assembly {typeof(DigitClassifier).Assembly.GetName().Name} lacks its embedded resource {resource}; it was built without the pretrained model.");
+            ?? throw new InvalidOperationException($"The assembly {typeof(DigitClassifier).Assembly.GetName().Name} lacks its embedded resource {resource}; " +
+                $"it was built without the pretrained model.");
         var bytes = new byte[stream.Length];
         stream.ReadExactly(bytes);
         return FromBytes(bytes, $"embedded resource {resource}");

@@ -230,7 +230,8 @@ public static class DigitImage
         }
     }
 
-    private static (int Left, int Top, int Width, int Height)? InkBounds(ReadOnlySpan<byte> gray, int width, int height, int stride, ReadOnlySpan<float> inkTable)
+    private static (int Left, int Top, int Width, int Height)? InkBounds(ReadOnlySpan<byte> gray, int width, int height, int stride,
+        ReadOnlySpan<float> inkTable)
     {
         Span<bool> isInk = stackalloc bool[256];
         for (var v = 0; v < 256; v++)

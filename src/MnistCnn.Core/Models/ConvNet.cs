@@ -48,7 +48,8 @@ public sealed class ConvNet : nn.Module<Tensor, Tensor>, IEngineNetwork
     /// is neither read nor changed.
     /// </summary>
     /// <param name="seed">The seed of the initial parameters; <see langword="null"/> draws them from torch's global generator.</param>
-    /// <exception cref="TorchBackendException">libtorch cannot be loaded in this process (no backend package, a C++ runtime older than GCC 13's, ...); the message names the cause and the fix.</exception>
+    /// <exception cref="TorchBackendException">libtorch cannot be loaded in this process (no backend package, a C++
+    /// runtime older than GCC 13's, ...); the message names the cause and the fix.</exception>
     public ConvNet(long? seed)
         : base(TorchRuntime.Checked(nameof(ConvNet)))
     {

@@ -59,7 +59,8 @@ public static class ModelWeights
             if (missing.Length > 0 || unexpected.Length > 0)
             {
                 throw new ModelFileException(source,
-                    $"does not match the model: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", unexpected)}]. It was saved from another architecture.");
+                    $"does not match the model: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", unexpected)}]. It was saved from " +
+                        $"another architecture.");
             }
 
             foreach (var (name, destination) in target)
@@ -68,7 +69,8 @@ public static class ModelWeights
                 if (!stored.shape.SequenceEqual(destination.shape) || stored.dtype != destination.dtype)
                 {
                     throw new ModelFileException(source,
-                        $"'{name}' is {stored.dtype} [{string.Join(", ", stored.shape)}] but the model expects {destination.dtype} [{string.Join(", ", destination.shape)}]. It was saved from another architecture.");
+                        $"'{name}' is {stored.dtype} [{string.Join(", ", stored.shape)}] but the model expects {destination.dtype} " +
+                            $"[{string.Join(", ", destination.shape)}]. It was saved from another architecture.");
                 }
             }
 

@@ -107,7 +107,8 @@ internal sealed class TrainingRun(
             ValidationDuration = validationTime,
             ImagesPerSecond = images / Math.Max(trainTime.TotalSeconds, 1e-9),
         };
-        Telemetry.EpochCompleted(images, _deviceName, result.TrainLossMean, result.ImagesPerSecond, result.TrainDuration + result.ValidationDuration, result.ValidationLoss, result.ValidationAccuracy);
+        Telemetry.EpochCompleted(images, _deviceName, result.TrainLossMean, result.ImagesPerSecond, result.TrainDuration + result.ValidationDuration,
+            result.ValidationLoss, result.ValidationAccuracy);
         activity?.SetTag(MnistCnnTelemetry.LossGauge, result.TrainLossMean);
         activity?.SetTag(MnistCnnTelemetry.ValidationAccuracyGauge, result.ValidationAccuracy);
         return result;
@@ -172,7 +173,8 @@ internal sealed class TrainingRun(
                 }
 
                 lossSum += lastLoss;
-                progress?.Report(new TrainingProgress(TrainingPhase.TrainingBatch, epoch + 1, _options.Epochs, batchIndex, trainLoader.BatchCount, lastLoss, null));
+                progress?.Report(new TrainingProgress(TrainingPhase.TrainingBatch, epoch + 1, _options.Epochs, batchIndex, trainLoader.BatchCount, lastLoss,
+                    null));
             }
         }
 
@@ -187,7 +189,8 @@ internal sealed class TrainingRun(
             return (null, TimeSpan.Zero);
         }
 
-        progress?.Report(new TrainingProgress(TrainingPhase.Validating, epoch + 1, _options.Epochs, trainLoader.BatchCount, trainLoader.BatchCount, lossMean, null));
+        progress?.Report(new TrainingProgress(TrainingPhase.Validating, epoch + 1, _options.Epochs, trainLoader.BatchCount, trainLoader.BatchCount, lossMean,
+            null));
         var clock = Stopwatch.StartNew();
         var result = _options.ValidationBatchSize is { } validationBatch
             ? Validator.Evaluate(model, valLoader, validationBatch, cancellationToken)
@@ -198,7 +201,8 @@ internal sealed class TrainingRun(
     /// <summary>After an epoch: log, callbacks, checkpoint, then the progress report.</summary>
     private void EndEpoch(TrainingContext context, OptimizerHelper optimizer, CheckpointSettings settings, EpochResult result)
     {
-        TrainerLog.EpochCompleted(logger, result.Epoch, result.TrainLossMean, result.TrainLossLast, result.ValidationLoss, result.ValidationAccuracy, result.ImagesPerSecond);
+        TrainerLog.EpochCompleted(logger, result.Epoch, result.TrainLossMean, result.TrainLossLast, result.ValidationLoss, result.ValidationAccuracy,
+            result.ImagesPerSecond);
         foreach (var callback in _options.Callbacks)
         {
             callback.OnEpochEnd(context);
@@ -210,7 +214,8 @@ internal sealed class TrainingRun(
             TrainerLog.CheckpointWritten(logger, result.Epoch, path);
         }
 
-        progress?.Report(new TrainingProgress(TrainingPhase.EpochCompleted, result.Epoch, _options.Epochs, trainLoader.BatchCount, trainLoader.BatchCount, result.TrainLossMean, result));
+        progress?.Report(new TrainingProgress(TrainingPhase.EpochCompleted, result.Epoch, _options.Epochs, trainLoader.BatchCount, trainLoader.BatchCount,
+            result.TrainLossMean, result));
         if (context.StopRequested)
         {
             TrainerLog.StopRequested(logger, result.Epoch);
