@@ -3,7 +3,8 @@ namespace MnistCnn.Core.Training;
 /// <summary>What one training epoch measured.</summary>
 /// <remarks>
 /// Init-only properties rather than a positional record, so that a field added in a later version breaks no caller
-/// (no constructor or <c>Deconstruct</c> changes shape).
+/// (no constructor or <c>Deconstruct</c> changes shape). The fields of 1.0 are required, so a checkpoint's history
+/// missing one is refused as damaged; a field added later will not be required, so older checkpoints still load.
 /// </remarks>
 public sealed record EpochResult
 {
@@ -23,17 +24,17 @@ public sealed record EpochResult
     public required double TrainLossLast { get; init; }
 
     /// <summary>The mean cross-entropy over the validation set, or <see langword="null"/> without a validation loader.</summary>
-    public double? ValidationLoss { get; init; }
+    public required double? ValidationLoss { get; init; }
 
     /// <summary>The validation accuracy in percent, or <see langword="null"/> without a validation loader.</summary>
-    public double? ValidationAccuracy { get; init; }
+    public required double? ValidationAccuracy { get; init; }
 
     /// <summary>The time spent training (without validation).</summary>
-    public TimeSpan TrainDuration { get; init; }
+    public required TimeSpan TrainDuration { get; init; }
 
     /// <summary>The time spent validating (zero without a validation loader).</summary>
-    public TimeSpan ValidationDuration { get; init; }
+    public required TimeSpan ValidationDuration { get; init; }
 
     /// <summary>Training throughput: images trained on divided by <see cref="TrainDuration"/>.</summary>
-    public double ImagesPerSecond { get; init; }
+    public required double ImagesPerSecond { get; init; }
 }
