@@ -21,7 +21,7 @@ try
 
     // The scenario: load, predict, show.
     var classifier = DigitClassifier.Pretrained();
-    DigitPrediction a = classifier.Predict(images.Pixels.AsSpan(0, DigitClassifier.PixelCount));
+    DigitPrediction a = classifier.Predict(images.Pixels.AsSpan(0, DigitImage.PixelCount));
     Console.WriteLine($"{a.Digit} {a.Confidence:P1} {string.Join(' ', a.Probabilities)}");
 
     var clock = Stopwatch.StartNew();

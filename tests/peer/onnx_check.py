@@ -1,4 +1,4 @@
-"""Checks an ONNX file written by ModelWeights.ExportOnnx with the ONNX project's own tools.
+"""Checks an ONNX file written by DigitClassifier.ExportOnnx with the ONNX project's own tools.
 
     python3 tests/peer/onnx_check.py artifacts/onnx/convnet.onnx
     python3 tests/peer/onnx_check.py artifacts/onnx/lenet.onnx

@@ -21,7 +21,8 @@ internal static class BatchAugmentation
     // Keeps an image's elastic field apart from its affine draws.
     private const ulong ElasticDomain = 0xE7037ED1A0B428DBUL;
 
-    /// <summary>The parameters of the image at dataset <paramref name="index"/> in <paramref name="epoch"/> of a run seeded with <paramref name="seed"/>.</summary>
+    /// <summary>The parameters of the image at dataset <paramref name="index"/> in <paramref name="epoch"/> of a run
+    /// seeded with <paramref name="seed"/>.</summary>
     public static AffineDraw Draw(DigitAugmentation options, long seed, int epoch, long index)
     {
         var state = ImageState(seed, epoch, index);
@@ -49,7 +50,8 @@ internal static class BatchAugmentation
     /// Returns <paramref name="batch"/> with its images transformed (a new images tensor; the old one is disposed,
     /// the labels are kept). <paramref name="indices"/> are the dataset indices of the batch's images, in order.
     /// </summary>
-    public static DigitBatch Apply(DigitBatch batch, ReadOnlySpan<long> indices, DigitAugmentation options, long seed, int epoch, PixelNormalization? normalization)
+    public static DigitBatch Apply(DigitBatch batch, ReadOnlySpan<long> indices, DigitAugmentation options, long seed, int epoch,
+        PixelNormalization? normalization)
     {
         var images = batch.Images;
         var (count, height, width) = ((int)images.shape[0], (int)images.shape[2], (int)images.shape[3]);

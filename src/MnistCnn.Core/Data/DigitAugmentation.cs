@@ -108,7 +108,8 @@ public sealed record DigitAugmentation
     /// <summary>The options as invariant text, recorded in training checkpoints to detect a changed setting.</summary>
     internal string Describe() => string.Create(
         CultureInfo.InvariantCulture,
-        $"shift {MaxShift:R} px, rotation {MaxRotationDegrees:R} deg, scale [{MinScale:R}, {MaxScale:R}], elastic alpha {ElasticAlpha:R} sigma {ElasticSigma:R}");
+        $"shift {MaxShift:R} px, rotation {MaxRotationDegrees:R} deg, scale [{MinScale:R}, {MaxScale:R}], elastic alpha {ElasticAlpha:R} sigma " +
+            $"{ElasticSigma:R}");
 
     private static double NonNegative(double value, string name)
     {

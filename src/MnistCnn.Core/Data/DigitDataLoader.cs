@@ -85,12 +85,14 @@ public sealed class DigitDataLoader : IEnumerable<DigitBatch>
     /// (<paramref name="seed"/>, <paramref name="epoch"/>, the image's dataset index).
     /// </summary>
     /// <param name="epoch">The zero-based epoch.</param>
-    /// <param name="seed">The seed of the shuffled order and of the augmentation. Default: 0. A trainer passes <see cref="Training.TrainerOptions.Seed"/>.</param>
+    /// <param name="seed">The seed of the shuffled order and of the augmentation. Default: 0. A trainer passes
+    /// <see cref="Training.TrainerOptions.Seed"/>.</param>
     /// <returns>The epoch's batches, on the CPU, each owned by the caller.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epoch"/> is negative.</exception>
     public IEnumerable<DigitBatch> GetBatches(int epoch, long seed = 0) => GetBatches(epoch, seed, device: null);
 
-    /// <summary>Yields the batches of epoch <see cref="Epoch"/> (shuffled and augmented, when enabled, with seed 0), then advances <see cref="Epoch"/>.</summary>
+    /// <summary>Yields the batches of epoch <see cref="Epoch"/> (shuffled and augmented, when enabled, with seed 0),
+    /// then advances <see cref="Epoch"/>.</summary>
     /// <returns>An enumerator of batches, on the CPU, each owned by the caller.</returns>
     public IEnumerator<DigitBatch> GetEnumerator() => GetBatches(Epoch++).GetEnumerator();
 

@@ -1,6 +1,7 @@
 namespace MnistCnn.Core.Data;
 
-/// <summary>Options of a <see cref="DigitDataLoader"/>: how images are batched, whether they are shuffled, and whether they are augmented. Defaults follow PyTorch's DataLoader and the case study.</summary>
+/// <summary>Options of a <see cref="DigitDataLoader"/>: how images are batched, whether they are shuffled, and whether
+/// they are augmented. Defaults follow PyTorch's DataLoader and the case study.</summary>
 /// <remarks>
 /// The loader owns batching, shuffling and augmentation only. The seed of a shuffled order is given by whoever runs the epoch
 /// (<see cref="Training.TrainerOptions.Seed"/> for a training run), and batches are placed on the device of the

@@ -38,14 +38,16 @@ public sealed class DigitDataset : IDigitDataset
     /// <exception cref="ArgumentNullException">An array is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A dimension is below 1.</exception>
     /// <exception cref="ArgumentException">The sizes do not agree, there are no images, or a label is out of range.</exception>
-    /// <exception cref="TorchBackendException">libtorch cannot be loaded in this process (no backend package, a C++ runtime older than GCC 13's, ...); the message names the cause and the fix.</exception>
+    /// <exception cref="TorchBackendException">libtorch cannot be loaded in this process (no backend package, a C++
+    /// runtime older than GCC 13's, ...); the message names the cause and the fix.</exception>
     public DigitDataset(byte[] pixels, byte[] labels, int imageHeight, int imageWidth, DigitDatasetOptions? options = null)
         : this(pixels, labels, imageHeight, imageWidth, options, adoptPixels: false)
     {
     }
 
     /// <summary>Initializes a dataset; with <paramref name="adoptPixels"/> the dataset stores <paramref name="pixels"/> itself instead of a copy.</summary>
-    /// <remarks>Adopting halves the peak memory of a load; only callers that hand over an array nobody else holds (such as <see cref="MnistDataset"/>) may adopt.</remarks>
+    /// <remarks>Adopting halves the peak memory of a load; only callers that hand over an array nobody else holds (such
+    /// as <see cref="MnistDataset"/>) may adopt.</remarks>
     internal DigitDataset(byte[] pixels, byte[] labels, int imageHeight, int imageWidth, DigitDatasetOptions? options, bool adoptPixels)
     {
         ArgumentNullException.ThrowIfNull(pixels);
@@ -94,7 +96,8 @@ public sealed class DigitDataset : IDigitDataset
     /// <inheritdoc/>
     public int Count { get; }
 
-    /// <summary>Gets a value indicating whether the images are a test split (<see cref="MnistDataset.Load"/> with <see cref="MnistSplit.Test"/>); the trainer warns when model selection monitors one.</summary>
+    /// <summary>Gets a value indicating whether the images are a test split (<see cref="MnistDataset.Load"/> with
+    /// <see cref="MnistSplit.Test"/>); the trainer warns when model selection monitors one.</summary>
     internal bool IsTestSplit { get; init; }
 
     /// <inheritdoc/>
@@ -157,7 +160,8 @@ public sealed class DigitDataset : IDigitDataset
         ArgumentNullException.ThrowIfNull(indices);
         if (indices.dim() != 1 || indices.dtype != ScalarType.Int64 || indices.device_type != DeviceType.CPU)
         {
-            throw new ArgumentException($"Indices must be a one-dimensional int64 CPU tensor; got {indices.dtype} [{string.Join(", ", indices.shape)}] on {indices.device}.", nameof(indices));
+            throw new ArgumentException($"Indices must be a one-dimensional int64 CPU tensor; got {indices.dtype} [{string.Join(", ", indices.shape)}] on " +
+                $"{indices.device}.", nameof(indices));
         }
 
         if (indices.shape[0] < 1)
@@ -215,7 +219,8 @@ public sealed class DigitDataset : IDigitDataset
     {
         if (!(validationFraction > 0 && validationFraction < 1))
         {
-            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "The validation fraction must be greater than 0 and less than 1.");
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction,
+                "The validation fraction must be greater than 0 and less than 1.");
         }
 
         ObjectDisposedException.ThrowIf(_disposed, this);

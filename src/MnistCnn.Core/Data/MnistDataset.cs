@@ -42,7 +42,8 @@ public static class MnistDataset
     /// A file is malformed, the image and label counts differ, or a label is not below the class count.
     /// </exception>
     /// <exception cref="UnauthorizedAccessException">A file cannot be read; passed through, naming the path.</exception>
-    /// <exception cref="TorchBackendException">libtorch cannot be loaded in this process (no backend package, a C++ runtime older than GCC 13's, ...); the message names the cause and the fix.</exception>
+    /// <exception cref="TorchBackendException">libtorch cannot be loaded in this process (no backend package, a C++
+    /// runtime older than GCC 13's, ...); the message names the cause and the fix.</exception>
     public static DigitDataset Load(string folder, MnistSplit split, DigitDatasetOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
@@ -68,7 +69,8 @@ public static class MnistDataset
         var images = IdxFile.ReadImages(imagesPath);
         if (labels.Length != images.Count)
         {
-            throw new IdxFormatException(labelsPath, IdxFormatError.CountMismatch, $"holds {labels.Length} labels but '{imagesPath}' holds {images.Count} images; the counts must agree.");
+            throw new IdxFormatException(labelsPath, IdxFormatError.CountMismatch,
+                $"holds {labels.Length} labels but '{imagesPath}' holds {images.Count} images; the counts must agree.");
         }
 
         if (options.ClassCount < 256)
@@ -76,7 +78,8 @@ public static class MnistDataset
             var bad = labels.AsSpan().IndexOfAnyInRange((byte)options.ClassCount, byte.MaxValue);
             if (bad >= 0)
             {
-                throw new IdxFormatException(labelsPath, IdxFormatError.LabelOutOfRange, $"label {labels[bad]} at index {bad} is not below the class count {options.ClassCount}.");
+                throw new IdxFormatException(labelsPath, IdxFormatError.LabelOutOfRange,
+                    $"label {labels[bad]} at index {bad} is not below the class count {options.ClassCount}.");
             }
         }
 

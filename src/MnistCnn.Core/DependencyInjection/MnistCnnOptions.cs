@@ -1,5 +1,5 @@
-using MnistCnn.Core.Data.Download;
 using MnistCnn.Core.Data;
+using MnistCnn.Core.Data.Download;
 using MnistCnn.Core.Inference;
 using MnistCnn.Core.Training;
 

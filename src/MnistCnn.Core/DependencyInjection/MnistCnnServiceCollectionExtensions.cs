@@ -2,8 +2,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using MnistCnn.Core.Data.Download;
 using MnistCnn.Core.Data;
+using MnistCnn.Core.Data.Download;
 using MnistCnn.Core.Inference;
 using MnistCnn.Core.Training;
 

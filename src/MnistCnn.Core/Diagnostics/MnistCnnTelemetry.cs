@@ -51,7 +51,8 @@ public static class MnistCnnTelemetry
     /// <summary>The tag giving an epoch's number (from 1) on <see cref="EpochActivity"/>: <c>mnistcnn.epoch</c>.</summary>
     public const string EpochTag = "mnistcnn.epoch";
 
-    /// <summary>The activity of one <c>DigitClassifier</c> prediction call (<c>Predict</c>, <c>PredictImage</c> or <c>PredictBatch</c>): <c>mnistcnn.predict</c>.</summary>
+    /// <summary>The activity of one <c>DigitClassifier</c> prediction call (<c>Predict</c>, <c>PredictImage</c> or
+    /// <c>PredictBatch</c>): <c>mnistcnn.predict</c>.</summary>
     public const string PredictActivity = "mnistcnn.predict";
 
     /// <summary>Counter of images classified by <c>DigitClassifier</c> (unit <c>{image}</c>): <c>mnistcnn.inference.predictions</c>.</summary>

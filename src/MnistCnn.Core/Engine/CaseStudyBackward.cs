@@ -105,7 +105,8 @@ internal static class CaseStudyBackward
             return;
         }
 
-        Debug.Assert(linearWeight.Length >= CaseStudyForward.Classes * Features && features.Length >= Features && da2.Length >= Da2Length && conv2BiasGradient.Length >= 6);
+        Debug.Assert(linearWeight.Length >= CaseStudyForward.Classes * Features && features.Length >= Features && da2.Length >= Da2Length
+            && conv2BiasGradient.Length >= 6);
         ref var w = ref MemoryMarshal.GetReference(linearWeight);
         ref var h = ref MemoryMarshal.GetReference(features);
         ref var destination = ref MemoryMarshal.GetReference(da2);
@@ -227,7 +228,8 @@ internal static class CaseStudyBackward
             return;
         }
 
-        Debug.Assert(da2.Length >= Da2Length && flippedConv2Weight.Length >= CaseStudyForward.Conv2WeightLength && conv1.Length >= Da1Length && da1.Length >= Da1Length && conv1BiasGradient.Length >= 3);
+        Debug.Assert(da2.Length >= Da2Length && flippedConv2Weight.Length >= CaseStudyForward.Conv2WeightLength && conv1.Length >= Da1Length
+            && da1.Length >= Da1Length && conv1BiasGradient.Length >= 3);
         ref var g = ref MemoryMarshal.GetReference(da2);
         ref var w = ref MemoryMarshal.GetReference(flippedConv2Weight);
         ref var a = ref MemoryMarshal.GetReference(conv1);
@@ -349,13 +351,15 @@ internal static class CaseStudyBackward
             return;
         }
 
-        Debug.Assert(from % Lanes == 0 && to % Lanes == 0 && to <= Features && logitGradients.Length >= count * CaseStudyForward.Classes && features.Length >= count * Features);
+        Debug.Assert(from % Lanes == 0 && to % Lanes == 0 && to <= Features && logitGradients.Length >= count * CaseStudyForward.Classes
+            && features.Length >= count * Features);
         ref var dz = ref MemoryMarshal.GetReference(logitGradients);
         ref var f = ref MemoryMarshal.GetReference(features);
         ref var destination = ref MemoryMarshal.GetReference(gradient);
         for (var i = from; i < to; i += Lanes)
         {
-            Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default, s8 = default, s9 = default;
+            Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default, s8 = default,
+                s9 = default;
             for (var n = 0; n < count; n++)
             {
                 var x = Vector256.LoadUnsafe(ref f, (nuint)((n * Features) + i));

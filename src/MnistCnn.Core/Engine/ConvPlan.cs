@@ -137,7 +137,8 @@ internal sealed class ConvPlan
                         return; // the images need no gradient
                     }
 
-                    Gemm.MultiplyTransposedA(depth, positions, outChannels, parameters.Weight(i), depth, outputGradient, positions, columnGradient, positions, accumulate: false);
+                    Gemm.MultiplyTransposedA(depth, positions, outChannels, parameters.Weight(i), depth, outputGradient, positions, columnGradient, positions,
+                        accumulate: false);
                     Kernels.Col2Im(columnGradient, c, h, w, layer.Kernel, spare);
                     Swap(ref gradient, ref spare);
                     break;

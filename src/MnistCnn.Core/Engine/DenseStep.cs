@@ -127,7 +127,8 @@ internal sealed unsafe class DenseStep : GradientStep
         var gradient = _denseGradient.AsSpan();
         for (var n = 0; n < count; n++)
         {
-            _losses[n] = Loss.SoftmaxCrossEntropy(_dense.AsSpan((n * DenseFloats) + logitsAt, classes), (int)labelValues[n], 1f / count, gradient.Slice(n * classes, classes));
+            _losses[n] = Loss.SoftmaxCrossEntropy(_dense.AsSpan((n * DenseFloats) + logitsAt, classes), (int)labelValues[n], 1f / count,
+                gradient.Slice(n * classes, classes));
             loss += _losses[n];
         }
 

@@ -50,31 +50,36 @@ internal static class Gemm
         CheckMatrix(a.Length, m, k, lda, nameof(a), nameof(lda));
         CheckMatrix(b.Length, k, n, ldb, nameof(b), nameof(ldb));
         CheckMatrix(c.Length, m, n, ldc, nameof(c), nameof(ldc));
-        Run(m, n, k, ref MemoryMarshal.GetReference(a), lda, 1, ref MemoryMarshal.GetReference(b), ldb, false, ref MemoryMarshal.GetReference(c), ldc, accumulate);
+        Run(m, n, k, ref MemoryMarshal.GetReference(a), lda, 1, ref MemoryMarshal.GetReference(b), ldb, false, ref MemoryMarshal.GetReference(c), ldc,
+            accumulate);
     }
 
     /// <summary>The same with A stored transposed: <paramref name="a"/> is k x m (row stride lda &gt;= m), <c>C (+)= Aᵀ·B</c>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A size is negative or a stride is shorter than its row.</exception>
     /// <exception cref="ArgumentException">A span is too short for its rows and stride.</exception>
-    public static void MultiplyTransposedA(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate)
+    public static void MultiplyTransposedA(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
+        bool accumulate)
     {
         CheckSizes(m, n, k);
         CheckMatrix(a.Length, k, m, lda, nameof(a), nameof(lda));
         CheckMatrix(b.Length, k, n, ldb, nameof(b), nameof(ldb));
         CheckMatrix(c.Length, m, n, ldc, nameof(c), nameof(ldc));
-        Run(m, n, k, ref MemoryMarshal.GetReference(a), 1, lda, ref MemoryMarshal.GetReference(b), ldb, false, ref MemoryMarshal.GetReference(c), ldc, accumulate);
+        Run(m, n, k, ref MemoryMarshal.GetReference(a), 1, lda, ref MemoryMarshal.GetReference(b), ldb, false, ref MemoryMarshal.GetReference(c), ldc,
+            accumulate);
     }
 
     /// <summary>The same with B stored transposed: <paramref name="b"/> is n x k (row stride ldb &gt;= k), <c>C (+)= A·Bᵀ</c>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A size is negative or a stride is shorter than its row.</exception>
     /// <exception cref="ArgumentException">A span is too short for its rows and stride.</exception>
-    public static void MultiplyTransposedB(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate)
+    public static void MultiplyTransposedB(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
+        bool accumulate)
     {
         CheckSizes(m, n, k);
         CheckMatrix(a.Length, m, k, lda, nameof(a), nameof(lda));
         CheckMatrix(b.Length, n, k, ldb, nameof(b), nameof(ldb));
         CheckMatrix(c.Length, m, n, ldc, nameof(c), nameof(ldc));
-        Run(m, n, k, ref MemoryMarshal.GetReference(a), lda, 1, ref MemoryMarshal.GetReference(b), ldb, true, ref MemoryMarshal.GetReference(c), ldc, accumulate);
+        Run(m, n, k, ref MemoryMarshal.GetReference(a), lda, 1, ref MemoryMarshal.GetReference(b), ldb, true, ref MemoryMarshal.GetReference(c), ldc,
+            accumulate);
     }
 
     private static void CheckSizes(int m, int n, int k)
@@ -102,7 +107,8 @@ internal static class Gemm
     /// Every variant: A[i, p] is <c>a[i * aRow + p * aColumn]</c>; B is k x n, or, when
     /// <paramref name="transposedB"/>, stored n x k; both with row stride ldb.
     /// </summary>
-    private static void Run(int m, int n, int k, ref float a, nint aRow, nint aColumn, ref float b, nint ldb, bool transposedB, ref float c, nint ldc, bool accumulate)
+    private static void Run(int m, int n, int k, ref float a, nint aRow, nint aColumn, ref float b, nint ldb, bool transposedB, ref float c, nint ldc,
+        bool accumulate)
     {
         if (m == 0 || n == 0)
         {
@@ -180,12 +186,14 @@ internal static class Gemm
                 var i = 0;
                 for (; i + 6 <= o.M; i += 6)
                 {
-                    Tile6x4<TOps, TVector>(o.K, ref Unsafe.Add(ref a, i * o.ARow), o.ARow, o.AColumn, ref panel, stride, ref Unsafe.Add(ref cj, i * o.Ldc), o.Ldc, o.Accumulate);
+                    Tile6x4<TOps, TVector>(o.K, ref Unsafe.Add(ref a, i * o.ARow), o.ARow, o.AColumn, ref panel, stride, ref Unsafe.Add(ref cj, i * o.Ldc),
+                        o.Ldc, o.Accumulate);
                 }
 
                 for (; i < o.M; i++)
                 {
-                    Tile1x4<TOps, TVector>(o.K, ref Unsafe.Add(ref a, i * o.ARow), o.ARow, o.AColumn, ref panel, stride, ref Unsafe.Add(ref cj, i * o.Ldc), o.Ldc, o.Accumulate);
+                    Tile1x4<TOps, TVector>(o.K, ref Unsafe.Add(ref a, i * o.ARow), o.ARow, o.AColumn, ref panel, stride, ref Unsafe.Add(ref cj, i * o.Ldc),
+                        o.Ldc, o.Accumulate);
                 }
             }
         }
@@ -198,12 +206,14 @@ internal static class Gemm
             var i = 0;
             for (; i + 6 <= o.M; i += 6)
             {
-                Tile6x2<TOps, TVector>(o.K, ref Unsafe.Add(ref a, i * o.ARow), o.ARow, o.AColumn, ref panel, stride, ref Unsafe.Add(ref cj, i * o.Ldc), o.Ldc, o.Accumulate);
+                Tile6x2<TOps, TVector>(o.K, ref Unsafe.Add(ref a, i * o.ARow), o.ARow, o.AColumn, ref panel, stride, ref Unsafe.Add(ref cj, i * o.Ldc), o.Ldc,
+                    o.Accumulate);
             }
 
             for (; i < o.M; i++)
             {
-                Tile1x2<TOps, TVector>(o.K, ref Unsafe.Add(ref a, i * o.ARow), o.ARow, o.AColumn, ref panel, stride, ref Unsafe.Add(ref cj, i * o.Ldc), o.Ldc, o.Accumulate);
+                Tile1x2<TOps, TVector>(o.K, ref Unsafe.Add(ref a, i * o.ARow), o.ARow, o.AColumn, ref panel, stride, ref Unsafe.Add(ref cj, i * o.Ldc), o.Ldc,
+                    o.Accumulate);
             }
         }
 
@@ -214,12 +224,14 @@ internal static class Gemm
             var i = 0;
             for (; i + 4 <= o.M; i += 4)
             {
-                Tile4x1<TOps, TVector>(o.K, ref Unsafe.Add(ref a, i * o.ARow), o.ARow, o.AColumn, ref panel, stride, ref Unsafe.Add(ref cj, i * o.Ldc), o.Ldc, o.Accumulate);
+                Tile4x1<TOps, TVector>(o.K, ref Unsafe.Add(ref a, i * o.ARow), o.ARow, o.AColumn, ref panel, stride, ref Unsafe.Add(ref cj, i * o.Ldc), o.Ldc,
+                    o.Accumulate);
             }
 
             for (; i < o.M; i++)
             {
-                Tile1x1<TOps, TVector>(o.K, ref Unsafe.Add(ref a, i * o.ARow), o.ARow, o.AColumn, ref panel, stride, ref Unsafe.Add(ref cj, i * o.Ldc), o.Ldc, o.Accumulate);
+                Tile1x1<TOps, TVector>(o.K, ref Unsafe.Add(ref a, i * o.ARow), o.ARow, o.AColumn, ref panel, stride, ref Unsafe.Add(ref cj, i * o.Ldc), o.Ldc,
+                    o.Accumulate);
             }
         }
     }
@@ -408,7 +420,8 @@ internal static class Gemm
         }
         else
         {
-            s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = s40 = s41 = s42 = s43 = s50 = s51 = s52 = s53 = TOps.Zero;
+            s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = s20 = s21 = s22 = s23 = TOps.Zero;
+            s30 = s31 = s32 = s33 = s40 = s41 = s42 = s43 = s50 = s51 = s52 = s53 = TOps.Zero;
         }
 
         ref var a0 = ref Unsafe.Add(ref a, 0 * aRow);

@@ -50,7 +50,8 @@ internal sealed class LayerPasses : NetworkPasses
             {
                 output = next[..layer.Outputs];
                 next = next[layer.Outputs..];
-                Gemm.MultiplyTransposedB(1, layer.Outputs, layer.Inputs, input, layer.Inputs, parameters.Weight(i), layer.Inputs, output, layer.Outputs, accumulate: false);
+                Gemm.MultiplyTransposedB(1, layer.Outputs, layer.Inputs, input, layer.Inputs, parameters.Weight(i), layer.Inputs, output, layer.Outputs,
+                    accumulate: false);
                 Kernels.AddBias(output, parameters.Bias(i));
                 input = output;
             }

@@ -26,7 +26,8 @@ internal sealed unsafe class ManagedEvaluation
 
     private ManagedEvaluation(NetworkPasses passes, ParameterView parameters) => (_passes, _parameters) = (passes, parameters);
 
-    /// <summary>A managed evaluator for <paramref name="model"/>, or <see langword="null"/> when it is not a plain float32 CPU engine network scoring <paramref name="classes"/> classes.</summary>
+    /// <summary>A managed evaluator for <paramref name="model"/>, or <see langword="null"/> when it is not a plain
+    /// float32 CPU engine network scoring <paramref name="classes"/> classes.</summary>
     public static ManagedEvaluation? TryCreate(nn.Module<Tensor, Tensor> model, int classes)
     {
         if (model is not IEngineNetwork network || classes != network.Description.Classes || network.HasHooks)

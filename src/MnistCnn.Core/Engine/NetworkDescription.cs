@@ -82,7 +82,8 @@ internal sealed class NetworkDescription
                 LayerKind.Flatten when !dense => (c * h * w, 1, 1),
                 LayerKind.Linear when dense && layer.Inputs == c && layer.Outputs > 0 => (layer.Outputs, 1, 1),
                 LayerKind.ReLU or LayerKind.Sigmoid => (c, h, w),
-                _ => throw new ArgumentException($"{name}: layer {i} ({layer}) does not fit an input of {c} x {h} x {w}{(dense ? " after the flatten" : "")}.", nameof(layers)),
+                _ => throw new ArgumentException($"{name}: layer {i} ({layer}) does not fit an input of {c} x {h} x {w}{(dense ? " after the flatten" : "")}.",
+                    nameof(layers)),
             };
             if (layer.Kind == LayerKind.Flatten)
             {
@@ -101,9 +102,11 @@ internal sealed class NetworkDescription
             }
         }
 
-        if (FlattenIndex < 0 || FlattenIndex + 1 >= layers.Count || layers[FlattenIndex + 1].Kind != LayerKind.Linear || layers[^1].Kind != LayerKind.Linear || shapes[^1].Channels < 2)
+        if (FlattenIndex < 0 || FlattenIndex + 1 >= layers.Count || layers[FlattenIndex + 1].Kind != LayerKind.Linear || layers[^1].Kind != LayerKind.Linear
+            || shapes[^1].Channels < 2)
         {
-            throw new ArgumentException($"{name}: a network ends in a flatten, then linear layers and activations, the first and the last linear (the last gives the logits).", nameof(layers));
+            throw new ArgumentException($"{name}: a network ends in a flatten, then linear layers and activations, the first and the last linear (the last " +
+                $"gives the logits).", nameof(layers));
         }
 
         Shapes = shapes;

@@ -36,7 +36,8 @@ internal sealed class NetworkWeights
     /// <c>i</c> into the span it is given; returns the index of the first parameter holding a NaN or infinity
     /// (and its element) as an error instead.
     /// </summary>
-    public static NetworkWeights Create(NetworkDescription description, SpanAction<float, ParameterInfo> values, out (ParameterInfo Parameter, int Element)? nonFinite)
+    public static NetworkWeights Create(NetworkDescription description, SpanAction<float, ParameterInfo> values, out (ParameterInfo Parameter,
+        int Element)? nonFinite)
     {
         var array = GC.AllocateUninitializedArray<float>(description.ParameterCount, pinned: true);
         nonFinite = null;

@@ -16,7 +16,8 @@ internal sealed unsafe class ParameterView
     {
         if (addresses.Length != description.Parameters.Count)
         {
-            throw new ArgumentException($"{description.Name} has {description.Parameters.Count} parameters; got {addresses.Length} addresses.", nameof(addresses));
+            throw new ArgumentException($"{description.Name} has {description.Parameters.Count} parameters; got {addresses.Length} addresses.",
+                nameof(addresses));
         }
 
         Description = description;

@@ -80,7 +80,8 @@ public sealed record EvaluationResult(int Count, int Correct, double Loss, IRead
     /// <summary>Gets the macro-averaged recall, over the classes that occur as a label or a prediction (see <see cref="MacroPrecision"/>).</summary>
     public double MacroRecall => MacroAverage(Recall);
 
-    /// <summary>Gets the macro-averaged F1 score: the mean of the per-class <see cref="F1"/> scores, over the classes that occur as a label or a prediction.</summary>
+    /// <summary>Gets the macro-averaged F1 score: the mean of the per-class <see cref="F1"/> scores, over the classes
+    /// that occur as a label or a prediction.</summary>
     public double MacroF1 => MacroAverage(F1);
 
     private int PredictedCount(int label) => ConfusionMatrix.Sum(row => row[label]);

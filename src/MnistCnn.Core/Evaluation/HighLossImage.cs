@@ -27,6 +27,7 @@ public sealed record HighLossImage
     /// <summary>Gets the image's width in pixels.</summary>
     public required int Width { get; init; }
 
-    /// <summary>Gets the image as the model saw it: <see cref="Height"/> rows of <see cref="Width"/> floats (scaled, and normalised if the data set normalises).</summary>
+    /// <summary>Gets the image as the model saw it: <see cref="Height"/> rows of <see cref="Width"/> floats (scaled,
+    /// and normalised if the data set normalises).</summary>
     public required IReadOnlyList<float> Pixels { get; init; }
 }

@@ -1,7 +1,7 @@
 using MnistCnn.Core.Data;
 using MnistCnn.Core.Engine;
-using MnistCnn.Core.Runtime;
 using MnistCnn.Core.Models;
+using MnistCnn.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -39,7 +39,8 @@ public static class Validator
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">The model's output width differs from the dataset's class count.</exception>
     /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
-    /// <exception cref="TorchBackendException">libtorch cannot be loaded in this process (no backend package, a C++ runtime older than GCC 13's, ...); the message names the cause and the fix.</exception>
+    /// <exception cref="TorchBackendException">libtorch cannot be loaded in this process (no backend package, a C++
+    /// runtime older than GCC 13's, ...); the message names the cause and the fix.</exception>
     public static EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, DigitDataLoader loader, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -68,8 +69,10 @@ public static class Validator
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is less than 1.</exception>
     /// <exception cref="ArgumentException">The model's output width differs from the dataset's class count.</exception>
     /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
-    /// <exception cref="TorchBackendException">libtorch cannot be loaded in this process (no backend package, a C++ runtime older than GCC 13's, ...); the message names the cause and the fix.</exception>
-    public static EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, DigitDataLoader loader, int batchSize, CancellationToken cancellationToken = default)
+    /// <exception cref="TorchBackendException">libtorch cannot be loaded in this process (no backend package, a C++
+    /// runtime older than GCC 13's, ...); the message names the cause and the fix.</exception>
+    public static EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, DigitDataLoader loader, int batchSize,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loader);

@@ -35,10 +35,12 @@ public sealed partial class DigitClassifier
     }
 
     /// <summary>
-    /// Writes this classifier's network as an ONNX model to <paramref name="path"/>, atomically, without torch:
-    /// the same file as <see cref="ModelWeights.ExportOnnx"/> writes for a <see cref="ConvNet"/> or a
-    /// <see cref="LeNet"/> with these weights (opset 13; input <c>input</c> float <c>[N, 1, 28, 28]</c>, pixels / 255;
-    /// output <c>logits</c> float <c>[N, 10]</c>).
+    /// Writes this classifier's network as an ONNX model (opset 13) to <paramref name="path"/>, atomically, without
+    /// torch, so that ONNX Runtime, ML.NET or Windows ML can run it: one node per layer (for a <see cref="ConvNet"/>
+    /// Conv, Sigmoid, Conv, Sigmoid, Flatten, Gemm; for a <see cref="LeNet"/> Conv, Relu, MaxPool, Conv, Relu, MaxPool,
+    /// Flatten, Gemm, Relu, Gemm); input <c>input</c> float <c>[N, 1, 28, 28]</c> (pixels / 255, MNIST's form: see
+    /// <see cref="DigitImage"/>), output <c>logits</c> float <c>[N, 10]</c>, N any batch size. To export a trained
+    /// torch model, make a classifier of it first: <c>DigitClassifier.FromModel(model).ExportOnnx(path)</c>.
     /// </summary>
     /// <param name="path">The destination file (conventionally <c>.onnx</c>); replaced if it exists.</param>
     /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>

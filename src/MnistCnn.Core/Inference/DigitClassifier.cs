@@ -24,8 +24,8 @@ namespace MnistCnn.Core.Inference;
 /// </remarks>
 public sealed partial class DigitClassifier
 {
-    /// <summary>The number of pixels of one image: 28 x 28.</summary>
-    public const int PixelCount = NetworkDescription.ImagePixels;
+    // The bytes of one image, published as DigitImage.PixelCount.
+    private const int PixelCount = DigitImage.PixelCount;
 
     // Large batches are cut into chunks of this many images, the unit of parallel work.
     private const int ChunkSize = 64;
@@ -36,7 +36,8 @@ public sealed partial class DigitClassifier
     /// <summary>The manifest name of the embedded best model (src/MnistCnn.Core/Inference/Pretrained/lenet.safetensors).</summary>
     internal const string BestResource = "MnistCnn.Core.Inference.Pretrained.lenet.safetensors";
 
-    private static readonly Lazy<DigitClassifier> CaseStudyInstance = new(() => LoadPretrained(CaseStudyResource), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<DigitClassifier> CaseStudyInstance = new(() => LoadPretrained(CaseStudyResource),
+        LazyThreadSafetyMode.ExecutionAndPublication);
 
     private static readonly Lazy<DigitClassifier> BestInstance = new(() => LoadPretrained(BestResource), LazyThreadSafetyMode.ExecutionAndPublication);
 
@@ -113,7 +114,9 @@ public sealed partial class DigitClassifier
 
         if (info.Length > NetworkFile.MaxFileBytes)
         {
-            throw new ModelFileException(path, $"is {info.Length} bytes; the weights of the networks this library runs take at most 2 MB, so it holds another model or is not a weights file.");
+            throw new ModelFileException(path,
+                $"is {info.Length} bytes; the weights of the networks this library runs take at most 2 MB, so it holds another model or is not a weights " +
+                    $"file.");
         }
 
         return FromBytes(File.ReadAllBytes(path), path);
@@ -123,7 +126,8 @@ public sealed partial class DigitClassifier
     /// <param name="model">The model, on any device; it is not changed, and later changes to it do not affect the classifier.</param>
     /// <returns>A classifier that gives the model's answers.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
-    /// <exception cref="ArgumentException">The model is neither a <see cref="LeNet"/> nor a <see cref="ConvNet"/>, or one of its weights is NaN or infinite.</exception>
+    /// <exception cref="ArgumentException">The model is neither a <see cref="LeNet"/> nor a <see cref="ConvNet"/>, or
+    /// one of its weights is NaN or infinite.</exception>
     public static DigitClassifier FromModel(nn.Module<Tensor, Tensor> model)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -141,10 +145,13 @@ public sealed partial class DigitClassifier
         }, out var nonFinite);
         if (nonFinite is { } bad)
         {
-            throw new ArgumentException($"The model's '{bad.Parameter.Name}' holds a NaN or infinite value at element {bad.Element}; its training diverged.", nameof(model));
+            throw new ArgumentException($"The model's '{bad.Parameter.Name}' holds a NaN or infinite value at element {bad.Element}; its training diverged.",
+                nameof(model));
         }
 
-        return new DigitClassifier(weights, new Dictionary<string, string>(StringComparer.Ordinal) { [NetworkFile.ArchitectureKey] = network.Description.Name });
+        return new DigitClassifier(
+            weights,
+            new Dictionary<string, string>(StringComparer.Ordinal) { [NetworkFile.ArchitectureKey] = network.Description.Name });
     }
 
     /// <summary>
@@ -239,21 +246,6 @@ public sealed partial class DigitClassifier
     }
 
     /// <summary>
-    /// Classifies one prepared image: 784 floats, row-major 28x28, scaled as the network was trained
-    /// (0 = background, 1 = full ink; <c>p / 255</c> for MNIST bytes).
-    /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="image"/> does not hold exactly 784 values.</exception>
-    internal DigitPrediction PredictPrepared(ReadOnlySpan<float> image)
-    {
-        if (image.Length != PixelCount)
-        {
-            throw new ArgumentException($"A prepared image is {PixelCount} floats (28x28); got {image.Length}.", nameof(image));
-        }
-
-        return PredictScaled(image);
-    }
-
-    /// <summary>
     /// Computes the network's logits for one image (its raw outputs, before the softmax): the numbers
     /// <see cref="DigitPrediction.Probabilities"/> are the softmax of. Allocates nothing.
     /// </summary>
@@ -281,7 +273,8 @@ public sealed partial class DigitClassifier
     private static DigitClassifier LoadPretrained(string resource)
     {
         using var stream = typeof(DigitClassifier).Assembly.GetManifestResourceStream(resource)
-            ?? throw new InvalidOperationException($"The assembly {typeof(DigitClassifier).Assembly.GetName().Name} lacks its embedded resource {resource}; it was built without the pretrained model.");
+            ?? throw new InvalidOperationException($"The assembly {typeof(DigitClassifier).Assembly.GetName().Name} lacks its embedded resource {resource}; " +
+                $"it was built without the pretrained model.");
         var bytes = new byte[stream.Length];
         stream.ReadExactly(bytes);
         return FromBytes(bytes, $"embedded resource {resource}");

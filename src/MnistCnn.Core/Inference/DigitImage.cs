@@ -1,3 +1,5 @@
+using MnistCnn.Core.Engine;
+
 namespace MnistCnn.Core.Inference;
 
 /// <summary>
@@ -30,7 +32,7 @@ namespace MnistCnn.Core.Inference;
 public static class DigitImage
 {
     /// <summary>The side of the prepared image in pixels (28).</summary>
-    public const int Size = 28;
+    public const int Size = NetworkDescription.ImageSize;
 
     /// <summary>The number of bytes of a prepared image (28 x 28 = 784).</summary>
     public const int PixelCount = Size * Size;
@@ -228,7 +230,8 @@ public static class DigitImage
         }
     }
 
-    private static (int Left, int Top, int Width, int Height)? InkBounds(ReadOnlySpan<byte> gray, int width, int height, int stride, ReadOnlySpan<float> inkTable)
+    private static (int Left, int Top, int Width, int Height)? InkBounds(ReadOnlySpan<byte> gray, int width, int height, int stride,
+        ReadOnlySpan<float> inkTable)
     {
         Span<bool> isInk = stackalloc bool[256];
         for (var v = 0; v < 256; v++)

@@ -20,8 +20,8 @@ namespace MnistCnn.Core.Models;
 /// </remarks>
 public sealed class ConvNet : nn.Module<Tensor, Tensor>, IEngineNetwork
 {
-    /// <summary>The input image side length the network expects.</summary>
-    public const int ImageSize = 28;
+    // The side of an input image, owned by the engine's description (published as DigitImage.Size).
+    private const int DigitImageSize = NetworkDescription.ImageSize;
 
     /// <summary>The number of classes (logits) the network produces.</summary>
     public const int ClassCount = 10;
@@ -48,7 +48,8 @@ public sealed class ConvNet : nn.Module<Tensor, Tensor>, IEngineNetwork
     /// is neither read nor changed.
     /// </summary>
     /// <param name="seed">The seed of the initial parameters; <see langword="null"/> draws them from torch's global generator.</param>
-    /// <exception cref="TorchBackendException">libtorch cannot be loaded in this process (no backend package, a C++ runtime older than GCC 13's, ...); the message names the cause and the fix.</exception>
+    /// <exception cref="TorchBackendException">libtorch cannot be loaded in this process (no backend package, a C++
+    /// runtime older than GCC 13's, ...); the message names the cause and the fix.</exception>
     public ConvNet(long? seed)
         : base(TorchRuntime.Checked(nameof(ConvNet)))
     {
@@ -64,10 +65,10 @@ public sealed class ConvNet : nn.Module<Tensor, Tensor>, IEngineNetwork
     public override Tensor forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        if (input.dim() != 4 || input.shape[1] != 1 || input.shape[2] != ImageSize || input.shape[3] != ImageSize)
+        if (input.dim() != 4 || input.shape[1] != 1 || input.shape[2] != DigitImageSize || input.shape[3] != DigitImageSize)
         {
             throw new ArgumentException(
-                $"ConvNet expects images of shape [N, 1, {ImageSize}, {ImageSize}]; got [{string.Join(", ", input.shape)}].",
+                $"ConvNet expects images of shape [N, 1, {DigitImageSize}, {DigitImageSize}]; got [{string.Join(", ", input.shape)}].",
                 nameof(input));
         }
 

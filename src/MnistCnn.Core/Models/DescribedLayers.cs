@@ -124,7 +124,9 @@ internal sealed class DescribedLayers : IDisposable
     {
         for (; type is not null; type = type.BaseType)
         {
-            if (type.GetField(name, System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.DeclaredOnly) is { } field)
+            if (type.GetField(name,
+                System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic
+                    | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.DeclaredOnly) is { } field)
             {
                 return field;
             }

@@ -26,8 +26,8 @@ namespace MnistCnn.Core.Models;
 /// </remarks>
 public sealed class LeNet : nn.Module<Tensor, Tensor>, IEngineNetwork
 {
-    /// <summary>The input image side length the network expects.</summary>
-    public const int ImageSize = 28;
+    // The side of an input image, owned by the engine's description (published as DigitImage.Size).
+    private const int DigitImageSize = NetworkDescription.ImageSize;
 
     /// <summary>The number of classes (logits) the network produces.</summary>
     public const int ClassCount = 10;
@@ -71,10 +71,10 @@ public sealed class LeNet : nn.Module<Tensor, Tensor>, IEngineNetwork
     public override Tensor forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        if (input.dim() != 4 || input.shape[1] != 1 || input.shape[2] != ImageSize || input.shape[3] != ImageSize)
+        if (input.dim() != 4 || input.shape[1] != 1 || input.shape[2] != DigitImageSize || input.shape[3] != DigitImageSize)
         {
             throw new ArgumentException(
-                $"LeNet expects images of shape [N, 1, {ImageSize}, {ImageSize}]; got [{string.Join(", ", input.shape)}].",
+                $"LeNet expects images of shape [N, 1, {DigitImageSize}, {DigitImageSize}]; got [{string.Join(", ", input.shape)}].",
                 nameof(input));
         }
 

@@ -48,39 +48,6 @@ public static class ModelWeights
         LoadBytes(model, File.ReadAllBytes(path), path);
     }
 
-    /// <summary>
-    /// Writes <paramref name="model"/> as an ONNX model (opset 13) to <paramref name="path"/>, atomically, so that
-    /// ONNX Runtime, ML.NET or Windows ML can run it without TorchSharp: one node per layer (for <see cref="ConvNet"/>
-    /// Conv, Sigmoid, Conv, Sigmoid, Flatten, Gemm; for <see cref="LeNet"/> Conv, Relu, MaxPool, Conv, Relu, MaxPool,
-    /// Flatten, Gemm, Relu, Gemm); input <c>input</c> float <c>[N, 1, 28, 28]</c> (pixels / 255, MNIST's form: see
-    /// <see cref="Inference.DigitImage"/>), output <c>logits</c> float <c>[N, 10]</c>, N any batch size.
-    /// </summary>
-    /// <param name="model">A <see cref="ConvNet"/> or a <see cref="LeNet"/>; its parameters are read as float32, whatever their device.</param>
-    /// <param name="path">The destination file (conventionally <c>.onnx</c>); replaced if it exists.</param>
-    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="path"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="path"/> is empty, or <paramref name="model"/> is not one of the library's networks.</exception>
-    /// <exception cref="IOException">The file cannot be written.</exception>
-    public static void ExportOnnx(nn.Module<Tensor, Tensor> model, string path)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (model is not IEngineNetwork network)
-        {
-            throw new ArgumentException($"ONNX export writes the library's networks (ConvNet, LeNet), not {model.GetType().Name}.", nameof(model));
-        }
-
-        var description = network.Description;
-        var parameters = network.EngineParameters();
-        var weights = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        for (var i = 0; i < parameters.Length; i++)
-        {
-            using var scope = NewDisposeScope();
-            weights[description.Parameters[i].Name] = parameters[i].detach().cpu().to(ScalarType.Float32).contiguous().data<float>().ToArray();
-        }
-
-        AtomicFile.Write(path, OnnxFormat.Write(description, weights));
-    }
-
     internal static void LoadBytes(nn.Module model, ReadOnlySpan<byte> bytes, string source)
     {
         var loaded = SafeTensorsFormat.Read(bytes, source);
@@ -92,7 +59,8 @@ public static class ModelWeights
             if (missing.Length > 0 || unexpected.Length > 0)
             {
                 throw new ModelFileException(source,
-                    $"does not match the model: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", unexpected)}]. It was saved from another architecture.");
+                    $"does not match the model: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", unexpected)}]. It was saved from " +
+                        $"another architecture.");
             }
 
             foreach (var (name, destination) in target)
@@ -101,7 +69,8 @@ public static class ModelWeights
                 if (!stored.shape.SequenceEqual(destination.shape) || stored.dtype != destination.dtype)
                 {
                     throw new ModelFileException(source,
-                        $"'{name}' is {stored.dtype} [{string.Join(", ", stored.shape)}] but the model expects {destination.dtype} [{string.Join(", ", destination.shape)}]. It was saved from another architecture.");
+                        $"'{name}' is {stored.dtype} [{string.Join(", ", stored.shape)}] but the model expects {destination.dtype} " +
+                            $"[{string.Join(", ", destination.shape)}]. It was saved from another architecture.");
                 }
             }
 

@@ -40,7 +40,8 @@ internal static class NetworkFile
             if (entry.DType != "F32" || !entry.Shape.SequenceEqual(parameter.Shape))
             {
                 throw new ModelFileException(file.Source,
-                    $"'{entry.Name}' is {entry.DType} {entry.ShapeText} but {description.Name} needs F32 [{string.Join(", ", parameter.Shape)}]. It was saved from another architecture.");
+                    $"'{entry.Name}' is {entry.DType} {entry.ShapeText} but {description.Name} needs F32 [{string.Join(", ", parameter.Shape)}]. It was " +
+                        $"saved from another architecture.");
             }
         }
 
@@ -51,7 +52,8 @@ internal static class NetworkFile
         }, out var nonFinite);
         if (nonFinite is { } bad)
         {
-            throw new ModelFileException(file.Source, $"'{bad.Parameter.Name}' holds a NaN or infinite value at element {bad.Element}; the training that wrote it diverged.");
+            throw new ModelFileException(file.Source,
+                $"'{bad.Parameter.Name}' holds a NaN or infinite value at element {bad.Element}; the training that wrote it diverged.");
         }
 
         return weights;
@@ -70,7 +72,8 @@ internal static class NetworkFile
         if (file.Metadata.TryGetValue(ArchitectureKey, out var name))
         {
             return NetworkDescription.Find(name) ?? throw new ModelFileException(file.Source,
-                $"records the architecture '{name}', which this library does not run (it runs {string.Join(", ", NetworkDescription.Known.Select(d => d.Name))}).");
+                $"records the architecture '{name}', which this library does not run (it runs " +
+                    $"{string.Join(", ", NetworkDescription.Known.Select(d => d.Name))}).");
         }
 
         // No name: the architecture whose tensors the file holds, else the nearest (most names in common), to say what differs.

@@ -85,7 +85,8 @@ internal static class OnnxFormat
                 LayerKind.Sigmoid => Node("Sigmoid", [previous], output),
                 LayerKind.MaxPool2d => Node("MaxPool", [previous], output, Pool),
                 LayerKind.Flatten => Node("Flatten", [previous], output, node => node.WriteMessage(5, Int("axis", 1))),
-                LayerKind.Linear => Node("Gemm", [previous, layer.Name + ".weight", layer.Name + ".bias"], output, node => node.WriteMessage(5, Int("transB", 1))),
+                LayerKind.Linear => Node("Gemm", [previous, layer.Name + ".weight", layer.Name + ".bias"], output, node => node.WriteMessage(5, Int("transB",
+                    1))),
                 _ => throw new UnreachableException($"No ONNX operator for {layer}."),
             });
             previous = output;

@@ -60,13 +60,15 @@ internal sealed class SafeTensorsFile
         var span = bytes.Span;
         if (span.Length < 8)
         {
-            throw new ModelFileException(source, $"holds {span.Length} bytes, fewer than the 8 of a safetensors header length; it is not a safetensors file or is truncated.");
+            throw new ModelFileException(source,
+                $"holds {span.Length} bytes, fewer than the 8 of a safetensors header length; it is not a safetensors file or is truncated.");
         }
 
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(span);
         if (headerLength < 2 || headerLength > MaxHeaderBytes || headerLength > (ulong)(span.Length - 8))
         {
-            throw new ModelFileException(source, $"declares a header of {headerLength} bytes in a file of {span.Length} bytes; it is not a safetensors file or is truncated.");
+            throw new ModelFileException(source,
+                $"declares a header of {headerLength} bytes in a file of {span.Length} bytes; it is not a safetensors file or is truncated.");
         }
 
         var header = bytes.Slice(8, (int)headerLength);
@@ -130,7 +132,9 @@ internal sealed class SafeTensorsFile
     /// </summary>
     /// <param name="tensors">Name, dtype, shape and raw little-endian bytes of each tensor.</param>
     /// <param name="metadata">The <c>__metadata__</c> strings, written first; none when null or empty.</param>
-    public static byte[] Write(IEnumerable<(string Name, string DType, long[] Shape, byte[] Data)> tensors, IEnumerable<KeyValuePair<string, string>>? metadata = null)
+    public static byte[] Write(
+        IEnumerable<(string Name, string DType, long[] Shape, byte[] Data)> tensors,
+        IEnumerable<KeyValuePair<string, string>>? metadata = null)
     {
         var blobs = tensors.ToList();
         using var header = new MemoryStream();
@@ -296,7 +300,8 @@ internal sealed class SafeTensorsFile
 
         if (offsets.Length != 2 || offsets[1] < offsets[0])
         {
-            throw new ModelFileException(source, $"tensor '{name}' has data_offsets [{string.Join(", ", offsets)}], not a [begin, end] pair with begin <= end.");
+            throw new ModelFileException(source,
+                $"tensor '{name}' has data_offsets [{string.Join(", ", offsets)}], not a [begin, end] pair with begin <= end.");
         }
 
         // Every product is checked against the byte range, so a hostile shape cannot make anything large.
@@ -316,7 +321,8 @@ internal sealed class SafeTensorsFile
         if (elements < 0 || elements > (offsets[1] - offsets[0]) / width || elements * width != offsets[1] - offsets[0])
         {
             throw new ModelFileException(source,
-                $"tensor '{name}' of dtype {dtype} and shape [{string.Join(", ", shape)}] does not fill its {offsets[1] - offsets[0]} bytes [{offsets[0]}, {offsets[1]}).");
+                $"tensor '{name}' of dtype {dtype} and shape [{string.Join(", ", shape)}] does not fill its {offsets[1] - offsets[0]} bytes [{offsets[0]}, " +
+                    $"{offsets[1]}).");
         }
 
         return new SafeTensorsEntry(name, dtype, shape, offsets[0], offsets[1], elements);
@@ -379,7 +385,9 @@ internal sealed class SafeTensorsFile
         };
         if (index >= 0)
         {
-            throw new ModelFileException(Source, $"tensor '{entry.Name}' holds a NaN or infinite value at element {index}; the weights are unusable (the training run diverged or the file is damaged).");
+            throw new ModelFileException(Source,
+                $"tensor '{entry.Name}' holds a NaN or infinite value at element {index}; the weights are unusable (the training run diverged or the file is " +
+                    $"damaged).");
         }
     }
 

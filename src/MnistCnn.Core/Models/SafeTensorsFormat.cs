@@ -41,7 +41,8 @@ internal static class SafeTensorsFormat
     }
 
     /// <summary>Parses a safetensors image; the caller owns (disposes) the returned tensors.</summary>
-    /// <exception cref="ModelFileException">The image is invalid (see <see cref="SafeTensorsFile"/>) or holds a dtype torch tensors are not made from here.</exception>
+    /// <exception cref="ModelFileException">The image is invalid (see <see cref="SafeTensorsFile"/>) or holds a dtype
+    /// torch tensors are not made from here.</exception>
     public static Dictionary<string, Tensor> Read(ReadOnlySpan<byte> bytes, string source) => Read(SafeTensorsFile.Parse(bytes.ToArray(), source));
 
     /// <summary>Creates a tensor per entry of a parsed file; the caller owns (disposes) them.</summary>
@@ -50,7 +51,8 @@ internal static class SafeTensorsFormat
         var unsupported = file.Entries.FirstOrDefault(e => e.DType is not ("F32" or "F64" or "I32" or "I64" or "U8"));
         if (unsupported.Name is not null)
         {
-            throw new ModelFileException(file.Source, $"tensor '{unsupported.Name}' has dtype {unsupported.DType}, which is not supported here (F32, F64, I32, I64, U8).");
+            throw new ModelFileException(file.Source,
+                $"tensor '{unsupported.Name}' has dtype {unsupported.DType}, which is not supported here (F32, F64, I32, I64, U8).");
         }
 
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);

@@ -30,18 +30,20 @@ public static class TorchRuntime
             failure = CudaUnusable();
         }
 
-        return new TorchRuntimeInfo(
-            IsAvailable: LoadFailure.Value is null,
-            Backend: backend,
-            TorchSharpVersion: TorchSharpVersion,
+        return new TorchRuntimeInfo
+        {
+            IsAvailable = LoadFailure.Value is null,
+            Backend = backend,
+            TorchSharpVersion = TorchSharpVersion,
             // Any member of TorchSharp's torch class initialises libtorch first, so only once it has loaded.
-            LibTorchVersion: LoadFailure.Value is null ? torch.__version__ : null,
-            CpuInstructionSet: CpuInstructionSet(),
-            ProcessorCount: Environment.ProcessorCount,
-            CudaAvailable: cudaAvailable,
-            CudaDeviceCount: cudaDevices,
-            Failure: failure?.Failure,
-            Problem: failure?.Message);
+            LibTorchVersion = LoadFailure.Value is null ? torch.__version__ : null,
+            CpuInstructionSet = CpuInstructionSet(),
+            ProcessorCount = Environment.ProcessorCount,
+            CudaAvailable = cudaAvailable,
+            CudaDeviceCount = cudaDevices,
+            Failure = failure?.Failure,
+            Problem = failure?.Message,
+        };
     }
 
     /// <summary>The version of the managed TorchSharp assembly, e.g. 0.107.0: the version a backend package must have.</summary>

@@ -27,7 +27,8 @@ public sealed record CosineAnnealingScheduler : LearningRateScheduler
         MinimumLearningRate = Checked(minimumLearningRate, nameof(minimumLearningRate), 0, minIncluded: true);
     }
 
-    /// <summary>Gets the epochs of the half cosine (PyTorch's <c>T_max</c>), or <see langword="null"/> for the run's <see cref="TrainerOptions.Epochs"/>.</summary>
+    /// <summary>Gets the epochs of the half cosine (PyTorch's <c>T_max</c>), or <see langword="null"/> for the run's
+    /// <see cref="TrainerOptions.Epochs"/>.</summary>
     public int? PeriodEpochs { get; }
 
     /// <summary>Gets the learning rate at the end of the period (PyTorch's <c>eta_min</c>). Finite and not negative.</summary>
@@ -47,7 +48,8 @@ public sealed record CosineAnnealingScheduler : LearningRateScheduler
         if (MinimumLearningRate == 0 && PeriodEpochs is { } period && period < epochs)
         {
             throw new ArgumentException(
-                $"The cosine schedule's period of {period} epochs is shorter than the run's {epochs} epochs with a minimum learning rate of 0: epoch {period + 1} would train at a learning rate of 0. Set a period of at least {epochs} epochs or a minimum above 0.",
+                $"The cosine schedule's period of {period} epochs is shorter than the run's {epochs} epochs with a minimum learning rate of 0: epoch " +
+                    $"{period + 1} would train at a learning rate of 0. Set a period of at least {epochs} epochs or a minimum above 0.",
                 parameterName);
         }
     }

@@ -35,7 +35,8 @@ internal sealed class FusedAdam : Adam
     private bool _fusionDisabled;
     private string? _lastFallbackReason;
 
-    public FusedAdam(IEnumerable<Parameter> parameters, double learningRate, double beta1, double beta2, double epsilon, double weightDecay, ILogger? logger = null)
+    public FusedAdam(IEnumerable<Parameter> parameters, double learningRate, double beta1, double beta2, double epsilon, double weightDecay,
+        ILogger? logger = null)
         : base(parameters, learningRate, beta1, beta2, epsilon, weightDecay, amsgrad: false, maximize: false)
     {
         _logger = logger ?? NullLogger.Instance;
@@ -144,7 +145,8 @@ internal sealed class FusedAdam : Adam
         if (Vector.IsHardwareAccelerated)
         {
             var width = Vector<float>.Count;
-            var (vb1, v1b1, vb2, v1b2) = (new Vector<float>(beta1), new Vector<float>(oneMinusBeta1), new Vector<float>(beta2), new Vector<float>(oneMinusBeta2));
+            var (vb1, v1b1, vb2, v1b2) = (new Vector<float>(beta1), new Vector<float>(oneMinusBeta1), new Vector<float>(beta2),
+                new Vector<float>(oneMinusBeta2));
             var (vbc2, veps, vstep) = (new Vector<float>(biasCorrection2Sqrt), new Vector<float>(epsilon), new Vector<float>(negativeStepSize));
             for (; i <= p.Length - width; i += width)
             {

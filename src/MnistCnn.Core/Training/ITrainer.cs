@@ -31,7 +31,8 @@ public interface ITrainer
     /// Trains as <see cref="Fit"/> does, on a thread of its own so the caller's thread is never blocked by the
     /// torch work. Progress reports arrive on that thread.
     /// </summary>
-    /// <param name="model">A classifier returning logits <c>[N, ClassCount]</c>; moved to the training device and updated in place. Do not use it until the task has ended.</param>
+    /// <param name="model">A classifier returning logits <c>[N, ClassCount]</c>; moved to the training device and
+    /// updated in place. Do not use it until the task has ended.</param>
     /// <param name="trainLoader">The training batches.</param>
     /// <param name="valLoader">The validation batches, or <see langword="null"/> to skip validation.</param>
     /// <param name="progress">Receives a report after every batch and every epoch, on the training thread; may be <see langword="null"/>.</param>

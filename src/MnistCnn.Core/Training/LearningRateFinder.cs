@@ -28,7 +28,8 @@ namespace MnistCnn.Core.Training;
 public sealed class LearningRateFinder
 {
     /// <summary>Initializes a finder.</summary>
-    /// <param name="trainerOptions">The options of the training run the rate is for; <see langword="null"/> for the case study's defaults. Their learning rate and scheduler are not used.</param>
+    /// <param name="trainerOptions">The options of the training run the rate is for; <see langword="null"/> for the
+    /// case study's defaults. Their learning rate and scheduler are not used.</param>
     /// <param name="options">The sweep; <see langword="null"/> for fastai's defaults.</param>
     public LearningRateFinder(TrainerOptions? trainerOptions = null, LearningRateFinderOptions? options = null)
     {

@@ -50,7 +50,8 @@ public abstract record LearningRateScheduler
     /// <c>min + (LearningRate − min) × (1 + cos(π × epoch / period)) / 2</c> (epoch counted from 0); it changes at
     /// the start of every epoch.
     /// </summary>
-    /// <param name="periodEpochs">The epochs of the half cosine (PyTorch's <c>T_max</c>), or <see langword="null"/> (the default) for the run's <see cref="TrainerOptions.Epochs"/>. At least 1.</param>
+    /// <param name="periodEpochs">The epochs of the half cosine (PyTorch's <c>T_max</c>), or <see langword="null"/>
+    /// (the default) for the run's <see cref="TrainerOptions.Epochs"/>. At least 1.</param>
     /// <param name="minimumLearningRate">The learning rate at the end of the period (PyTorch's <c>eta_min</c>). Default: 0. Finite and not negative.</param>
     /// <returns>The scheduler.</returns>
     /// <exception cref="ArgumentOutOfRangeException">An argument is out of its range.</exception>
@@ -65,10 +66,16 @@ public abstract record LearningRateScheduler
     /// it changes before every batch. <see cref="TrainerOptions.LearningRate"/> is not used.
     /// </summary>
     /// <param name="maxLearningRate">The peak learning rate. Finite and greater than zero.</param>
-    /// <param name="pctStart">The fraction of the steps spent rising. Default: 0.3 (PyTorch's). Greater than 0 and less than 1; the run must have more than 1 / <paramref name="pctStart"/> steps.</param>
-    /// <param name="divFactor">The initial learning rate is <paramref name="maxLearningRate"/> / <paramref name="divFactor"/>. Default: 25 (PyTorch's). Finite and at least 1.</param>
-    /// <param name="finalDivFactor">The final learning rate is the initial one / <paramref name="finalDivFactor"/>. Default: 1e4 (PyTorch's). Finite and at least 1.</param>
-    /// <param name="cycleMomentum">Whether the momentum cycles inversely to the learning rate, between <paramref name="maxMomentum"/> and <paramref name="baseMomentum"/>: Adam's and AdamW's beta1, SGD's momentum (replacing <see cref="TrainerOptions.Beta1"/> or <see cref="TrainerOptions.Momentum"/>). Default: <see langword="true"/> (PyTorch's).</param>
+    /// <param name="pctStart">The fraction of the steps spent rising. Default: 0.3 (PyTorch's). Greater than 0 and less
+    /// than 1; the run must have more than 1 / <paramref name="pctStart"/> steps.</param>
+    /// <param name="divFactor">The initial learning rate is <paramref name="maxLearningRate"/> /
+    /// <paramref name="divFactor"/>. Default: 25 (PyTorch's). Finite and at least 1.</param>
+    /// <param name="finalDivFactor">The final learning rate is the initial one / <paramref name="finalDivFactor"/>.
+    /// Default: 1e4 (PyTorch's). Finite and at least 1.</param>
+    /// <param name="cycleMomentum">Whether the momentum cycles inversely to the learning rate, between
+    /// <paramref name="maxMomentum"/> and <paramref name="baseMomentum"/>: Adam's and AdamW's beta1, SGD's momentum
+    /// (replacing <see cref="TrainerOptions.Beta1"/> or <see cref="TrainerOptions.Momentum"/>). Default:
+    /// <see langword="true"/> (PyTorch's).</param>
     /// <param name="baseMomentum">The momentum at the peak learning rate. Default: 0.85 (PyTorch's). In [0, 1).</param>
     /// <param name="maxMomentum">The momentum at the start and the end. Default: 0.95 (PyTorch's). In [<paramref name="baseMomentum"/>, 1).</param>
     /// <returns>The scheduler.</returns>

@@ -17,7 +17,8 @@ namespace MnistCnn.Core.Training;
 /// </remarks>
 public sealed record OneCycleScheduler : LearningRateScheduler
 {
-    internal OneCycleScheduler(double maxLearningRate, double pctStart, double divFactor, double finalDivFactor, bool cycleMomentum, double baseMomentum, double maxMomentum)
+    internal OneCycleScheduler(double maxLearningRate, double pctStart, double divFactor, double finalDivFactor, bool cycleMomentum, double baseMomentum,
+        double maxMomentum)
     {
         MaxLearningRate = Checked(maxLearningRate, nameof(maxLearningRate), 0, minIncluded: false);
         PctStart = Checked(pctStart, nameof(pctStart), 0, minIncluded: false, maxExcluded: 1);
@@ -65,21 +66,25 @@ public sealed record OneCycleScheduler : LearningRateScheduler
 
     internal override string Describe(int epochs, int batchesPerEpoch) => string.Create(
         CultureInfo.InvariantCulture,
-        $"OneCycleLR max {MaxLearningRate:R} over {(long)epochs * batchesPerEpoch} steps, pct_start {PctStart:R}, div {DivFactor:R}, final div {FinalDivFactor:R}, momentum {(CycleMomentum ? $"{MaxMomentum:R}-{BaseMomentum:R}" : "not cycled")}");
+        $"OneCycleLR max {MaxLearningRate:R} over {(long)epochs * batchesPerEpoch} steps, pct_start {PctStart:R}, div {DivFactor:R}, final div " +
+            $"{FinalDivFactor:R}, momentum {(CycleMomentum ? $"{MaxMomentum:R}-{BaseMomentum:R}" : "not cycled")}");
 
     internal override void CheckFits(int epochs, int batchesPerEpoch, string parameterName)
     {
         var steps = (long)epochs * batchesPerEpoch;
         if (steps > int.MaxValue)
         {
-            throw new ArgumentException($"The one-cycle schedule would span {steps} steps ({epochs} epochs × {batchesPerEpoch} batches); TorchSharp counts at most {int.MaxValue}.", parameterName);
+            throw new ArgumentException($"The one-cycle schedule would span {steps} steps ({epochs} epochs × {batchesPerEpoch} batches); TorchSharp counts " +
+                $"at most {int.MaxValue}.", parameterName);
         }
 
         // Phase ends sit at PctStart × steps − 1 and steps − 1; at 0 or below the first phase divides 0 by 0.
         if (PctStart * steps <= 1)
         {
             throw new ArgumentException(
-                string.Create(CultureInfo.InvariantCulture, $"The one-cycle schedule's warm-up (pctStart {PctStart:R} of {steps} steps: {epochs} epochs × {batchesPerEpoch} batches) is not longer than one step. Train more steps or raise pctStart."),
+                string.Create(CultureInfo.InvariantCulture,
+                    $"The one-cycle schedule's warm-up (pctStart {PctStart:R} of {steps} steps: {epochs} epochs × {batchesPerEpoch} batches) is not longer " +
+                        $"than one step. Train more steps or raise pctStart."),
                 parameterName);
         }
     }

@@ -58,7 +58,8 @@ internal static class OptimizerStateCheck
             {
                 throw new ModelFileException(
                     path,
-                    $"holds the state of the {written} optimizer, but this run trains with {kind}: resume with TrainerOptions.Optimizer = TrainingOptimizer.{written}.");
+                    $"holds the state of the {written} optimizer, but this run trains with {kind}: resume with TrainerOptions.Optimizer = " +
+                        $"TrainingOptimizer.{written}.");
             }
 
             reader.Fail($"was written by optimizer '{Printable(name)}', not {typeName}");
@@ -271,7 +272,8 @@ internal static class OptimizerStateCheck
             };
             if (index >= 0)
             {
-                Fail($"holds a NaN or infinite{(nonNegative ? " or negative" : string.Empty)} value in {what} at element {index}; training from it would diverge");
+                Fail($"holds a NaN or infinite{(nonNegative ? " or negative" : string.Empty)} value in {what} at element {index}; training from it would " +
+                    $"diverge");
             }
         }
 
@@ -316,7 +318,8 @@ internal static class OptimizerStateCheck
         {
             for (var i = 0; i < data.Length / width; i++)
             {
-                var value = width == 4 ? BinaryPrimitives.ReadSingleLittleEndian(data[(i * width)..]) : BinaryPrimitives.ReadDoubleLittleEndian(data[(i * width)..]);
+                var value = width == 4 ? BinaryPrimitives.ReadSingleLittleEndian(data[(i * width)..])
+                    : BinaryPrimitives.ReadDoubleLittleEndian(data[(i * width)..]);
                 if (!double.IsFinite(value) || (nonNegative && value < 0))
                 {
                     return i;

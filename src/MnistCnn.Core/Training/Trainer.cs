@@ -47,7 +47,8 @@ public sealed class Trainer : ITrainer
     /// <summary>Initializes a trainer.</summary>
     /// <param name="options">The run's options; <see langword="null"/> for the case study's defaults.</param>
     /// <param name="logger">Receives progress and device messages; <see langword="null"/> for none.</param>
-    /// <exception cref="ArgumentException">The options contradict each other: both <see cref="TrainerOptions.LearningRateScheduler"/> and <see cref="TrainerOptions.LearningRateSchedule"/> are set, or <see cref="TrainerOptions.Nesterov"/> is set for SGD without <see cref="TrainerOptions.Momentum"/>.</exception>
+    /// <exception cref="ArgumentException">The options contradict each other: <see cref="TrainerOptions.Nesterov"/> is
+    /// set for SGD without <see cref="TrainerOptions.Momentum"/>.</exception>
     public Trainer(TrainerOptions? options = null, ILogger<Trainer>? logger = null)
     {
         Options = options ?? new TrainerOptions();
@@ -67,15 +68,21 @@ public sealed class Trainer : ITrainer
     /// <param name="valLoader">The validation batches, or <see langword="null"/> to skip validation.</param>
     /// <returns>One result per completed epoch.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="trainLoader"/> is null.</exception>
-    /// <exception cref="ArgumentException">The model has no parameters, cannot take the images, its output width differs from the class count, or the loaders' datasets differ in image size or classes.</exception>
+    /// <exception cref="ArgumentException">The model has no parameters, cannot take the images, its output width
+    /// differs from the class count, or the loaders' datasets differ in image size or classes.</exception>
     /// <exception cref="ObjectDisposedException">A loader's dataset is disposed.</exception>
     /// <exception cref="TrainingDivergedException">A batch loss became NaN or infinite.</exception>
     public static TrainingHistory Fit(nn.Module<Tensor, Tensor> model, DigitDataLoader trainLoader, DigitDataLoader? valLoader = null) =>
         new Trainer().Fit(model, trainLoader, valLoader, progress: null);
 
     /// <inheritdoc/>
-    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="trainLoader"/> is null, or <paramref name="valLoader"/> is null while a callback needs validation (<see cref="BestModelCheckpoint"/>, <see cref="EarlyStopping"/>).</exception>
-    /// <exception cref="ArgumentException">The model has no parameters, cannot take the images, its output width differs from the class count, or the loaders' datasets differ in image size or classes, or the learning-rate scheduler cannot drive a run of this length (a one-cycle warm-up shorter than two steps; a cosine period shorter than the run with a minimum learning rate of 0). Checked before any work starts.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="trainLoader"/> is null, or
+    /// <paramref name="valLoader"/> is null while a callback needs validation (<see cref="BestModelCheckpoint"/>,
+    /// <see cref="EarlyStopping"/>).</exception>
+    /// <exception cref="ArgumentException">The model has no parameters, cannot take the images, its output width
+    /// differs from the class count, or the loaders' datasets differ in image size or classes, or the learning-rate
+    /// scheduler cannot drive a run of this length (a one-cycle warm-up shorter than two steps; a cosine period shorter
+    /// than the run with a minimum learning rate of 0). Checked before any work starts.</exception>
     /// <exception cref="ObjectDisposedException">A loader's dataset is disposed.</exception>
     /// <exception cref="InvalidOperationException"><see cref="TrainingDevice.Cuda"/> was asked for but CUDA is not available.</exception>
     /// <exception cref="TrainingDivergedException">A batch loss became NaN or infinite.</exception>
@@ -89,7 +96,8 @@ public sealed class Trainer : ITrainer
         Run(TorchRuntime.Checked(model), trainLoader, valLoader, progress, checkpointPath: null, cancellationToken);
 
     /// <inheritdoc/>
-    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="trainLoader"/> is null (thrown at once, not through the task).</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="trainLoader"/> is null
+    /// (thrown at once, not through the task).</exception>
     public Task<TrainingHistory> FitAsync(
         nn.Module<Tensor, Tensor> model,
         DigitDataLoader trainLoader,
@@ -168,7 +176,8 @@ public sealed class Trainer : ITrainer
     /// <param name="cancellationToken">Checked before every batch.</param>
     /// <returns>The history of the whole run, the checkpoint's epochs included.</returns>
     /// <exception cref="FileNotFoundException">The checkpoint does not exist.</exception>
-    /// <exception cref="ModelFileException">The checkpoint is damaged, was written from another architecture, or holds the state of another optimizer than <see cref="TrainerOptions.Optimizer"/>.</exception>
+    /// <exception cref="ModelFileException">The checkpoint is damaged, was written from another architecture, or holds
+    /// the state of another optimizer than <see cref="TrainerOptions.Optimizer"/>.</exception>
     public TrainingHistory Resume(
         string checkpointPath,
         nn.Module<Tensor, Tensor> model,
@@ -192,7 +201,8 @@ public sealed class Trainer : ITrainer
     /// <param name="progress">Receives a report after every batch and every epoch; may be <see langword="null"/>.</param>
     /// <param name="cancellationToken">Checked before every batch; the task then ends as canceled.</param>
     /// <returns>The history of the whole run, the checkpoint's epochs included. The task fails with the exceptions <see cref="Resume"/> throws.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="checkpointPath"/>, <paramref name="model"/> or <paramref name="trainLoader"/> is null (thrown at once, not through the task).</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="checkpointPath"/>, <paramref name="model"/> or
+    /// <paramref name="trainLoader"/> is null (thrown at once, not through the task).</exception>
     /// <exception cref="ArgumentException"><paramref name="checkpointPath"/> is empty (thrown at once).</exception>
     public Task<TrainingHistory> ResumeAsync(
         string checkpointPath,
@@ -215,7 +225,8 @@ public sealed class Trainer : ITrainer
         TrainingDevice.Cpu => (CPU, "the CPU was requested"),
         TrainingDevice.Cuda when cuda.is_available() => (CUDA, "CUDA was requested"),
         TrainingDevice.Cuda => throw new InvalidOperationException(
-            "CUDA was requested but TorchSharp reports no usable CUDA device; reference a CUDA backend package (TorchSharp-cuda-windows or TorchSharp-cuda-linux) and check the driver."),
+            "CUDA was requested but TorchSharp reports no usable CUDA device; reference a CUDA backend package (TorchSharp-cuda-windows or " +
+                "TorchSharp-cuda-linux) and check the driver."),
         TrainingDevice.Auto when cuda.is_available() => (CUDA, "TorchSharp reports a CUDA device"),
         TrainingDevice.Auto => (CPU, "no CUDA device is available (no CUDA backend package, driver or GPU)"),
         _ => throw new ArgumentOutOfRangeException(nameof(device), device, "Unknown training device."),
@@ -227,15 +238,19 @@ public sealed class Trainer : ITrainer
     /// </summary>
     internal OptimizerHelper CreateOptimizer(nn.Module model) => Options.Optimizer switch
     {
-        TrainingOptimizer.Adam => new FusedAdam(model.parameters(), Options.LearningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay, _logger),
-        TrainingOptimizer.AdamW => new AdamW(model.parameters(), Options.LearningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay, amsgrad: false, maximize: false),
-        TrainingOptimizer.Sgd => new SGD(model.parameters(), Options.LearningRate, Options.Momentum, dampening: 0, Options.WeightDecay, Options.Nesterov, maximize: false),
+        TrainingOptimizer.Adam => new FusedAdam(model.parameters(), Options.LearningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay,
+            _logger),
+        TrainingOptimizer.AdamW => new AdamW(model.parameters(), Options.LearningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay,
+            amsgrad: false, maximize: false),
+        TrainingOptimizer.Sgd => new SGD(model.parameters(), Options.LearningRate, Options.Momentum, dampening: 0, Options.WeightDecay, Options.Nesterov,
+            maximize: false),
         _ => throw new InvalidOperationException($"Unknown optimizer {Options.Optimizer}."),
     };
 
     /// <summary>
     /// One training step: forward, mean cross-entropy, zero_grad, backward, gradient clipping when
-    /// <paramref name="gradientClipNorm"/> is set, optimizer step. Returns the batch's loss before the update. For an engine network (<see cref="ConvNet"/>, <see cref="LeNet"/>) on the CPU in float32 the forward and backward
+    /// <paramref name="gradientClipNorm"/> is set, optimizer step. Returns the batch's loss before the update. For an
+    /// engine network (<see cref="ConvNet"/>, <see cref="LeNet"/>) on the CPU in float32 the forward and backward
     /// passes are computed in managed code (<see cref="ManagedTraining"/>), with the same results. Runs
     /// inside the caller's dispose scope. The model's output shape is checked once per run, before the first
     /// step (<see cref="ClassifierCheck"/>).
@@ -259,7 +274,8 @@ public sealed class Trainer : ITrainer
         return loss.detach().cpu().data<float>()[0];
     }
 
-    /// <summary>Clips the gradients as torch.nn.utils.clip_grad_norm_ does when a maximum norm is set (<see cref="GradientClipping"/>); returns the total norm before clipping (0 when off).</summary>
+    /// <summary>Clips the gradients as torch.nn.utils.clip_grad_norm_ does when a maximum norm is set
+    /// (<see cref="GradientClipping"/>); returns the total norm before clipping (0 when off).</summary>
     internal static double ClipGradients(OptimizerHelper optimizer, double? maxNorm) =>
         maxNorm is { } max ? GradientClipping.Clip(optimizer, max) : 0;
 
@@ -298,7 +314,8 @@ public sealed class Trainer : ITrainer
             if (t.ImageHeight != v.ImageHeight || t.ImageWidth != v.ImageWidth || t.ClassCount != v.ClassCount)
             {
                 throw new ArgumentException(
-                    $"The validation data ({v.ImageHeight}x{v.ImageWidth}, {v.ClassCount} classes) does not match the training data ({t.ImageHeight}x{t.ImageWidth}, {t.ClassCount} classes).",
+                    $"The validation data ({v.ImageHeight}x{v.ImageWidth}, {v.ClassCount} classes) does not match the training data " +
+                        $"({t.ImageHeight}x{t.ImageWidth}, {t.ClassCount} classes).",
                     nameof(valLoader));
             }
         }

@@ -12,8 +12,10 @@ internal static partial class TrainerLog
     public static partial void EpochStarted(ILogger logger, int epoch, int epochCount, double learningRate);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information,
-        Message = "Epoch {Epoch}: loss {TrainLoss:F4} (last {LastLoss:F4}), validation loss {ValidationLoss:F4}, accuracy {Accuracy:F2}%, {ImagesPerSecond:F0} images/s")]
-    public static partial void EpochCompleted(ILogger logger, int epoch, double trainLoss, double lastLoss, double? validationLoss, double? accuracy, double imagesPerSecond);
+        Message = "Epoch {Epoch}: loss {TrainLoss:F4} (last {LastLoss:F4}), validation loss {ValidationLoss:F4}, accuracy {Accuracy:F2}%, " +
+            "{ImagesPerSecond:F0} images/s")]
+    public static partial void EpochCompleted(ILogger logger, int epoch, double trainLoss, double lastLoss, double? validationLoss, double? accuracy,
+        double imagesPerSecond);
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Stopping after epoch {Epoch}: a callback requested it")]
     public static partial void StopRequested(ILogger logger, int epoch);
@@ -38,10 +40,12 @@ internal static partial class TrainerLog
     public static partial void FusedAdamNotApplicable(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 1010, Level = LogLevel.Warning,
-        Message = "Adam's fused update is off: TorchSharp's optimizer state is not what this MnistCnn.Core was built against ({Reason}); TorchSharp's own update runs instead, with the same results, more slowly")]
+        Message = "Adam's fused update is off: TorchSharp's optimizer state is not what this MnistCnn.Core was built against ({Reason}); TorchSharp's own " +
+            "update runs instead, with the same results, more slowly")]
     public static partial void FusedAdamStateUnexpected(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 1011, Level = LogLevel.Warning,
-        Message = "{Callback} selects the model on the test split: its accuracy is then no longer an unbiased estimate. Hold out part of the training set with DigitDataset.Split and validate on that")]
+        Message = "{Callback} selects the model on the test split: its accuracy is then no longer an unbiased estimate. Hold out part of the training set " +
+            "with DigitDataset.Split and validate on that")]
     public static partial void SelectingOnTestSet(ILogger logger, string callback);
 }

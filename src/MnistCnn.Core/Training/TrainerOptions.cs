@@ -142,8 +142,7 @@ public sealed record TrainerOptions
     /// <see cref="Training.LearningRateScheduler.Cosine"/> or <see cref="Training.LearningRateScheduler.OneCycle"/>),
     /// or <see langword="null"/> (the default) for none. StepLR and cosine change the learning rate at the start of
     /// every epoch, one-cycle before every batch; <see cref="EpochResult.LearningRate"/> reports the learning rate of
-    /// the epoch's first batch. Not together with <see cref="LearningRateSchedule"/> (checked when the trainer is
-    /// created). Checkpoints record it, and a resumed run continues the schedule where it stopped.
+    /// the epoch's first batch. Checkpoints record it, and a resumed run continues the schedule where it stopped.
     /// </summary>
     public LearningRateScheduler? LearningRateScheduler { get; init; }
 
@@ -211,13 +210,6 @@ public sealed record TrainerOptions
         }
     }
 
-    /// <summary>
-    /// Gets a learning-rate schedule: given the zero-based epoch and <see cref="LearningRate"/>, it returns the
-    /// epoch's learning rate. Default: <see langword="null"/> (constant). Not together with
-    /// <see cref="LearningRateScheduler"/> (checked when the trainer is created).
-    /// </summary>
-    public Func<int, double, double>? LearningRateSchedule { get; init; }
-
     /// <summary>Gets the callbacks invoked around the run and after every epoch, in order. Default: none.</summary>
     public IReadOnlyList<TrainingCallback> Callbacks
     {
@@ -238,13 +230,6 @@ public sealed record TrainerOptions
     /// <exception cref="ArgumentException">Two options contradict each other.</exception>
     internal void CheckCombinations(string parameterName)
     {
-        if (LearningRateScheduler is not null && LearningRateSchedule is not null)
-        {
-            throw new ArgumentException(
-                "TrainerOptions.LearningRateScheduler and TrainerOptions.LearningRateSchedule are both set; choose one of them.",
-                parameterName);
-        }
-
         if (Optimizer == TrainingOptimizer.Sgd && Nesterov && Momentum == 0)
         {
             throw new ArgumentException("TrainerOptions.Nesterov needs a TrainerOptions.Momentum above 0.", parameterName);

@@ -95,17 +95,20 @@ internal sealed class TrainingRun(
         TrainerLog.EpochStarted(logger, epoch + 1, _options.Epochs, learningRate);
         var (lossMean, lossLast, images, trainTime) = Train(optimizer, epoch);
         var (validation, validationTime) = Validate(epoch, lossMean);
-        var result = new EpochResult(
-            epoch + 1,
-            learningRate,
-            lossMean,
-            lossLast,
-            validation?.Loss,
-            validation?.Accuracy,
-            trainTime,
-            validationTime,
-            images / Math.Max(trainTime.TotalSeconds, 1e-9));
-        Telemetry.EpochCompleted(images, _deviceName, result.TrainLossMean, result.ImagesPerSecond, result.TrainDuration + result.ValidationDuration, result.ValidationLoss, result.ValidationAccuracy);
+        var result = new EpochResult
+        {
+            Epoch = epoch + 1,
+            LearningRate = learningRate,
+            TrainLossMean = lossMean,
+            TrainLossLast = lossLast,
+            ValidationLoss = validation?.Loss,
+            ValidationAccuracy = validation?.Accuracy,
+            TrainDuration = trainTime,
+            ValidationDuration = validationTime,
+            ImagesPerSecond = images / Math.Max(trainTime.TotalSeconds, 1e-9),
+        };
+        Telemetry.EpochCompleted(images, _deviceName, result.TrainLossMean, result.ImagesPerSecond, result.TrainDuration + result.ValidationDuration,
+            result.ValidationLoss, result.ValidationAccuracy);
         activity?.SetTag(MnistCnnTelemetry.LossGauge, result.TrainLossMean);
         activity?.SetTag(MnistCnnTelemetry.ValidationAccuracyGauge, result.ValidationAccuracy);
         return result;
@@ -119,12 +122,7 @@ internal sealed class TrainingRun(
             return optimizer.ParamGroups.First().LearningRate;
         }
 
-        var learningRate = _options.LearningRateSchedule?.Invoke(epoch, _options.LearningRate) ?? _options.LearningRate;
-        if (!double.IsFinite(learningRate) || learningRate <= 0)
-        {
-            throw new InvalidOperationException($"The learning-rate schedule returned {learningRate} for epoch {epoch + 1}; it must be finite and greater than zero.");
-        }
-
+        var learningRate = _options.LearningRate;
         foreach (var group in optimizer.ParamGroups)
         {
             group.LearningRate = learningRate;
@@ -175,7 +173,8 @@ internal sealed class TrainingRun(
                 }
 
                 lossSum += lastLoss;
-                progress?.Report(new TrainingProgress(TrainingPhase.TrainingBatch, epoch + 1, _options.Epochs, batchIndex, trainLoader.BatchCount, lastLoss, null));
+                progress?.Report(new TrainingProgress(TrainingPhase.TrainingBatch, epoch + 1, _options.Epochs, batchIndex, trainLoader.BatchCount, lastLoss,
+                    null));
             }
         }
 
@@ -190,7 +189,8 @@ internal sealed class TrainingRun(
             return (null, TimeSpan.Zero);
         }
 
-        progress?.Report(new TrainingProgress(TrainingPhase.Validating, epoch + 1, _options.Epochs, trainLoader.BatchCount, trainLoader.BatchCount, lossMean, null));
+        progress?.Report(new TrainingProgress(TrainingPhase.Validating, epoch + 1, _options.Epochs, trainLoader.BatchCount, trainLoader.BatchCount, lossMean,
+            null));
         var clock = Stopwatch.StartNew();
         var result = _options.ValidationBatchSize is { } validationBatch
             ? Validator.Evaluate(model, valLoader, validationBatch, cancellationToken)
@@ -201,7 +201,8 @@ internal sealed class TrainingRun(
     /// <summary>After an epoch: log, callbacks, checkpoint, then the progress report.</summary>
     private void EndEpoch(TrainingContext context, OptimizerHelper optimizer, CheckpointSettings settings, EpochResult result)
     {
-        TrainerLog.EpochCompleted(logger, result.Epoch, result.TrainLossMean, result.TrainLossLast, result.ValidationLoss, result.ValidationAccuracy, result.ImagesPerSecond);
+        TrainerLog.EpochCompleted(logger, result.Epoch, result.TrainLossMean, result.TrainLossLast, result.ValidationLoss, result.ValidationAccuracy,
+            result.ImagesPerSecond);
         foreach (var callback in _options.Callbacks)
         {
             callback.OnEpochEnd(context);
@@ -213,7 +214,8 @@ internal sealed class TrainingRun(
             TrainerLog.CheckpointWritten(logger, result.Epoch, path);
         }
 
-        progress?.Report(new TrainingProgress(TrainingPhase.EpochCompleted, result.Epoch, _options.Epochs, trainLoader.BatchCount, trainLoader.BatchCount, result.TrainLossMean, result));
+        progress?.Report(new TrainingProgress(TrainingPhase.EpochCompleted, result.Epoch, _options.Epochs, trainLoader.BatchCount, trainLoader.BatchCount,
+            result.TrainLossMean, result));
         if (context.StopRequested)
         {
             TrainerLog.StopRequested(logger, result.Epoch);

@@ -75,7 +75,7 @@ public sealed class MnistCnnServiceCollectionExtensionsTests
         var classifier = provider.GetRequiredService<DigitClassifier>();
 
         provider.GetRequiredService<DigitClassifier>().Should().BeSameAs(classifier, "the classifier is a singleton");
-        var pixels = new byte[DigitClassifier.PixelCount];
+        var pixels = new byte[DigitImage.PixelCount];
         classifier.Predict(pixels).Should().Be(DigitClassifier.Pretrained().Predict(pixels));
         classifier.Metadata.Should().BeEquivalentTo(DigitClassifier.Pretrained().Metadata);
     }
@@ -94,7 +94,7 @@ public sealed class MnistCnnServiceCollectionExtensionsTests
         services.AddMnistCnn(options => options.ClassifierWeightsPath = path);
         using var provider = services.BuildServiceProvider();
 
-        var pixels = Enumerable.Range(0, DigitClassifier.PixelCount).Select(i => (byte)(i * 7)).ToArray();
+        var pixels = Enumerable.Range(0, DigitImage.PixelCount).Select(i => (byte)(i * 7)).ToArray();
         provider.GetRequiredService<DigitClassifier>().Predict(pixels).Should().Be(DigitClassifier.Load(path).Predict(pixels));
         provider.GetRequiredService<DigitClassifier>().Predict(pixels).Should().NotBe(DigitClassifier.Pretrained().Predict(pixels));
     }

@@ -53,7 +53,7 @@ public sealed class TelemetryTests
     public void Predict_WithAMeterAndActivityListener_CountsImagesAndTimesEachCall()
     {
         var classifier = DigitClassifier.Pretrained();
-        var pixels = new byte[3 * DigitClassifier.PixelCount];
+        var pixels = new byte[3 * DigitImage.PixelCount];
         pixels.AsSpan(100, 300).Fill(255);
         var picture = new byte[40 * 30];
         picture.AsSpan(400, 200).Fill(200);
@@ -92,7 +92,7 @@ public sealed class TelemetryTests
             }
         });
 
-        classifier.Predict(pixels.AsSpan(0, DigitClassifier.PixelCount));
+        classifier.Predict(pixels.AsSpan(0, DigitImage.PixelCount));
         classifier.PredictBatch(pixels, 3, maxDegreeOfParallelism: 1);
         classifier.PredictImage(picture, 40, 30);
         meterListener.Dispose();
@@ -133,15 +133,19 @@ public sealed class TelemetryTests
         using var model = new ConvNet(seed: 0);
         var stopped = new ConcurrentQueue<Activity>();
         using var listener = ListenToActivities(stopped.Enqueue);
-        var trainer = new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu, Epochs = 2, LearningRateSchedule = (epoch, rate) => epoch == 1 ? double.NaN : rate });
+        var trainer = new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu, Epochs = 2, LearningRateScheduler = Diverging });
 
-        var act = () => trainer.Fit(model, new DigitDataLoader(train));
+        // Two batches an epoch: epoch 2's first step at 1e38 makes its second batch's loss overflow.
+        var act = () => trainer.Fit(model, new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 16 }));
 
-        act.Should().Throw<InvalidOperationException>();
+        act.Should().Throw<TrainingDivergedException>();
         var fit = stopped.Should().ContainSingle(a => a.OperationName == MnistCnnTelemetry.FitActivity).Subject;
         fit.Status.Should().Be(ActivityStatusCode.Error);
-        fit.StatusDescription.Should().Contain("schedule");
+        fit.StatusDescription.Should().Contain("epoch 2");
     }
+
+    // 0.01 in epoch 1, 1e38 from epoch 2: Adam's first step at that rate makes the loss overflow.
+    private static readonly LearningRateScheduler Diverging = LearningRateScheduler.Step(stepSize: 1, gamma: 1e40);
 
     private static string? DeviceOf(ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {

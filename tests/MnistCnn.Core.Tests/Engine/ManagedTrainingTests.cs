@@ -1,4 +1,5 @@
 using MnistCnn.Core.Engine;
+using MnistCnn.Core.Inference;
 using MnistCnn.Core.Data;
 using MnistCnn.Core.Models;
 using MnistCnn.Core.Tests.Support;
@@ -239,7 +240,7 @@ public sealed class ManagedTrainingTests
     private static (Tensor Images, Tensor Labels) RandomBatch(int count, int seed)
     {
         using var generator = new Generator().manual_seed(seed);
-        return (rand([count, 1, ConvNet.ImageSize, ConvNet.ImageSize], generator: generator), randint(0, ConvNet.ClassCount, [count], generator: generator));
+        return (rand([count, 1, DigitImage.Size, DigitImage.Size], generator: generator), randint(0, ConvNet.ClassCount, [count], generator: generator));
     }
 
     // torch's autograd through the network's forward, on a copy of the model, so the managed path's gradients are untouched.

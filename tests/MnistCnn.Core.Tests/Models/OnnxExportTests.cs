@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace MnistCnn.Core.Tests.Models;
 
 /// <summary>
-/// <see cref="ModelWeights.ExportOnnx"/>: the file runs in ONNX Runtime and gives TorchSharp's logits. The
+/// <see cref="DigitClassifier.ExportOnnx"/>: the file runs in ONNX Runtime and gives TorchSharp's logits. The
 /// model is trained briefly on the real MNIST training split (<see cref="BrieflyTrainedModel"/>) so that its
 /// logits are those of a working classifier; the exported file is left in <c>artifacts/onnx/</c> for the
 /// ONNX checker on the Python side.
@@ -27,7 +27,7 @@ public sealed class OnnxExportTests
     {
         var model = BrieflyTrainedModel.Value;
         var path = Path.Combine(TestArtifacts.RepositoryRoot, "artifacts", "onnx", "convnet.onnx");
-        ModelWeights.ExportOnnx(model, path);
+        DigitClassifier.FromModel(model).ExportOnnx(path);
         return (model, path);
     });
 
@@ -115,11 +115,12 @@ public sealed class OnnxExportTests
     }
 
     [Fact]
-    public void DigitClassifierExportOnnx_SameWeights_WritesTheSameFileWithoutTorch()
+    public void ExportOnnx_ClassifierLoadedFromAWeightsFile_WritesTheSameFileAsFromTheModel()
     {
         var (model, path) = Exported.Value;
         using var folder = new TempDirectory();
-        var classifier = DigitClassifier.FromModel(model);
+        ModelWeights.Save(model, folder.File("model.safetensors"));
+        var classifier = DigitClassifier.Load(folder.File("model.safetensors"));
 
         classifier.ExportOnnx(folder.File("classifier.onnx"));
 
@@ -138,7 +139,7 @@ public sealed class OnnxExportTests
         using var model = new LeNet(seed: 0);
         ModelWeights.Load(model, folder.File("lenet.safetensors"));
         var path = Path.Combine(TestArtifacts.RepositoryRoot, "artifacts", "onnx", "lenet.onnx");
-        ModelWeights.ExportOnnx(model, path);
+        DigitClassifier.FromModel(model).ExportOnnx(path);
         classifier.ExportOnnx(folder.File("classifier.onnx"));
         using var test = MnistDataset.Load(RealMnistFolder.Path, MnistSplit.Test);
         using var session = new InferenceSession(path);
@@ -171,7 +172,7 @@ public sealed class OnnxExportTests
     {
         using var model = TorchSharp.torch.nn.Sequential(("flatten", TorchSharp.torch.nn.Flatten()), ("fc", TorchSharp.torch.nn.Linear(784, 10)));
 
-        ((Action)(() => ModelWeights.ExportOnnx(model, "x.onnx"))).Should().Throw<ArgumentException>()
+        ((Action)(() => DigitClassifier.FromModel(model).ExportOnnx("x.onnx"))).Should().Throw<ArgumentException>()
             .WithParameterName("model").WithMessage("*Sequential*");
     }
 
@@ -183,7 +184,7 @@ public sealed class OnnxExportTests
         var path = folder.File("model.onnx");
         File.WriteAllText(path, "old");
 
-        ModelWeights.ExportOnnx(model, path);
+        DigitClassifier.FromModel(model).ExportOnnx(path);
 
         Directory.GetFiles(folder.Path).Should().Equal(path);
         using var session = new InferenceSession(path);
@@ -196,8 +197,8 @@ public sealed class OnnxExportTests
         using var folder = new TempDirectory();
         using var model = new ConvNet(seed: 5);
 
-        ModelWeights.ExportOnnx(model, folder.File("a.onnx"));
-        ModelWeights.ExportOnnx(model, folder.File("b.onnx"));
+        DigitClassifier.FromModel(model).ExportOnnx(folder.File("a.onnx"));
+        DigitClassifier.FromModel(model).ExportOnnx(folder.File("b.onnx"));
 
         File.ReadAllBytes(folder.File("b.onnx")).Should().Equal(File.ReadAllBytes(folder.File("a.onnx")));
     }
@@ -207,10 +208,10 @@ public sealed class OnnxExportTests
     {
         using var model = new ConvNet(seed: 6);
 
-        ((Action)(() => ModelWeights.ExportOnnx(null!, "x.onnx"))).Should().Throw<ArgumentNullException>().WithParameterName("model");
-        ((Action)(() => ModelWeights.ExportOnnx(model, null!))).Should().Throw<ArgumentNullException>().WithParameterName("path");
-        ((Action)(() => ModelWeights.ExportOnnx(model, ""))).Should().Throw<ArgumentException>().WithParameterName("path");
-        ((Action)(() => DigitClassifier.FromModel(model).ExportOnnx(""))).Should().Throw<ArgumentException>().WithParameterName("path");
+        var classifier = DigitClassifier.FromModel(model);
+
+        ((Action)(() => classifier.ExportOnnx(null!))).Should().Throw<ArgumentNullException>().WithParameterName("path");
+        ((Action)(() => classifier.ExportOnnx(""))).Should().Throw<ArgumentException>().WithParameterName("path");
     }
 
     private static float[] TorchLogits(TorchSharp.torch.nn.Module<Tensor, Tensor> model, Tensor images)

@@ -43,7 +43,7 @@ public sealed class DivergenceTests(ITestOutputHelper output)
             Callbacks = [best],
             // Adam moves each weight by about the learning rate: at 1e38 the logits overflow float32 at once
             // (at 1e36 the saturated sigmoids can keep the loss huge but finite).
-            LearningRateSchedule = (epoch, rate) => epoch < 2 ? rate : 1e38,
+            LearningRateScheduler = LearningRateScheduler.Step(stepSize: 2, gamma: 1e40),
         };
         var trainLoader = new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 16, Shuffle = true });
 
@@ -62,7 +62,7 @@ public sealed class DivergenceTests(ITestOutputHelper output)
         Validator.Accuracy(bestModel, new DigitDataLoader(test)).Should().Be(best.BestAccuracy);
 
         using var resumed = new ConvNet(seed: 99);
-        var history = new Trainer(options with { LearningRateSchedule = null, Epochs = 3 }).Resume(checkpoint, resumed, trainLoader, new DigitDataLoader(test));
+        var history = new Trainer(options with { LearningRateScheduler = null, Epochs = 3 }).Resume(checkpoint, resumed, trainLoader, new DigitDataLoader(test));
         history.Epochs.Should().HaveCount(3);
         history.Epochs.Should().OnlyContain(e => double.IsFinite(e.TrainLossMean));
 

@@ -51,18 +51,6 @@ public sealed class OptimizerOptionsTests
     }
 
     [Fact]
-    public void Constructor_BothSchedulerAndSchedule_ThrowsNamingBoth()
-    {
-        var options = new TrainerOptions { LearningRateScheduler = LearningRateScheduler.Step(1), LearningRateSchedule = (_, lr) => lr };
-
-        var act = () => new Trainer(options);
-
-        act.Should().Throw<ArgumentException>()
-            .WithMessage("*TrainerOptions.LearningRateScheduler and TrainerOptions.LearningRateSchedule*")
-            .Which.ParamName.Should().Be("options");
-    }
-
-    [Fact]
     public void Constructor_SgdNesterovWithoutMomentum_ThrowsNamingBoth()
     {
         var act = () => new Trainer(new TrainerOptions { Optimizer = TrainingOptimizer.Sgd, Nesterov = true, Momentum = 0 });

@@ -111,18 +111,18 @@ public sealed class TrainerAsyncTests
     {
         using var train = LearnableDigits.Make(20);
         using var model = new ConvNet(seed: 0);
-        var trainer = new Trainer(Cpu with { Epochs = 3, LearningRateSchedule = (epoch, rate) => epoch == 1 ? double.NaN : rate });
+        var trainer = new Trainer(Cpu with { Epochs = 3, LearningRateScheduler = LearningRateScheduler.Step(stepSize: 1, gamma: 1e40) });
 
         var epochs = new List<EpochResult>();
         var act = async () =>
         {
-            await foreach (var epoch in trainer.FitEpochsAsync(model, new DigitDataLoader(train)))
+            await foreach (var epoch in trainer.FitEpochsAsync(model, new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 10 })))
             {
                 epochs.Add(epoch);
             }
         };
 
-        await act.Should().ThrowAsync<InvalidOperationException>().WithMessage("*schedule*epoch 2*");
+        await act.Should().ThrowAsync<TrainingDivergedException>().WithMessage("*epoch 2*");
         epochs.Should().ContainSingle();
     }
 

@@ -102,14 +102,16 @@ public sealed class TrainerTests
     }
 
     [Fact]
-    public void Fit_LearningRateSchedule_SetsEachEpochsRate()
+    public void Fit_StepScheduler_SetsEachEpochsRate()
     {
         using var train = LearnableDigits.Make(40);
         using var model = new ConvNet(seed: 0);
 
-        var history = new Trainer(Cpu with { Epochs = 3, LearningRateSchedule = (epoch, lr) => lr / (epoch + 1) }).Fit(model, new DigitDataLoader(train));
+        var history = new Trainer(Cpu with { Epochs = 3, LearningRateScheduler = LearningRateScheduler.Step(stepSize: 1, gamma: 0.5) })
+            .Fit(model, new DigitDataLoader(train));
 
-        history.Epochs.Select(e => e.LearningRate).Should().Equal(0.01, 0.005, 0.01 / 3);
+        history.Epochs.Select(e => e.LearningRate).Should().BeEquivalentTo(
+            [0.01, 0.005, 0.0025], o => o.Using<double>(c => c.Subject.Should().BeApproximately(c.Expectation, 1e-12)).WhenTypeIs<double>());
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -110,13 +111,15 @@ public sealed partial class MnistDownloader
     /// or else the data set's own mirrors (<see cref="MnistDatasetInfo.DefaultMirrors"/>).
     /// </summary>
     /// <param name="directory">The target folder; created when missing. Keep each data set in its own folder: their file names are the same.</param>
-    /// <param name="dataset">The data set: <see cref="MnistDatasetInfo.Mnist"/>, <see cref="MnistDatasetInfo.FashionMnist"/> or <see cref="MnistDatasetInfo.Kmnist"/>.</param>
+    /// <param name="dataset">The data set: <see cref="MnistDatasetInfo.Mnist"/>,
+    /// <see cref="MnistDatasetInfo.FashionMnist"/> or <see cref="MnistDatasetInfo.Kmnist"/>.</param>
     /// <param name="progress">Receives the bytes read for each file being fetched, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the download; nothing partial is left behind.</param>
     /// <returns>Which files were fetched and which were already present.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="directory"/> or <paramref name="dataset"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="directory"/> is empty or blank.</exception>
-    /// <exception cref="MnistDownloadException">No mirror provided a verified copy of a file; the message names the file and lists each mirror's failure (e.g. the expected and the actual MD5).</exception>
+    /// <exception cref="MnistDownloadException">No mirror provided a verified copy of a file; the message names the
+    /// file and lists each mirror's failure (e.g. the expected and the actual MD5).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public async Task<MnistDownloadResult> DownloadAsync(
         string directory,
@@ -169,7 +172,8 @@ public sealed partial class MnistDownloader
     /// <exception cref="ArgumentNullException"><paramref name="directory"/> or <paramref name="dataset"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="directory"/> is empty or blank.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822:Mark members as static", Justification = "An instance member beside DownloadAsync, as the parameterless overload is.")]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822:Mark members as static",
+        Justification = "An instance member beside DownloadAsync, as the parameterless overload is.")]
     public async Task<IReadOnlyList<string>> VerifyAsync(string directory, MnistDatasetInfo dataset, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
@@ -188,7 +192,8 @@ public sealed partial class MnistDownloader
             var expected = file.Sha256 ?? await ReadRecordedSha256Async(path, cancellationToken).ConfigureAwait(false);
             if (expected is null)
             {
-                problems.Add($"{file.Name}: no SHA-256 to check it against ({dataset.Name} has none pinned, and {file.Name}{RecordedSha256Suffix} is missing or unreadable)");
+                problems.Add($"{file.Name}: no SHA-256 to check it against ({dataset.Name} has none pinned, and {file.Name}{RecordedSha256Suffix} is missing " +
+                    $"or unreadable)");
                 continue;
             }
 
@@ -267,7 +272,8 @@ public sealed partial class MnistDownloader
     }
 
     private async Task<MnistMirrorFailure?> TryHttpMirrorAsync(
-        MnistDatasetInfo dataset, MnistFile file, MnistMirror mirror, string finalPath, HttpClient client, IProgress<MnistDownloadProgress>? progress, CancellationToken ct)
+        MnistDatasetInfo dataset, MnistFile file, MnistMirror mirror, string finalPath, HttpClient client, IProgress<MnistDownloadProgress>? progress,
+            CancellationToken ct)
     {
         var attempts = 1 + _retriesPerMirror;
         var uri = mirror.FileUri(file.Name);
@@ -312,7 +318,8 @@ public sealed partial class MnistDownloader
 
             if (response.Content.Headers.ContentLength > file.MaxGzipLength)
             {
-                return new Failure($"{uri} announces {response.Content.Headers.ContentLength} bytes, more than the {file.MaxGzipLength} a .gz of {file.Name} can have (wrong file)", IsTransient: false);
+                return new Failure($"{uri} announces {response.Content.Headers.ContentLength} bytes, more than the {file.MaxGzipLength} a .gz of {file.Name} " +
+                    $"can have (wrong file)", IsTransient: false);
             }
 
             var body = await response.Content.ReadAsStreamAsync(attemptCts.Token).ConfigureAwait(false);
@@ -405,7 +412,8 @@ public sealed partial class MnistDownloader
 
             if (md5 is null)
             {
-                return new Failure($"{mirror} sent more than the {file.MaxGzipLength} bytes a .gz of {file.Name} can have (wrong or endless data); stopped there", IsTransient: false);
+                return new Failure($"{mirror} sent more than the {file.MaxGzipLength} bytes a .gz of {file.Name} can have (wrong or endless data); stopped " +
+                    $"there", IsTransient: false);
             }
 
             if (md5 != file.GzipMd5)
@@ -450,7 +458,8 @@ public sealed partial class MnistDownloader
         if (file.Sha256 is null)
         {
             // Without a pinned SHA-256 nothing could vouch for a decompressed file: only a .gz has a published MD5.
-            return new Failure($"{source.Name} is decompressed, and no SHA-256 of {file.Name} is pinned to check it; only {file.Name}.gz (checked against its published MD5) is accepted", IsTransient: false);
+            return new Failure($"{source.Name} is decompressed, and no SHA-256 of {file.Name} is pinned to check it; only {file.Name}.gz (checked against " +
+                $"its published MD5) is accepted", IsTransient: false);
         }
 
         var plainTemp = TemporaryPath(finalPath, ".partial");
@@ -499,17 +508,7 @@ public sealed partial class MnistDownloader
     /// <summary>Writes <c>&lt;name&gt;.sha256</c> in <c>sha256sum</c>'s format, under a temporary name renamed into place.</summary>
     private static void RecordSha256(string finalPath, string fileName, string sha256)
     {
-        var recordPath = finalPath + RecordedSha256Suffix;
-        var temporary = TemporaryPath(recordPath, ".partial");
-        try
-        {
-            File.WriteAllText(temporary, $"{sha256}  {fileName}\n");
-            File.Move(temporary, recordPath, overwrite: true);
-        }
-        finally
-        {
-            DeleteQuietly(temporary);
-        }
+        AtomicFile.Write(finalPath + RecordedSha256Suffix, Encoding.UTF8.GetBytes($"{sha256}  {fileName}\n"));
     }
 
     /// <summary>The SHA-256 recorded beside a file when it was downloaded, or null when there is no readable record for it.</summary>

@@ -71,7 +71,8 @@ public static class IdxFile
     /// <param name="height">The number of rows of each image; at least 1.</param>
     /// <param name="width">The number of columns of each image; at least 1.</param>
     /// <param name="gzip">Whether to gzip-compress the file (the name is not changed or checked).</param>
-    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty, or <paramref name="pixels"/> has another length than the sizes need.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty, or <paramref name="pixels"/> has
+    /// another length than the sizes need.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A size is below 1.</exception>
     public static void WriteImages(string path, ReadOnlySpan<byte> pixels, int count, int height, int width, bool gzip = false)
     {

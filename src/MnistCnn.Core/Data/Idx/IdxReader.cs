@@ -28,7 +28,8 @@ internal static class IdxReader
         var fileLength = file.Length;
         if (fileLength == 0)
         {
-            throw new IdxFormatException(fullPath, IdxFormatError.Truncated, $"is empty (0 bytes); an IDX {kind.Noun} file starts with the header {kind.MagicText}.");
+            throw new IdxFormatException(fullPath, IdxFormatError.Truncated,
+                $"is empty (0 bytes); an IDX {kind.Noun} file starts with the header {kind.MagicText}.");
         }
 
         // Gzip is recognised by its magic bytes, never by the file name.
@@ -57,17 +58,21 @@ internal static class IdxReader
 
             if (magic[0] != 0 || magic[1] != 0)
             {
-                throw Fail(IdxFormatError.InvalidMagic, $"does not start with an IDX magic number: expected {kind.MagicText}, found {Convert.ToHexString(magic)}{(gzip ? " after gzip decompression" : string.Empty)}.");
+                throw Fail(IdxFormatError.InvalidMagic,
+                    $"does not start with an IDX magic number: expected {kind.MagicText}, found " +
+                        $"{Convert.ToHexString(magic)}{(gzip ? " after gzip decompression" : string.Empty)}.");
             }
 
             if (magic[2] != UnsignedByte)
             {
-                throw Fail(IdxFormatError.UnsupportedElementType, $"holds elements of type 0x{magic[2]:X2} ({ElementTypeName(magic[2])}); only 0x08 (unsigned byte) is supported.");
+                throw Fail(IdxFormatError.UnsupportedElementType,
+                    $"holds elements of type 0x{magic[2]:X2} ({ElementTypeName(magic[2])}); only 0x08 (unsigned byte) is supported.");
             }
 
             if (magic[3] != kind.DimensionCount)
             {
-                throw Fail(IdxFormatError.UnexpectedDimensionCount, $"has {magic[3]} dimensions; an IDX {kind.Noun} file has {kind.DimensionCount} ({kind.DimensionNames}).{kind.Hint(magic[3])}");
+                throw Fail(IdxFormatError.UnexpectedDimensionCount,
+                    $"has {magic[3]} dimensions; an IDX {kind.Noun} file has {kind.DimensionCount} ({kind.DimensionNames}).{kind.Hint(magic[3])}");
             }
 
             var headerLength = 4 + (4 * kind.DimensionCount);
@@ -75,7 +80,8 @@ internal static class IdxReader
             got = ReadFully(dimensionBytes);
             if (got < dimensionBytes.Length)
             {
-                throw Fail(IdxFormatError.Truncated, $"ends inside its header: {4 + got} {Content} bytes, fewer than the {headerLength} of a {kind.DimensionCount}-dimensional header.");
+                throw Fail(IdxFormatError.Truncated,
+                    $"ends inside its header: {4 + got} {Content} bytes, fewer than the {headerLength} of a {kind.DimensionCount}-dimensional header.");
             }
 
             var dimensions = new int[kind.DimensionCount];
@@ -86,7 +92,8 @@ internal static class IdxReader
                 if (dimensions[i] < 1)
                 {
                     var asUnsigned = dimensions[i] < 0 ? $" (0x{(uint)dimensions[i]:X8} read as a signed 32-bit integer)" : string.Empty;
-                    throw Fail(IdxFormatError.InvalidDimension, $"declares {kind.DimensionName(i)} = {dimensions[i]}{asUnsigned}; every dimension must be at least 1.");
+                    throw Fail(IdxFormatError.InvalidDimension,
+                        $"declares {kind.DimensionName(i)} = {dimensions[i]}{asUnsigned}; every dimension must be at least 1.");
                 }
 
                 declared *= (uint)dimensions[i];
@@ -138,7 +145,8 @@ internal static class IdxReader
 
                 if (available > dataLength)
                 {
-                    throw Fail(IdxFormatError.TrailingData, $"declares {described} but holds {available} bytes of data ({available - dataLength} trailing bytes).");
+                    throw Fail(IdxFormatError.TrailingData,
+                        $"declares {described} but holds {available} bytes of data ({available - dataLength} trailing bytes).");
                 }
 
                 return;
@@ -149,7 +157,8 @@ internal static class IdxReader
             var limit = fileLength * MaxGzipExpansion;
             if (headerLength + (long)dataLength > limit)
             {
-                throw Fail(IdxFormatError.Truncated, $"declares {described} but a gzip file of {fileLength} bytes decompresses to at most {limit} bytes (truncated, or a false header).");
+                throw Fail(IdxFormatError.Truncated,
+                    $"declares {described} but a gzip file of {fileLength} bytes decompresses to at most {limit} bytes (truncated, or a false header).");
             }
         }
 
