@@ -40,7 +40,11 @@ internal sealed class ConvPlan
                 else
                 {
                     var (inputs, _, _) = description.Shapes[i];
-                    ColumnFloats = Math.Max(ColumnFloats, inputs * layer.Kernel * layer.Kernel * h * w);
+                    var stride = Stride(h * w);
+                    var depth = inputs * layer.Kernel * layer.Kernel;
+
+                    // The columns, then (forward) the padded product or (backward) the padded output gradient.
+                    ColumnFloats = Math.Max(ColumnFloats, (depth + c) * stride);
                 }
             }
             else
@@ -66,7 +70,7 @@ internal sealed class ConvPlan
     /// <summary>Where the flattened features start in an image's buffer.</summary>
     public int FeaturesAt { get; }
 
-    /// <summary>Floats of the largest im2col matrix (at least 1).</summary>
+    /// <summary>Floats of the largest im2col matrix and its product's rows, both with padded rows (at least 1).</summary>
     public int ColumnFloats { get; } = 1;
 
     /// <summary>Floats of the largest activation (the size of a gradient buffer).</summary>
@@ -86,13 +90,29 @@ internal sealed class ConvPlan
             var outSize = outChannels * outHeight * outWidth;
             var input = buffer.Slice(_input[i], c * h * w);
             var output = buffer.Slice(_output[i], outSize);
+            var started = StepProfiler.Start();
             switch (layer.Kind)
             {
                 case LayerKind.Conv2d:
                     var positions = outHeight * outWidth;
                     var depth = c * layer.Kernel * layer.Kernel;
-                    Kernels.Im2Col(input, c, h, w, layer.Kernel, columns);
-                    Gemm.Multiply(outChannels, positions, depth, parameters.Weight(i), depth, columns, positions, output, positions, accumulate: false);
+                    var stride = Stride(positions);
+                    Kernels.Im2Col(input, c, h, w, layer.Kernel, columns, stride);
+                    if (stride == positions)
+                    {
+                        Gemm.Multiply(outChannels, positions, depth, parameters.Weight(i), depth, columns, positions, output, positions, accumulate: false);
+                    }
+                    else
+                    {
+                        // Whole vectors of columns (the padding's products are dropped): each element's sum is the same.
+                        var product = columns.Slice(depth * stride, outChannels * stride);
+                        Gemm.Multiply(outChannels, stride, depth, parameters.Weight(i), depth, columns, stride, product, stride, accumulate: false);
+                        for (var o = 0; o < outChannels; o++)
+                        {
+                            product.Slice(o * stride, positions).CopyTo(output.Slice(o * positions, positions));
+                        }
+                    }
+
                     Kernels.AddPlaneBias(output, parameters.Bias(i), positions);
                     break;
                 case LayerKind.MaxPool2d:
@@ -102,6 +122,8 @@ internal sealed class ConvPlan
                     Kernels.Activate(layer.Kind, output);
                     break;
             }
+
+            StepProfiler.Stop(StepPart.Forward, i, started);
         }
     }
 
@@ -122,37 +144,66 @@ internal sealed class ConvPlan
             var (outChannels, outHeight, outWidth) = _description.Shapes[i + 1];
             var outSize = outChannels * outHeight * outWidth;
             var outputGradient = gradient[..outSize];
+            var started = StepProfiler.Start();
             switch (layer.Kind)
             {
                 case LayerKind.Conv2d:
                     var positions = outHeight * outWidth;
                     var depth = c * layer.Kernel * layer.Kernel;
                     var weight = _description.Parameters.First(p => p.Layer == i);
-                    Kernels.Im2Col(buffer.Slice(_input[i], c * h * w), c, h, w, layer.Kernel, columns);
-                    Gemm.MultiplyTransposedB(outChannels, depth, positions, outputGradient, positions, columns, positions,
+                    var stride = Stride(positions);
+                    Kernels.Im2Col(buffer.Slice(_input[i], c * h * w), c, h, w, layer.Kernel, columns, stride);
+                    Gemm.MultiplyTransposedB(outChannels, depth, positions, outputGradient, positions, columns, stride,
                         parameterGradients.Slice(weight.Offset, weight.Length), depth, accumulate: false);
                     Kernels.RowSums(outputGradient, positions, parameterGradients.Slice(weight.Offset + weight.Length, outChannels));
+                    started = StepProfiler.Stop(StepPart.WeightGradient, i, started);
                     if (i == 0)
                     {
                         return; // the images need no gradient
                     }
 
-                    Gemm.MultiplyTransposedA(depth, positions, outChannels, parameters.Weight(i), depth, outputGradient, positions, columnGradient, positions, accumulate: false);
-                    Kernels.Col2Im(columnGradient, c, h, w, layer.Kernel, spare);
+                    if (stride == positions)
+                    {
+                        Gemm.MultiplyTransposedA(depth, positions, outChannels, parameters.Weight(i), depth, outputGradient, positions, columnGradient, positions, accumulate: false);
+                    }
+                    else
+                    {
+                        // The output gradient with zero-padded rows (the columns are free again): whole vectors of columns.
+                        var padded = columns[..(outChannels * stride)];
+                        for (var o = 0; o < outChannels; o++)
+                        {
+                            outputGradient.Slice(o * positions, positions).CopyTo(padded.Slice(o * stride, positions));
+                            padded.Slice((o * stride) + positions, stride - positions).Clear();
+                        }
+
+                        Gemm.MultiplyTransposedA(depth, stride, outChannels, parameters.Weight(i), depth, padded, stride, columnGradient, stride, accumulate: false);
+                    }
+
+                    started = StepProfiler.Stop(StepPart.InputGradient, i, started);
+                    Kernels.Col2Im(columnGradient, c, h, w, layer.Kernel, spare, stride);
+                    StepProfiler.Stop(StepPart.Col2Im, i, started);
                     Swap(ref gradient, ref spare);
                     break;
                 case LayerKind.MaxPool2d:
                     Kernels.MaxPoolGradient(outputGradient, indices.Slice(_indices[i], outSize), spare[..(c * h * w)]);
+                    StepProfiler.Stop(StepPart.Backward, i, started);
                     Swap(ref gradient, ref spare);
                     break;
                 case LayerKind.Flatten:
                     break;
                 default:
                     Kernels.ActivationGradient(layer.Kind, buffer.Slice(_output[i], outSize), outputGradient);
+                    StepProfiler.Stop(StepPart.Backward, i, started);
                     break;
             }
         }
     }
+
+    /// <summary>
+    /// The row stride of a convolution's columns: its positions rounded up to whole 16-float vectors when they are not
+    /// already, so the products never fall to scalar edge columns (100 positions would leave 4).
+    /// </summary>
+    private static int Stride(int positions) => positions % 16 == 0 ? positions : (positions + 15) / 16 * 16;
 
     private static void Swap(ref Span<float> one, ref Span<float> two)
     {
