@@ -43,8 +43,9 @@ internal sealed class ConvPlan
                     var stride = Stride(h * w);
                     var depth = inputs * layer.Kernel * layer.Kernel;
 
-                    // The columns, then (forward) the padded product or (backward) the padded output gradient.
-                    ColumnFloats = Math.Max(ColumnFloats, (depth + c) * stride);
+                    // The columns (with rows up to a whole vector for the weight gradient), then (forward) the padded
+                    // product or (backward) the padded output gradient; the column gradient also holds the padded weight gradient.
+                    ColumnFloats = Math.Max(ColumnFloats, Math.Max((Stride(depth) + c) * stride, c * Stride(depth)));
                 }
             }
             else
@@ -152,9 +153,25 @@ internal sealed class ConvPlan
                     var depth = c * layer.Kernel * layer.Kernel;
                     var weight = _description.Parameters.First(p => p.Layer == i);
                     var stride = Stride(positions);
+                    var paddedDepth = Stride(depth);
                     Kernels.Im2Col(buffer.Slice(_input[i], c * h * w), c, h, w, layer.Kernel, columns, stride);
-                    Gemm.MultiplyTransposedB(outChannels, depth, positions, outputGradient, positions, columns, stride,
-                        parameterGradients.Slice(weight.Offset, weight.Length), depth, accumulate: false);
+                    var weightGradient = parameterGradients.Slice(weight.Offset, weight.Length);
+                    if (paddedDepth == depth)
+                    {
+                        Gemm.MultiplyTransposedB(outChannels, depth, positions, outputGradient, positions, columns, stride, weightGradient, depth, accumulate: false);
+                    }
+                    else
+                    {
+                        // Whole vectors of the weight gradient's columns (zero rows of columns, dropped after): the same sums.
+                        columns.Slice(depth * stride, (paddedDepth - depth) * stride).Clear();
+                        var product = columnGradient[..(outChannels * paddedDepth)];
+                        Gemm.MultiplyTransposedB(outChannels, paddedDepth, positions, outputGradient, positions, columns, stride, product, paddedDepth, accumulate: false);
+                        for (var o = 0; o < outChannels; o++)
+                        {
+                            product.Slice(o * paddedDepth, depth).CopyTo(weightGradient.Slice(o * depth, depth));
+                        }
+                    }
+
                     Kernels.RowSums(outputGradient, positions, parameterGradients.Slice(weight.Offset + weight.Length, outChannels));
                     started = StepProfiler.Stop(StepPart.WeightGradient, i, started);
                     if (i == 0)
@@ -200,8 +217,8 @@ internal sealed class ConvPlan
     }
 
     /// <summary>
-    /// The row stride of a convolution's columns: its positions rounded up to whole 16-float vectors when they are not
-    /// already, so the products never fall to scalar edge columns (100 positions would leave 4).
+    /// A padded row length for a convolution's products: rounded up to whole 16-float vectors when it is not already,
+    /// so no product falls to scalar edge columns (SpeedrunNet's conv2 has 100 positions, a 5x5 kernel 25 weights).
     /// </summary>
     private static int Stride(int positions) => positions % 16 == 0 ? positions : (positions + 15) / 16 * 16;
 
