@@ -7,6 +7,8 @@ using MnistCnn.Core.Benchmarks;
 //   train <folder> [--seed N] [--epochs N] [--threads N] [--json OUT] [--preset best]
 //                                                   the case study (or the best preset: LeNet) through the public API, timed
 //   profile <folder> [--threads N] [--steps N]     per-phase timings of training steps, validation passes
+//   engine-step <folder> [--network lenet|speedrun] [--threads N] [--steps N]
+//                                                   the managed engine's training step alone (no torch), then its per-layer profile
 //   inference <folder> --model M [--threads N] [--peer PEER.json] [--markdown OUT] [--json OUT]
 //                                                   managed DigitClassifier vs TorchSharp (and PyTorch's figures)
 //   micro [BENCHMARKDOTNET ARGS]                   BenchmarkDotNet micro-benchmarks of the hot paths
@@ -31,6 +33,9 @@ switch (args)
     case ["profile", var folder, .. var rest]:
         var profileOptions = Options(rest);
         return StepProfile.Run(folder, Int(profileOptions, "--threads", 2), Int(profileOptions, "--steps", 300));
+    case ["engine-step", var folder, .. var rest]:
+        var stepOptions = Options(rest);
+        return EngineStepProfile.Run(folder, stepOptions.GetValueOrDefault("--network") ?? "speedrun", Int(stepOptions, "--threads", 2), Int(stepOptions, "--steps", 100));
     case ["inference", var folder, .. var rest]:
         var inferenceOptions = Options(rest);
         return InferenceBenchmark.Run(

@@ -42,7 +42,8 @@ internal static class CaseStudyLanes<TOps, TVector>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Conv1(ReadOnlySpan<float> weight, ReadOnlySpan<float> biases, ReadOnlySpan<float> input, Span<float> output)
     {
-        Debug.Assert(weight.Length >= CaseStudyForward.Conv1WeightLength && biases.Length >= 3 && input.Length >= CaseStudyForward.InputLength && output.Length >= 3 * Conv1Plane);
+        Debug.Assert(weight.Length >= CaseStudyForward.Conv1WeightLength && biases.Length >= 3 && input.Length >= CaseStudyForward.InputLength
+            && output.Length >= 3 * Conv1Plane);
         ref var source = ref MemoryMarshal.GetReference(input);
         ref var destination = ref MemoryMarshal.GetReference(output);
         for (var channel = 0; channel < CaseStudyForward.Conv1Channels; channel++)
@@ -168,7 +169,8 @@ internal static class CaseStudyLanes<TOps, TVector>
     public static void Conv2OutputGradient(
         ReadOnlySpan<float> linearWeight, ReadOnlySpan<float> logitGradient, ReadOnlySpan<float> features, Span<float> da2, Span<float> conv2BiasGradient)
     {
-        Debug.Assert(linearWeight.Length >= Classes * Features && features.Length >= Features && da2.Length >= CaseStudyBackward.Da2Length && conv2BiasGradient.Length >= 6);
+        Debug.Assert(linearWeight.Length >= Classes * Features && features.Length >= Features && da2.Length >= CaseStudyBackward.Da2Length
+            && conv2BiasGradient.Length >= 6);
         ref var w = ref MemoryMarshal.GetReference(linearWeight);
         ref var h = ref MemoryMarshal.GetReference(features);
         ref var destination = ref MemoryMarshal.GetReference(da2);
@@ -247,7 +249,8 @@ internal static class CaseStudyLanes<TOps, TVector>
     public static void Conv1OutputGradient(
         ReadOnlySpan<float> da2, ReadOnlySpan<float> flippedConv2Weight, ReadOnlySpan<float> conv1, Span<float> da1, Span<float> conv1BiasGradient)
     {
-        Debug.Assert(da2.Length >= CaseStudyBackward.Da2Length && flippedConv2Weight.Length >= CaseStudyForward.Conv2WeightLength && conv1.Length >= CaseStudyBackward.Da1Length && da1.Length >= CaseStudyBackward.Da1Length && conv1BiasGradient.Length >= 3);
+        Debug.Assert(da2.Length >= CaseStudyBackward.Da2Length && flippedConv2Weight.Length >= CaseStudyForward.Conv2WeightLength
+            && conv1.Length >= CaseStudyBackward.Da1Length && da1.Length >= CaseStudyBackward.Da1Length && conv1BiasGradient.Length >= 3);
         ref var g = ref MemoryMarshal.GetReference(da2);
         ref var w = ref MemoryMarshal.GetReference(flippedConv2Weight);
         ref var h = ref MemoryMarshal.GetReference(conv1);
@@ -307,7 +310,8 @@ internal static class CaseStudyLanes<TOps, TVector>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Conv1WeightGradient(ReadOnlySpan<float> da1, ReadOnlySpan<float> input, Span<float> gradient)
     {
-        Debug.Assert(da1.Length >= CaseStudyBackward.Da1Length && input.Length >= CaseStudyForward.InputLength && gradient.Length >= CaseStudyForward.Conv1WeightLength);
+        Debug.Assert(da1.Length >= CaseStudyBackward.Da1Length && input.Length >= CaseStudyForward.InputLength
+            && gradient.Length >= CaseStudyForward.Conv1WeightLength);
         ref var g = ref MemoryMarshal.GetReference(da1);
         ref var image = ref MemoryMarshal.GetReference(input);
         Span<TVector> sums = stackalloc TVector[9 * Groups];
@@ -357,7 +361,8 @@ internal static class CaseStudyLanes<TOps, TVector>
         }
     }
 
-    /// <summary>Adds <c>d</c> times each of a 3x3 window's nine inputs (rows <paramref name="stride"/> apart) to lane group <paramref name="group"/> of the nine sums.</summary>
+    /// <summary>Adds <c>d</c> times each of a 3x3 window's nine inputs (rows <paramref name="stride"/> apart) to lane group <paramref name="group"/>
+    /// of the nine sums.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void TapSums(TVector d, ref float window, int stride, Span<TVector> sums, int group)
     {

@@ -40,7 +40,12 @@ internal sealed class ConvPlan
                 else
                 {
                     var (inputs, _, _) = description.Shapes[i];
-                    ColumnFloats = Math.Max(ColumnFloats, inputs * layer.Kernel * layer.Kernel * h * w);
+                    var stride = Stride(h * w);
+                    var depth = inputs * layer.Kernel * layer.Kernel;
+
+                    // The columns (with rows up to a whole vector for the weight gradient), then (forward) the padded
+                    // product or (backward) the padded output gradient; the column gradient also holds the padded weight gradient.
+                    ColumnFloats = Math.Max(ColumnFloats, Math.Max((Stride(depth) + c) * stride, c * Stride(depth)));
                 }
             }
             else
@@ -66,7 +71,7 @@ internal sealed class ConvPlan
     /// <summary>Where the flattened features start in an image's buffer.</summary>
     public int FeaturesAt { get; }
 
-    /// <summary>Floats of the largest im2col matrix (at least 1).</summary>
+    /// <summary>Floats of the largest im2col matrix and its product's rows, both with padded rows (at least 1).</summary>
     public int ColumnFloats { get; } = 1;
 
     /// <summary>Floats of the largest activation (the size of a gradient buffer).</summary>
@@ -86,13 +91,29 @@ internal sealed class ConvPlan
             var outSize = outChannels * outHeight * outWidth;
             var input = buffer.Slice(_input[i], c * h * w);
             var output = buffer.Slice(_output[i], outSize);
+            var started = StepProfiler.Start();
             switch (layer.Kind)
             {
                 case LayerKind.Conv2d:
                     var positions = outHeight * outWidth;
                     var depth = c * layer.Kernel * layer.Kernel;
-                    Kernels.Im2Col(input, c, h, w, layer.Kernel, columns);
-                    Gemm.Multiply(outChannels, positions, depth, parameters.Weight(i), depth, columns, positions, output, positions, accumulate: false);
+                    var stride = Stride(positions);
+                    Kernels.Im2Col(input, c, h, w, layer.Kernel, columns, stride);
+                    if (stride == positions)
+                    {
+                        Gemm.Multiply(outChannels, positions, depth, parameters.Weight(i), depth, columns, positions, output, positions, accumulate: false);
+                    }
+                    else
+                    {
+                        // Whole vectors of columns (the padding's products are dropped): each element's sum is the same.
+                        var product = columns.Slice(depth * stride, outChannels * stride);
+                        Gemm.Multiply(outChannels, stride, depth, parameters.Weight(i), depth, columns, stride, product, stride, accumulate: false);
+                        for (var o = 0; o < outChannels; o++)
+                        {
+                            product.Slice(o * stride, positions).CopyTo(output.Slice(o * positions, positions));
+                        }
+                    }
+
                     Kernels.AddPlaneBias(output, parameters.Bias(i), positions);
                     break;
                 case LayerKind.MaxPool2d:
@@ -102,6 +123,8 @@ internal sealed class ConvPlan
                     Kernels.Activate(layer.Kind, output);
                     break;
             }
+
+            StepProfiler.Stop(StepPart.Forward, i, started);
         }
     }
 
@@ -122,38 +145,86 @@ internal sealed class ConvPlan
             var (outChannels, outHeight, outWidth) = _description.Shapes[i + 1];
             var outSize = outChannels * outHeight * outWidth;
             var outputGradient = gradient[..outSize];
+            var started = StepProfiler.Start();
             switch (layer.Kind)
             {
                 case LayerKind.Conv2d:
                     var positions = outHeight * outWidth;
                     var depth = c * layer.Kernel * layer.Kernel;
                     var weight = _description.Parameters.First(p => p.Layer == i);
-                    Kernels.Im2Col(buffer.Slice(_input[i], c * h * w), c, h, w, layer.Kernel, columns);
-                    Gemm.MultiplyTransposedB(outChannels, depth, positions, outputGradient, positions, columns, positions,
-                        parameterGradients.Slice(weight.Offset, weight.Length), depth, accumulate: false);
+                    var stride = Stride(positions);
+                    var paddedDepth = Stride(depth);
+                    Kernels.Im2Col(buffer.Slice(_input[i], c * h * w), c, h, w, layer.Kernel, columns, stride);
+                    var weightGradient = parameterGradients.Slice(weight.Offset, weight.Length);
+                    if (paddedDepth == depth)
+                    {
+                        Gemm.MultiplyTransposedB(outChannels, depth, positions, outputGradient, positions, columns, stride, weightGradient, depth,
+                            accumulate: false);
+                    }
+                    else
+                    {
+                        // Whole vectors of the weight gradient's columns (zero rows of columns, dropped after): the same sums.
+                        columns.Slice(depth * stride, (paddedDepth - depth) * stride).Clear();
+                        var product = columnGradient[..(outChannels * paddedDepth)];
+                        Gemm.MultiplyTransposedB(outChannels, paddedDepth, positions, outputGradient, positions, columns, stride, product,
+                            paddedDepth, accumulate: false);
+                        for (var o = 0; o < outChannels; o++)
+                        {
+                            product.Slice(o * paddedDepth, depth).CopyTo(weightGradient.Slice(o * depth, depth));
+                        }
+                    }
+
                     Kernels.RowSums(outputGradient, positions, parameterGradients.Slice(weight.Offset + weight.Length, outChannels));
+                    started = StepProfiler.Stop(StepPart.WeightGradient, i, started);
                     if (i == 0)
                     {
                         return; // the images need no gradient
                     }
 
-                    Gemm.MultiplyTransposedA(depth, positions, outChannels, parameters.Weight(i), depth, outputGradient, positions, columnGradient, positions,
-                        accumulate: false);
-                    Kernels.Col2Im(columnGradient, c, h, w, layer.Kernel, spare);
+                    if (stride == positions)
+                    {
+                        Gemm.MultiplyTransposedA(depth, positions, outChannels, parameters.Weight(i), depth, outputGradient, positions,
+                            columnGradient, positions, accumulate: false);
+                    }
+                    else
+                    {
+                        // The output gradient with zero-padded rows (the columns are free again): whole vectors of columns.
+                        var padded = columns[..(outChannels * stride)];
+                        for (var o = 0; o < outChannels; o++)
+                        {
+                            outputGradient.Slice(o * positions, positions).CopyTo(padded.Slice(o * stride, positions));
+                            padded.Slice((o * stride) + positions, stride - positions).Clear();
+                        }
+
+                        Gemm.MultiplyTransposedA(depth, stride, outChannels, parameters.Weight(i), depth, padded, stride, columnGradient, stride,
+                            accumulate: false);
+                    }
+
+                    started = StepProfiler.Stop(StepPart.InputGradient, i, started);
+                    Kernels.Col2Im(columnGradient, c, h, w, layer.Kernel, spare, stride);
+                    StepProfiler.Stop(StepPart.Col2Im, i, started);
                     Swap(ref gradient, ref spare);
                     break;
                 case LayerKind.MaxPool2d:
                     Kernels.MaxPoolGradient(outputGradient, indices.Slice(_indices[i], outSize), spare[..(c * h * w)]);
+                    StepProfiler.Stop(StepPart.Backward, i, started);
                     Swap(ref gradient, ref spare);
                     break;
                 case LayerKind.Flatten:
                     break;
                 default:
                     Kernels.ActivationGradient(layer.Kind, buffer.Slice(_output[i], outSize), outputGradient);
+                    StepProfiler.Stop(StepPart.Backward, i, started);
                     break;
             }
         }
     }
+
+    /// <summary>
+    /// A padded row length for a convolution's products: rounded up to whole 16-float vectors when it is not already,
+    /// so no product falls to scalar edge columns (SpeedrunNet's conv2 has 100 positions, a 5x5 kernel 25 weights).
+    /// </summary>
+    private static int Stride(int positions) => positions % 16 == 0 ? positions : (positions + 15) / 16 * 16;
 
     private static void Swap(ref Span<float> one, ref Span<float> two)
     {

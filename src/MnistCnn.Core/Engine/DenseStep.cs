@@ -92,6 +92,7 @@ internal sealed unsafe class DenseStep : GradientStep
         foreach (var i in _denseLayers)
         {
             var layer = _description.Layers[i];
+            var started = StepProfiler.Start();
             if (layer.Kind == LayerKind.Linear)
             {
                 var (dense, at, stride) = (_dense, _denseAt[i], DenseFloats);
@@ -117,9 +118,12 @@ internal sealed unsafe class DenseStep : GradientStep
                     Kernels.Activate(layer.Kind, _dense.AsSpan((n * DenseFloats) + _denseAt[i], _description.Shapes[i].Channels));
                 }
             }
+
+            StepProfiler.Stop(StepPart.Forward, i, started);
         }
 
         // 3. The loss and the logits' gradient.
+        var lossStarted = StepProfiler.Start();
         var classes = _description.Classes;
         var logitsAt = _denseAt[^1];
         var labelValues = new ReadOnlySpan<long>((long*)labels, count);
@@ -132,11 +136,14 @@ internal sealed unsafe class DenseStep : GradientStep
             loss += _losses[n];
         }
 
+        StepProfiler.Stop(StepPart.Loss, -1, lossStarted);
+
         // 4. The dense part backwards: gradients of the outputs (rows of the layer's width) in _denseGradient.
         for (var d = _denseLayers.Length - 1; d >= 0; d--)
         {
             var i = _denseLayers[d];
             var layer = _description.Layers[i];
+            var started = StepProfiler.Start();
             if (layer.Kind != LayerKind.Linear)
             {
                 var width = _description.Shapes[i].Channels;
@@ -145,6 +152,7 @@ internal sealed unsafe class DenseStep : GradientStep
                     Kernels.ActivationGradient(layer.Kind, _dense.AsSpan((n * DenseFloats) + _denseAt[i], width), _denseGradient.AsSpan(n * width, width));
                 }
 
+                StepProfiler.Stop(StepPart.Backward, i, started);
                 continue;
             }
 
@@ -175,6 +183,7 @@ internal sealed unsafe class DenseStep : GradientStep
             }
 
             (_denseGradient, _spareGradient) = (_spareGradient, _denseGradient);
+            StepProfiler.Stop(StepPart.WeightGradient, i, started);
         }
 
         // 5. The convolutional part backwards, per image, from its features' gradient (rows of Features in _denseGradient).
@@ -196,6 +205,7 @@ internal sealed unsafe class DenseStep : GradientStep
         });
 
         // 6. The convolutions' gradients: every element summed over the images in order.
+        var reduceStarted = StepProfiler.Start();
         WorkItems.Run((convFloats + ReduceBlock - 1) / ReduceBlock, threads, block =>
         {
             var from = block * ReduceBlock;
@@ -219,6 +229,7 @@ internal sealed unsafe class DenseStep : GradientStep
             }
         });
 
+        StepProfiler.Stop(StepPart.Reduce, -1, reduceStarted);
         return loss / count;
     }
 
