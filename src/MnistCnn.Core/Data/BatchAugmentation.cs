@@ -9,8 +9,8 @@ internal readonly record struct AffineDraw(double ShiftX, double ShiftY, double 
 
 /// <summary>
 /// Applies a <see cref="DigitAugmentation"/> to a batch: one affine transform per image, drawn from a counter-based
-/// SplitMix64 stream keyed by (seed, epoch, dataset index), then torch's <c>affine_grid</c> + <c>grid_sample</c>
-/// on the batch's device.
+/// SplitMix64 stream keyed by (seed, epoch, dataset index), then <c>affine_grid</c> + <c>grid_sample</c>: in managed
+/// code for CPU batches (<see cref="AffineSampler"/>), by torch on other devices.
 /// </summary>
 internal static class BatchAugmentation
 {
