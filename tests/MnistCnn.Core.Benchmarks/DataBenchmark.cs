@@ -76,8 +76,7 @@ internal static class DataBenchmark
         Time($"epoch, {shuffled.BatchCount} shuffled batches of 64", () => Drain(shuffled.GetBatches(epoch++, seed: 1)), EpochRuns);
         Time($"epoch, {ordered.BatchCount} in-order batches of 64", () => Drain(ordered.GetBatches(0)), EpochRuns);
 
-        // The best preset's augmentation (torch's affine_grid + grid_sample per batch, float64): its cost beside a
-        // training epoch decides whether it stays in torch.
+        // The best preset's augmentation (managed affine_grid + grid_sample per image, float64, on CPU batches).
         var augmented = new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 64, Shuffle = true, Augmentation = new DigitAugmentation() });
         Time($"epoch, {augmented.BatchCount} shuffled batches of 64, augmented", () => Drain(augmented.GetBatches(epoch++, seed: 1)), EpochRuns);
         return 0;
