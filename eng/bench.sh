@@ -4,6 +4,8 @@
 # in PyTorch with those kernels (faithful with a DataLoader, and preloaded) and in MnistCnn.Core; prints the
 # machine's CPU and ISA, the table and the ratios ours/PyTorch, then times prediction the same way (as
 # `bench inference`) and adds its rows, and writes them all to artifacts/bench/ (docs/performance.md). `--kernels K` overrides the checked choice (native, onednn, onednn-nhwc).
+# `bench best` runs only the best preset's pair (MNISTCNN_BENCH_BEST_EPOCHS, default 2, sets its epochs); `bench augment`
+# times an epoch of batches without augmentation, with the managed augmentation and with torch's, in one run.
 # `bench micro [ARGS]` runs the BenchmarkDotNet micro-benchmarks of the hot paths instead.
 # `bench gemm [ARGS]` times the engine's matrix product per vector width beside torch.matmul (1 thread) instead.
 # `bench inference [MODEL]` times prediction instead: the managed DigitClassifier, TorchSharp's ConvNet.forward
@@ -41,7 +43,44 @@ bench_inference() {
   inference_runs "$data" "$threads" "$out" "$stamp" "$model"
 }
 
+# The best preset (./build.sh bench, or alone as `bench best`): PyTorch's recipe and ours, one after the other.
+best_runs() {
+  local data=$1 threads=$2 out=$3 stamp=$4
+  # The best preset (LeNet, augmentation, Adam 0.001 on a cosine schedule): PyTorch's recipe, then ours, then the
+  # shipped LeNet's prediction beside TorchSharp's and PyTorch's forward of the same weights.
+  local best_epochs=${MNISTCNN_BENCH_BEST_EPOCHS:-2} load_before context
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  say "PyTorch, the best preset's recipe ($threads threads, $best_epochs epochs)"
+  run_torch env PYTHONDONTWRITEBYTECODE=1 python3 tests/peer/best_preset.py --data "$data" --epochs "$best_epochs" \
+    --threads "$threads" --json "$out/$stamp-pytorch-best.json"
+  say "MnistCnn.Core, the best preset ($threads threads, $best_epochs epochs)"
+  run_torch dotnet "$bench_dll" train "$data" --preset best --seed 0 --epochs "$best_epochs" --threads "$threads" \
+    --json "$out/$stamp-mnistcnn-best.json"
+  local lenet=src/MnistCnn.Core/Inference/Pretrained/lenet.safetensors
+  inference_runs "$data" "$threads" "$out" "$stamp-lenet" "$lenet"
+  context="$(date -u +%Y-%m-%dT%H:%M:%SZ); CPU: $(cpu_line); $(nproc) cores, $threads threads, best preset, $best_epochs epochs; load average (1/5/15 min) $load_before at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+  run_torch dotnet "$bench_dll" report --out "$out/$stamp-best-summary.json" --context "$context" \
+    --inference "$out/$stamp-lenet-inference.json" --inference-peer "$out/$stamp-lenet-inference-pytorch.json" \
+    "pytorch-best-preset=$out/$stamp-pytorch-best.json" "ours=$out/$stamp-mnistcnn-best.json"
+  cp "$out/$stamp-best-summary.json" "$out/latest-best-summary.json"
+}
+
 bench() {
+  if [ "${1:-}" = best ] || [ "${1:-}" = augment ]; then
+    local data=data/mnist threads=${MNISTCNN_BENCH_THREADS:-2} out=artifacts/bench stamp
+    MNISTCNN_DATA_DIR="$repo/$data" "$repo/eng/data.sh"
+    stamp=$(date -u +%Y%m%dT%H%M%SZ)
+    mkdir -p "$out"
+    run_torch dotnet build "$bench_project" -c Release -p:UseSharedCompilation=false -v:q -nologo
+    say "$(cpu_line)"
+    if [ "$1" = augment ]; then
+      run_torch dotnet "$bench_dll" augment "$data"
+    else
+      ensure_python_torch
+      best_runs "$data" "$threads" "$out" "$stamp"
+    fi
+    return
+  fi
   if [ "${1:-}" = inference ]; then
     shift
     bench_inference "$@"
@@ -108,23 +147,7 @@ bench() {
     --inference "$out/$stamp-inference.json" --inference-peer "$out/$stamp-inference-pytorch.json" "${columns[@]}"
   cp "$out/$stamp-summary.json" "$out/latest-summary.json"
 
-  # The best preset (LeNet, augmentation, Adam 0.001 on a cosine schedule): PyTorch's recipe, then ours, then the
-  # shipped LeNet's prediction beside TorchSharp's and PyTorch's forward of the same weights.
-  local best_epochs=${MNISTCNN_BENCH_BEST_EPOCHS:-2}
-  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-  say "PyTorch, the best preset's recipe ($threads threads, $best_epochs epochs)"
-  run_torch env PYTHONDONTWRITEBYTECODE=1 python3 tests/peer/best_preset.py --data "$data" --epochs "$best_epochs" \
-    --threads "$threads" --json "$out/$stamp-pytorch-best.json"
-  say "MnistCnn.Core, the best preset ($threads threads, $best_epochs epochs)"
-  run_torch dotnet "$bench_dll" train "$data" --preset best --seed 0 --epochs "$best_epochs" --threads "$threads" \
-    --json "$out/$stamp-mnistcnn-best.json"
-  local lenet=src/MnistCnn.Core/Inference/Pretrained/lenet.safetensors
-  inference_runs "$data" "$threads" "$out" "$stamp-lenet" "$lenet"
-  context="$(date -u +%Y-%m-%dT%H:%M:%SZ); CPU: $(cpu_line); $(nproc) cores, $threads threads, best preset, $best_epochs epochs; load average (1/5/15 min) $load_before at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
-  run_torch dotnet "$bench_dll" report --out "$out/$stamp-best-summary.json" --context "$context" \
-    --inference "$out/$stamp-lenet-inference.json" --inference-peer "$out/$stamp-lenet-inference-pytorch.json" \
-    "pytorch-best-preset=$out/$stamp-pytorch-best.json" "ours=$out/$stamp-mnistcnn-best.json"
-  cp "$out/$stamp-best-summary.json" "$out/latest-best-summary.json"
+  best_runs "$data" "$threads" "$out" "$stamp"
 }
 
 bench "$@"

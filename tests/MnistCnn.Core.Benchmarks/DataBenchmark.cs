@@ -76,24 +76,48 @@ internal static class DataBenchmark
         Time($"epoch, {shuffled.BatchCount} shuffled batches of 64", () => Drain(shuffled.GetBatches(epoch++, seed: 1)), EpochRuns);
         Time($"epoch, {ordered.BatchCount} in-order batches of 64", () => Drain(ordered.GetBatches(0)), EpochRuns);
 
-        // The best preset's augmentation (torch's affine_grid + grid_sample per batch, float64): its cost beside a
-        // training epoch decides whether it stays in torch.
+        // The best preset's augmentation (managed affine_grid + grid_sample per image, float64, on CPU batches).
         var augmented = new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 64, Shuffle = true, Augmentation = new DigitAugmentation() });
         Time($"epoch, {augmented.BatchCount} shuffled batches of 64, augmented", () => Drain(augmented.GetBatches(epoch++, seed: 1)), EpochRuns);
         return 0;
     }
 
-    /// <summary>An epoch of shuffled batches with and without the best preset's augmentation, one after another, 3 runs each.</summary>
+    /// <summary>
+    /// The first <see cref="AugmentationBatches"/> shuffled batches of 64 without augmentation, with the best preset's
+    /// augmentation in managed code (what the loader does on the CPU) and with torch's <c>affine_grid</c> +
+    /// <c>grid_sample</c> (the loader's path before, still used for batches on an accelerator), one after another in one
+    /// process, 3 runs each; prints the ratios.
+    /// </summary>
     public static int RunAugmentation(string folder)
     {
         using var train = MnistDataset.Load(folder, MnistSplit.Train);
+        var augmentation = new DigitAugmentation();
         var plain = new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 64, Shuffle = true });
-        var augmented = new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 64, Shuffle = true, Augmentation = new DigitAugmentation() });
+        var augmented = new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 64, Shuffle = true, Augmentation = augmentation });
         var epoch = 0;
         Console.WriteLine($"torch threads {torch.get_num_threads()}, load average {File.ReadAllText("/proc/loadavg").Trim()}");
-        Time($"epoch, {plain.BatchCount} shuffled batches of 64", () => Drain(plain.GetBatches(epoch++, seed: 1)), 3);
-        Time($"epoch, {augmented.BatchCount} shuffled batches of 64, augmented", () => Drain(augmented.GetBatches(epoch++, seed: 1)), 3);
+        var batches = $"{AugmentationBatches} of {plain.BatchCount} shuffled batches of 64";
+        var none = Time($"{batches}", () => Drain(plain.GetBatches(epoch++, seed: 1).Take(AugmentationBatches)), 3);
+        var managed = Time($"{batches}, augmented (managed)", () => Drain(augmented.GetBatches(epoch++, seed: 1).Take(AugmentationBatches)), 3);
+        var withTorch = Time($"{batches}, augmented (torch)", () => DrainAugmentedByTorch(plain, augmentation, epoch++), 3);
+        Console.WriteLine($"augmentation's own cost: managed {Ms(managed - none)}, torch {Ms(withTorch - none)}: torch / managed = {(withTorch - none) / (managed - none):F1}x");
+        Console.WriteLine($"batches with augmentation / without: managed {managed / none:F2}x, torch {withTorch / none:F2}x");
+        Console.WriteLine($"load average at the end {File.ReadAllText("/proc/loadavg").Trim()}");
         return 0;
+    }
+
+    private const int AugmentationBatches = 200;
+
+    private static void DrainAugmentedByTorch(DigitDataLoader plain, DigitAugmentation augmentation, int epoch)
+    {
+        var order = plain.GetOrder(epoch, seed: 1);
+        var b = 0;
+        foreach (var batch in plain.GetBatches(epoch, seed: 1).Take(AugmentationBatches))
+        {
+            var start = b++ * 64;
+            var count = (int)batch.Images.shape[0];
+            BatchAugmentation.ApplyWithTorch(batch, order.AsSpan(start, count), augmentation, 1, epoch, plain.Dataset.Normalization).Dispose();
+        }
     }
 
     private static void Memory(string folder)
@@ -124,7 +148,7 @@ internal static class DataBenchmark
         return (process.WorkingSet64, process.PeakWorkingSet64);
     }
 
-    private static void Time(string name, Action action, int runs = Runs)
+    private static double Time(string name, Action action, int runs = Runs)
     {
         action(); // warm-up: JIT, page cache
         var times = new double[runs];
@@ -141,6 +165,7 @@ internal static class DataBenchmark
 
         Array.Sort(times);
         Row(name, Ms(times[runs / 2]), Ms(times[0]), Ms(times[^1]));
+        return times[runs / 2];
     }
 
     private static void Drain(IEnumerable<DigitBatch> batches)

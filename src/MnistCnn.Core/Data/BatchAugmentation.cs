@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,8 +9,8 @@ internal readonly record struct AffineDraw(double ShiftX, double ShiftY, double 
 
 /// <summary>
 /// Applies a <see cref="DigitAugmentation"/> to a batch: one affine transform per image, drawn from a counter-based
-/// SplitMix64 stream keyed by (seed, epoch, dataset index), then torch's <c>affine_grid</c> + <c>grid_sample</c>
-/// on the batch's device.
+/// SplitMix64 stream keyed by (seed, epoch, dataset index), then <c>affine_grid</c> + <c>grid_sample</c>: in managed
+/// code for CPU batches (<see cref="AffineSampler"/>), by torch on other devices.
 /// </summary>
 internal static class BatchAugmentation
 {
@@ -49,9 +50,52 @@ internal static class BatchAugmentation
     /// <summary>
     /// Returns <paramref name="batch"/> with its images transformed (a new images tensor; the old one is disposed,
     /// the labels are kept). <paramref name="indices"/> are the dataset indices of the batch's images, in order.
+    /// A batch on the CPU is transformed in managed code (<see cref="AffineSampler"/>, equal to torch's result bit for
+    /// bit); a batch on another device is transformed there by torch (<see cref="ApplyWithTorch"/>).
     /// </summary>
     public static DigitBatch Apply(DigitBatch batch, ReadOnlySpan<long> indices, DigitAugmentation options, long seed, int epoch,
         PixelNormalization? normalization)
+    {
+        var images = batch.Images;
+        if (images.device_type != DeviceType.CPU || images.dtype != ScalarType.Float32 || !images.is_contiguous())
+        {
+            return ApplyWithTorch(batch, indices, options, seed, epoch, normalization);
+        }
+
+        var (count, height, width) = ((int)images.shape[0], (int)images.shape[2], (int)images.shape[3]);
+        var plane = height * width;
+        var sampler = new AffineSampler(height, width);
+        var displacement = options.ElasticAlpha > 0 ? new double[plane * 2] : null;
+        var smoothing = displacement is null ? null : new ElasticSmoothing(options, height, width);
+        var background = Background(normalization);
+        var augmented = empty([count, 1, height, width], ScalarType.Float32);
+        var source = MemoryMarshal.Cast<byte, float>(images.bytes);
+        var destination = MemoryMarshal.Cast<byte, float>(augmented.bytes);
+        for (var i = 0; i < count; i++)
+        {
+            if (smoothing is not null)
+            {
+                smoothing.Displacement(seed, epoch, indices[i], displacement);
+            }
+
+            sampler.Sample(
+                source.Slice(i * plane, plane),
+                destination.Slice(i * plane, plane),
+                Theta(Draw(options, seed, epoch, indices[i]), height, width),
+                displacement,
+                background);
+        }
+
+        images.Dispose();
+        return new DigitBatch(augmented, batch.Labels);
+    }
+
+    /// <summary>
+    /// <see cref="Apply"/> by torch's <c>affine_grid</c> + <c>grid_sample</c> on the batch's device (used for batches
+    /// that live on an accelerator, and by tests as the reference the managed path is held to).
+    /// </summary>
+    internal static DigitBatch ApplyWithTorch(
+        DigitBatch batch, ReadOnlySpan<long> indices, DigitAugmentation options, long seed, int epoch, PixelNormalization? normalization)
     {
         var images = batch.Images;
         var (count, height, width) = ((int)images.shape[0], (int)images.shape[2], (int)images.shape[3]);
@@ -76,7 +120,7 @@ internal static class BatchAugmentation
             // Zeros padding means background: with normalisation the background is (0 - mean) / std, so the images
             // are shifted to put it at zero, sampled, and shifted back; sampling is linear, so this equals
             // transforming the [0, 1] pixels and normalising afterwards.
-            var background = normalization is null ? 0f : -normalization.Mean / normalization.StandardDeviation;
+            var background = Background(normalization);
             var input = images.to(ScalarType.Float64);
             if (background != 0f)
             {
@@ -96,6 +140,9 @@ internal static class BatchAugmentation
         return new DigitBatch(augmented, batch.Labels);
     }
 
+    private static float Background(PixelNormalization? normalization) =>
+        normalization is null ? 0f : -normalization.Mean / normalization.StandardDeviation;
+
     /// <summary>
     /// The elastic displacements of the batch in <c>grid_sample</c>'s normalised coordinates, <c>[B, H, W, 2]</c>
     /// float64: the drawn fields smoothed by a separable Gaussian (zeros beyond the edges) and scaled by alpha.
@@ -110,19 +157,8 @@ internal static class BatchAugmentation
             DrawElasticField(seed, epoch, indices[i], field.AsSpan(i * 2 * plane, 2 * plane));
         }
 
-        var radius = (int)Math.Ceiling(3 * options.ElasticSigma);
-        var kernel = new double[(2 * radius) + 1];
-        for (var k = -radius; k <= radius; k++)
-        {
-            kernel[k + radius] = Math.Exp(-(k * k) / (2 * options.ElasticSigma * options.ElasticSigma));
-        }
-
-        var total = kernel.Sum();
-        for (var k = 0; k < kernel.Length; k++)
-        {
-            kernel[k] /= total;
-        }
-
+        var kernel = ElasticSmoothing.Kernel(options.ElasticSigma);
+        var radius = kernel.Length / 2;
         var raw = tensor(field, [count * 2, 1, height, width], ScalarType.Float64).to(device);
         var row = tensor(kernel, [1, 1, 1, kernel.Length], ScalarType.Float64).to(device);
         var column = tensor(kernel, [1, 1, kernel.Length, 1], ScalarType.Float64).to(device);

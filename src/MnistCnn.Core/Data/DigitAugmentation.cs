@@ -15,9 +15,10 @@ namespace MnistCnn.Core.Data;
 /// </para>
 /// <para>
 /// The transform is torch's <c>affine_grid</c> + <c>grid_sample</c> (bilinear, zeros padding, <c>align_corners</c>
-/// false; computed in float64 and returned as float32) on the batch's device, applied to the pixels scaled to [0, 1]
-/// (before any normalisation, in effect); pixels that come from outside the image
-/// are background (0 before normalisation).
+/// false; computed in float64 and returned as float32), applied to the pixels scaled to [0, 1] (before any
+/// normalisation, in effect); pixels that come from outside the image are background (0 before normalisation).
+/// Batches on the CPU are transformed in managed code that gives torch's pixels bit for bit; batches on another
+/// device are transformed there by torch.
 /// </para>
 /// <para>
 /// Elastic distortion (Simard, Steinkraus and Platt, 2003) is off by default; with <see cref="ElasticAlpha"/> above
