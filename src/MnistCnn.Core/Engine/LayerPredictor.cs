@@ -30,6 +30,13 @@ internal sealed class LayerPredictor : Predictor
     /// <summary>Images whose dense part runs as one product.</summary>
     public const int ImagesPerPass = 32;
 
+    /// <summary>
+    /// A linear layer's outputs are computed in blocks of this many (its transposed weight padded with zero columns):
+    /// the widest tile of <see cref="Gemm"/> (4 vectors of 512 bits) then covers every output, where a partly filled
+    /// last block would fall to narrow tiles and scalar code with one long dependent chain of multiply-adds each.
+    /// </summary>
+    private const int OutputBlock = 64;
+
     [ThreadStatic]
     private static float[]? _threadScratch;
 
@@ -100,13 +107,14 @@ internal sealed class LayerPredictor : Predictor
             if (layer.Kind == LayerKind.Linear)
             {
                 var relu = i + 1 < layers.Count && layers[i + 1].Kind == LayerKind.ReLU;
-                dense.Add(new DenseLayer(i, layer.Inputs, layer.Outputs, Transpose(parameters.Weight(i), layer.Outputs, layer.Inputs), relu));
-                _denseWidth = Math.Max(_denseWidth, layer.Outputs);
+                var stride = (layer.Outputs + OutputBlock - 1) / OutputBlock * OutputBlock;
+                dense.Add(new DenseLayer(i, layer.Inputs, layer.Outputs, stride, Transpose(parameters.Weight(i), layer.Outputs, layer.Inputs, stride), relu));
+                _denseWidth = Math.Max(_denseWidth, stride);
                 i += relu ? 1 : 0;
             }
             else
             {
-                dense.Add(new DenseLayer(i, 0, 0, [], false, layer.Kind));
+                dense.Add(new DenseLayer(i, 0, 0, 0, [], false, layer.Kind));
             }
         }
 
@@ -134,22 +142,25 @@ internal sealed class LayerPredictor : Predictor
                 output.CopyTo(rows.Slice(n * features, features));
             }
 
-            var width = features;
+            var stride = features;
             foreach (var layer in _dense)
             {
                 if (layer.Outputs == 0)
                 {
-                    Kernels.Activate(layer.Activation, rows[..(batch * width)]);
+                    Kernels.Activate(layer.Activation, rows[..(batch * stride)]);
                     continue;
                 }
 
-                Gemm.Multiply(batch, layer.Outputs, layer.Inputs, rows, layer.Inputs, layer.TransposedWeight, layer.Outputs, spare, layer.Outputs, accumulate: false);
-                BiasActivate(spare[..(batch * layer.Outputs)], _parameters.Bias(layer.Layer), layer.Relu);
+                Gemm.Multiply(batch, layer.Stride, layer.Inputs, rows, stride, layer.TransposedWeight, layer.Stride, spare, layer.Stride, accumulate: false);
+                BiasActivate(spare[..(batch * layer.Stride)], layer.Stride, _parameters.Bias(layer.Layer), layer.Relu);
                 Swap(ref rows, ref spare);
-                width = layer.Outputs;
+                stride = layer.Stride;
             }
 
-            rows[..(batch * classes)].CopyTo(logits.Slice(start * classes, batch * classes));
+            for (var n = 0; n < batch; n++)
+            {
+                rows.Slice(n * stride, classes).CopyTo(logits.Slice((start + n) * classes, classes));
+            }
         }
     }
 
@@ -160,14 +171,15 @@ internal sealed class LayerPredictor : Predictor
         two = first;
     }
 
-    private static float[] Transpose(ReadOnlySpan<float> weight, int rows, int columns)
+    // The weight's transpose, each row padded with zeros to stride floats.
+    private static float[] Transpose(ReadOnlySpan<float> weight, int rows, int columns, int stride)
     {
-        var transposed = new float[weight.Length];
+        var transposed = new float[columns * stride];
         for (var r = 0; r < rows; r++)
         {
             for (var c = 0; c < columns; c++)
             {
-                transposed[(c * rows) + r] = weight[(r * columns) + c];
+                transposed[(c * stride) + r] = weight[(r * columns) + c];
             }
         }
 
@@ -384,34 +396,34 @@ internal sealed class LayerPredictor : Predictor
         }
     }
 
-    // rows[n, j] = act(rows[n, j] + bias[j]).
-    private static void BiasActivate(Span<float> rows, ReadOnlySpan<float> bias, bool relu)
+    // rows[n, j] = act(rows[n, j] + bias[j]) for the first bias.Length elements of every row of stride floats.
+    private static void BiasActivate(Span<float> rows, int stride, ReadOnlySpan<float> bias, bool relu)
     {
         switch (VectorWidth.Bits)
         {
             case >= 512:
-                BiasActivate<Simd512, Vector512<float>>(rows, bias, relu);
+                BiasActivate<Simd512, Vector512<float>>(rows, stride, bias, relu);
                 break;
             case >= 256:
-                BiasActivate<Simd256, Vector256<float>>(rows, bias, relu);
+                BiasActivate<Simd256, Vector256<float>>(rows, stride, bias, relu);
                 break;
             case >= 128:
-                BiasActivate<Simd128, Vector128<float>>(rows, bias, relu);
+                BiasActivate<Simd128, Vector128<float>>(rows, stride, bias, relu);
                 break;
             default:
-                BiasActivate<SimdScalar, float>(rows, bias, relu);
+                BiasActivate<SimdScalar, float>(rows, stride, bias, relu);
                 break;
         }
     }
 
-    private static void BiasActivate<TOps, TVector>(Span<float> rows, ReadOnlySpan<float> bias, bool relu)
+    private static void BiasActivate<TOps, TVector>(Span<float> rows, int stride, ReadOnlySpan<float> bias, bool relu)
         where TOps : struct, ISimdOps<TVector>
         where TVector : struct
     {
         var width = TOps.Count;
         var length = bias.Length;
         ref var b = ref MemoryMarshal.GetReference(bias);
-        for (var start = 0; start < rows.Length; start += length)
+        for (var start = 0; start < rows.Length; start += stride)
         {
             ref var row = ref Unsafe.Add(ref MemoryMarshal.GetReference(rows), start);
             var j = 0;
@@ -452,6 +464,9 @@ internal sealed class LayerPredictor : Predictor
     private readonly record struct Step(
         LayerKind Kind, int Layer, int Channels, int Height, int Width, int Kernel, int OutChannels, int OutHeight, int OutWidth, bool Pooled, bool Relu);
 
-    /// <summary>A linear layer (its weight transposed, and whether a ReLU follows), or an activation (<see cref="Outputs"/> 0).</summary>
-    private sealed record DenseLayer(int Layer, int Inputs, int Outputs, float[] TransposedWeight, bool Relu, LayerKind Activation = LayerKind.ReLU);
+    /// <summary>
+    /// A linear layer (its weight transposed, inputs x <see cref="Stride"/>, and whether a ReLU follows), or an
+    /// activation (<see cref="Outputs"/> 0).
+    /// </summary>
+    private sealed record DenseLayer(int Layer, int Inputs, int Outputs, int Stride, float[] TransposedWeight, bool Relu, LayerKind Activation = LayerKind.ReLU);
 }
