@@ -7,9 +7,11 @@
 # `bench best` runs only the best preset's pair (MNISTCNN_BENCH_BEST_EPOCHS, default 2, sets its epochs); `bench augment`
 # times an epoch of batches without augmentation, with the managed augmentation and with torch's, in one run.
 # `bench micro [ARGS]` runs the BenchmarkDotNet micro-benchmarks of the hot paths instead.
+# `bench predict [MODEL]` times the managed classifier alone (no torch), for A/B runs of two builds.
 # `bench gemm [ARGS]` times the engine's matrix product per vector width beside torch.matmul (1 thread) instead.
-# `bench inference [MODEL]` times prediction instead: the managed DigitClassifier, TorchSharp's ConvNet.forward
-# and PyTorch's model(x) (tests/peer/inference_bench.py) with the same weights, one after another in one run.
+# `bench inference [MODEL]` times prediction instead: the managed DigitClassifier, TorchSharp's forward and PyTorch's
+# model(x) (tests/peer/inference_bench.py) with the same weights, one after another in one run; without MODEL, both
+# shipped networks (LeNet, then the case study's ConvNet).
 # MNISTCNN_BENCH_THREADS (2) and MNISTCNN_BENCH_EPOCHS (5) set every run's threads and epochs.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -33,14 +35,20 @@ inference_runs() {
 
 bench_inference() {
   local data=data/mnist threads=${MNISTCNN_BENCH_THREADS:-2} out=artifacts/bench stamp
-  local model=${1:-src/MnistCnn.Core/Inference/Pretrained/convnet.safetensors}
   MNISTCNN_DATA_DIR="$repo/$data" "$repo/eng/data.sh"
   stamp=$(date -u +%Y%m%dT%H%M%SZ)
   mkdir -p "$out"
   run_torch dotnet build "$bench_project" -c Release -p:UseSharedCompilation=false -v:q -nologo
   ensure_python_torch
   say "$(cpu_line)"
-  inference_runs "$data" "$threads" "$out" "$stamp" "$model"
+  if [ $# -gt 0 ]; then
+    inference_runs "$data" "$threads" "$out" "$stamp" "$1"
+    return
+  fi
+  # Both shipped networks: the default model (LeNet, through the engine's generic layers), then the case study's.
+  inference_runs "$data" "$threads" "$out" "$stamp-lenet" src/MnistCnn.Core/Inference/Pretrained/lenet.safetensors
+  inference_runs "$data" "$threads" "$out" "$stamp-convnet" src/MnistCnn.Core/Inference/Pretrained/convnet.safetensors
+  cat "$out/$stamp-lenet-inference.md" "$out/$stamp-convnet-inference.md" >"$out/latest-inference.md"
 }
 
 # The best preset (./build.sh bench, or alone as `bench best`): PyTorch's recipe and ours, one after the other.
@@ -84,6 +92,14 @@ bench() {
   if [ "${1:-}" = inference ]; then
     shift
     bench_inference "$@"
+    return
+  fi
+  if [ "${1:-}" = predict ]; then
+    shift
+    run_torch dotnet build "$bench_project" -c Release -p:UseSharedCompilation=false -v:q -nologo
+    say "$(cpu_line); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    run_torch dotnet "$bench_dll" predict data/mnist --model "${1:-src/MnistCnn.Core/Inference/Pretrained/lenet.safetensors}" \
+      --threads "${MNISTCNN_BENCH_THREADS:-2}"
     return
   fi
   if [ "${1:-}" = gemm ]; then

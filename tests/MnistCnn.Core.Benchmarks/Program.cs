@@ -11,6 +11,8 @@ using MnistCnn.Core.Benchmarks;
 //                                                   the managed engine's training step alone (no torch), then its per-layer profile
 //   inference <folder> --model M [--threads N] [--peer PEER.json] [--markdown OUT] [--json OUT]
 //                                                   managed DigitClassifier vs TorchSharp (and PyTorch's figures)
+//   predict <folder> --model M [--threads N] [--rounds N]
+//                                                   the managed classifier alone, for A/B runs of two builds
 //   micro [BENCHMARKDOTNET ARGS]                   BenchmarkDotNet micro-benchmarks of the hot paths
 //   gemm [--rounds N] [--seconds S] [--json OUT]   the engine's matrix product per vector width beside torch.matmul
 //   report --out OUT [--context TEXT] [--inference OURS.json --inference-peer PEER.json] NAME=JSON...
@@ -45,6 +47,13 @@ switch (args)
             inferenceOptions.GetValueOrDefault("--peer"),
             inferenceOptions.GetValueOrDefault("--markdown"),
             inferenceOptions.GetValueOrDefault("--json"));
+    case ["predict", var folder, .. var rest]:
+        var predictOptions = Options(rest);
+        return PredictBenchmark.Run(
+            folder,
+            predictOptions.GetValueOrDefault("--model") ?? throw new ArgumentException("predict needs --model <weights.safetensors>"),
+            Int(predictOptions, "--threads", 2),
+            Int(predictOptions, "--rounds", 5));
     case ["gemm", .. var rest]:
         var gemmOptions = Options(rest);
         return GemmBenchmark.Run(

@@ -20,8 +20,14 @@ internal sealed class LayerPasses : NetworkPasses
     [ThreadStatic]
     private static int[]? _threadIndices;
 
+    private readonly int _denseFloats;
+
     public LayerPasses(NetworkDescription description)
-        : base(description) => Plan = new ConvPlan(description);
+        : base(description)
+    {
+        Plan = new ConvPlan(description);
+        _denseFloats = description.Layers.Skip(description.FlattenIndex + 1).Where(l => l.Kind == LayerKind.Linear).Sum(l => l.Outputs);
+    }
 
     /// <summary>Where the convolutional part keeps an image's activations.</summary>
     public ConvPlan Plan { get; }
@@ -30,8 +36,7 @@ internal sealed class LayerPasses : NetworkPasses
     public override void Logits(ParameterView parameters, ReadOnlySpan<float> image, Span<float> logits)
     {
         var plan = Plan;
-        var dense = Description.Layers.Skip(Description.FlattenIndex + 1).Where(l => l.Kind == LayerKind.Linear).Sum(l => l.Outputs);
-        var length = plan.ImageFloats + plan.ColumnFloats + dense;
+        var length = plan.ImageFloats + plan.ColumnFloats + _denseFloats;
         var scratch = _threadScratch is { } s && s.Length >= length ? s : _threadScratch = new float[length];
         var indices = _threadIndices is { } x && x.Length >= plan.ImageIndices ? x : _threadIndices = new int[Math.Max(1, plan.ImageIndices)];
         var activations = scratch.AsSpan(0, plan.ImageFloats);
@@ -63,6 +68,9 @@ internal sealed class LayerPasses : NetworkPasses
 
         output.CopyTo(logits);
     }
+
+    /// <inheritdoc/>
+    public override Predictor CreatePredictor(ParameterView parameters) => new LayerPredictor(Description, parameters);
 
     /// <inheritdoc/>
     public override GradientStep CreateGradientStep() => new DenseStep(this);

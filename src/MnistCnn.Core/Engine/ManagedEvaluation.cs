@@ -72,7 +72,10 @@ internal sealed unsafe class ManagedEvaluation
         }
 
         var (pixels, labelAddress) = (CpuTensors.Address(images), CpuTensors.Address(labels));
-        WorkItems.Run((count + ImagesPerChunk - 1) / ImagesPerChunk, Math.Max(1, get_num_threads()), chunk => Images(pixels, labelAddress, count, chunk));
+
+        // A predictor per batch: it may copy the parameters, which training changes between validations.
+        var predictor = _passes.CreatePredictor(_parameters);
+        WorkItems.Run((count + ImagesPerChunk - 1) / ImagesPerChunk, Math.Max(1, get_num_threads()), chunk => Images(predictor, pixels, labelAddress, count, chunk));
         var sum = 0f;
         for (var n = 0; n < count; n++)
         {
@@ -84,15 +87,18 @@ internal sealed unsafe class ManagedEvaluation
         return sum;
     }
 
-    private void Images(nint pixels, nint labelAddress, int count, int chunk)
+    private void Images(Predictor predictor, nint pixels, nint labelAddress, int count, int chunk)
     {
-        Span<float> logits = stackalloc float[_passes.Description.Classes];
+        var classes = _passes.Description.Classes;
+        Span<float> chunkLogits = stackalloc float[ImagesPerChunk * classes];
         var images = new ReadOnlySpan<float>((float*)pixels, count * NetworkDescription.ImagePixels);
         var labels = new ReadOnlySpan<long>((long*)labelAddress, count);
-        var end = Math.Min(count, (chunk + 1) * ImagesPerChunk);
-        for (var n = chunk * ImagesPerChunk; n < end; n++)
+        var first = chunk * ImagesPerChunk;
+        var end = Math.Min(count, first + ImagesPerChunk);
+        predictor.Logits(images.Slice(first * NetworkDescription.ImagePixels, (end - first) * NetworkDescription.ImagePixels), end - first, chunkLogits);
+        for (var n = first; n < end; n++)
         {
-            _passes.Logits(_parameters, images.Slice(n * NetworkDescription.ImagePixels, NetworkDescription.ImagePixels), logits);
+            var logits = chunkLogits.Slice((n - first) * classes, classes);
             _predictions[n] = Loss.ArgMax(logits);
             _ranks[n] = Loss.LabelRank(logits, (int)labels[n]);
             _losses[n] = Loss.LogSumExp(logits) - logits[(int)labels[n]];

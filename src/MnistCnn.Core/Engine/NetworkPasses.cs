@@ -26,6 +26,12 @@ internal abstract class NetworkPasses
     /// </summary>
     public abstract void Logits(ParameterView parameters, ReadOnlySpan<float> image, Span<float> logits);
 
+    /// <summary>
+    /// A predictor over <paramref name="parameters"/> as they are now (prediction and validation): by default one
+    /// <see cref="Logits"/> call per image; networks with faster whole-batch kernels override it.
+    /// </summary>
+    public virtual Predictor CreatePredictor(ParameterView parameters) => new PassesPredictor(this, parameters);
+
     /// <summary>A workspace for training steps (one per run: it keeps its buffers between steps).</summary>
     public abstract GradientStep CreateGradientStep();
 }

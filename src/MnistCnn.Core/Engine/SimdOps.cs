@@ -34,6 +34,12 @@ internal interface ISimdOps<TVector>
 
     /// <summary>The sum of the lanes (in the runtime's fixed order for the type).</summary>
     static abstract float Sum(TVector value);
+
+    /// <summary>The larger of each pair of lanes; NaN when either is NaN, +0 over -0 (as <see cref="MathF.Max"/>).</summary>
+    static abstract TVector Max(TVector left, TVector right);
+
+    /// <summary><c>left + right</c> per lane.</summary>
+    static abstract TVector Add(TVector left, TVector right);
 }
 
 /// <summary>512-bit vectors (AVX-512).</summary>
@@ -58,6 +64,12 @@ internal readonly struct Simd512 : ISimdOps<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector512<float> value) => Vector512.Sum(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Max(Vector512<float> left, Vector512<float> right) => Vector512.Max(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Add(Vector512<float> left, Vector512<float> right) => left + right;
 }
 
 /// <summary>256-bit vectors (AVX2).</summary>
@@ -82,6 +94,12 @@ internal readonly struct Simd256 : ISimdOps<Vector256<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector256<float> value) => Vector256.Sum(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Max(Vector256<float> left, Vector256<float> right) => Vector256.Max(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Add(Vector256<float> left, Vector256<float> right) => left + right;
 }
 
 /// <summary>128-bit vectors (SSE, Arm64 AdvSIMD, WebAssembly SIMD).</summary>
@@ -106,6 +124,12 @@ internal readonly struct Simd128 : ISimdOps<Vector128<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector128<float> value) => Vector128.Sum(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Max(Vector128<float> left, Vector128<float> right) => Vector128.Max(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Add(Vector128<float> left, Vector128<float> right) => left + right;
 }
 
 /// <summary>Scalar code: one float per "vector".</summary>
@@ -129,4 +153,10 @@ internal readonly struct SimdScalar : ISimdOps<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(float value) => value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Max(float left, float right) => MathF.Max(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Add(float left, float right) => left + right;
 }

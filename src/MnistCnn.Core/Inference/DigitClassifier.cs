@@ -41,13 +41,17 @@ public sealed partial class DigitClassifier
 
     private static readonly Lazy<DigitClassifier> BestInstance = new(() => LoadPretrained(BestResource), LazyThreadSafetyMode.ExecutionAndPublication);
 
+    // A thread's scaled images of one chunk.
+    [ThreadStatic]
+    private static float[]? _chunkImages;
+
     private readonly NetworkWeights _weights;
-    private readonly NetworkPasses _passes;
+    private readonly Predictor _predictor;
 
     private DigitClassifier(NetworkWeights weights, IReadOnlyDictionary<string, string> metadata)
     {
         _weights = weights;
-        _passes = NetworkPasses.For(weights.Description);
+        _predictor = NetworkPasses.For(weights.Description).CreatePredictor(weights.View);
         Metadata = metadata;
     }
 
@@ -267,7 +271,7 @@ public sealed partial class DigitClassifier
 
         Span<float> image = stackalloc float[PixelCount];
         PixelScaler.Scale(mnistPixels, image, normalization: null);
-        _passes.Logits(_weights.View, image, logits[..ClassCount]);
+        _predictor.Logits(image, 1, logits[..ClassCount]);
     }
 
     private static DigitClassifier LoadPretrained(string resource)
@@ -286,21 +290,31 @@ public sealed partial class DigitClassifier
         return new DigitClassifier(NetworkFile.Read(file), new Dictionary<string, string>(file.Metadata, StringComparer.Ordinal));
     }
 
+    // The chunk's images through the network together (the engine reads each dense layer's weights once for
+    // several images); each image's logits are the bits Predict gives it.
     private void PredictChunk(ReadOnlySpan<byte> pixels, int chunk, DigitPrediction[] results)
     {
-        var end = Math.Min(results.Length, (chunk + 1) * ChunkSize);
-        Span<float> image = stackalloc float[PixelCount];
-        for (var i = chunk * ChunkSize; i < end; i++)
+        var first = chunk * ChunkSize;
+        var count = Math.Min(results.Length, first + ChunkSize) - first;
+        var images = _chunkImages ??= new float[ChunkSize * PixelCount];
+        PixelScaler.Scale(pixels.Slice(first * PixelCount, count * PixelCount), images.AsSpan(0, count * PixelCount), normalization: null);
+        Span<float> logits = stackalloc float[ChunkSize * ClassCount];
+        _predictor.Logits(images, count, logits);
+        for (var i = 0; i < count; i++)
         {
-            PixelScaler.Scale(pixels.Slice(i * PixelCount, PixelCount), image, normalization: null);
-            results[i] = PredictScaled(image);
+            results[first + i] = Prediction(images.AsSpan(i * PixelCount, PixelCount), logits.Slice(i * ClassCount, ClassCount));
         }
     }
 
     private DigitPrediction PredictScaled(ReadOnlySpan<float> image)
     {
         Span<float> logits = stackalloc float[ClassCount];
-        _passes.Logits(_weights.View, image, logits);
+        _predictor.Logits(image, 1, logits);
+        return Prediction(image, logits);
+    }
+
+    private DigitPrediction Prediction(ReadOnlySpan<float> image, ReadOnlySpan<float> logits)
+    {
 
         // The digit is the first largest logit, as torch's argmax; the softmax is shifted by it so exp never overflows.
         var digit = 0;

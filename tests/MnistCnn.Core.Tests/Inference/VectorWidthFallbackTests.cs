@@ -22,6 +22,8 @@ public sealed class VectorWidthFallbackTests
     // The narrower widths: 256 bits (AVX2 CPUs), 128 (WebAssembly, Arm's NEON), scalar.
     private static readonly int[] NarrowerWidths = [256, 128, 0];
 
+    private static readonly int[] EveryWidth = [512, 256, 128, 0];
+
     [Fact]
     public void LeNetLogits_NarrowerWidths_EqualTheWidestToOneMillionth()
     {
@@ -46,6 +48,25 @@ public sealed class VectorWidthFallbackTests
         }
 
         TestArtifacts.Write("inference-vector-widths.txt", lines);
+    }
+
+    [Fact]
+    public void PretrainedLeNetPredictBatch_EveryWidth_EqualsPredictOneByOne()
+    {
+        // PredictBatch runs chunks of images through the dense layers together; each answer must be Predict's.
+        var classifier = DigitClassifier.Pretrained();
+        var images = RealMnistImages.Test;
+        const int count = 1000;
+        var pixels = images.Pixels.AsMemory(0, count * 784);
+        foreach (var bits in EveryWidth.Where(b => b <= VectorWidth.HardwareBits))
+        {
+            using (VectorWidth.Limit(bits))
+            {
+                var single = Enumerable.Range(0, count).Select(i => classifier.Predict(RealMnistImages.Image(images, i))).ToArray();
+                classifier.PredictBatch(pixels, count).Should().Equal(single, $"at {bits} bits");
+                classifier.PredictBatch(pixels, count, maxDegreeOfParallelism: 1).Should().Equal(single, $"at {bits} bits, 1 thread");
+            }
+        }
     }
 
     private static float[] Logits(DigitClassifier classifier, IdxImages images)
