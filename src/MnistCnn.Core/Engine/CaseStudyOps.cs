@@ -5,16 +5,13 @@ namespace MnistCnn.Core.Engine;
 
 /// <summary>
 /// What the case study's narrower kernels (<see cref="CaseStudyLanes{TOps, TVector}"/>) need beyond
-/// <see cref="ISimdOps{TVector}"/>: lane-wise add and multiply, and the sigmoid with its gradient, each computed
+/// <see cref="ISimdOps{TVector}"/>: lane-wise multiply, and the sigmoid with its gradient, each computed
 /// lane for lane with the same operations, in the same order, as the 256-bit kernels.
 /// </summary>
 /// <typeparam name="TVector">The vector type (<see cref="float"/> itself for scalar code).</typeparam>
 internal interface ICaseStudyOps<TVector> : ISimdOps<TVector>
     where TVector : unmanaged
 {
-    /// <summary><c>left + right</c> per lane.</summary>
-    static abstract TVector Add(TVector left, TVector right);
-
     /// <summary><c>left * right</c> per lane.</summary>
     static abstract TVector Multiply(TVector left, TVector right);
 
@@ -47,6 +44,9 @@ internal readonly struct CaseStudy128 : ICaseStudyOps<Vector128<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector128<float> value) => Simd128.Sum(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Max(Vector128<float> left, Vector128<float> right) => Simd128.Max(left, right);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Add(Vector128<float> left, Vector128<float> right) => left + right;
@@ -104,6 +104,9 @@ internal readonly struct CaseStudyScalar : ICaseStudyOps<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Add(float left, float right) => left + right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Max(float left, float right) => SimdScalar.Max(left, right);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Multiply(float left, float right) => left * right;

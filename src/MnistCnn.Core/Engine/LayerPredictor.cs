@@ -468,5 +468,6 @@ internal sealed class LayerPredictor : Predictor
     /// A linear layer (its weight transposed, inputs x <see cref="Stride"/>, and whether a ReLU follows), or an
     /// activation (<see cref="Outputs"/> 0).
     /// </summary>
-    private sealed record DenseLayer(int Layer, int Inputs, int Outputs, int Stride, float[] TransposedWeight, bool Relu, LayerKind Activation = LayerKind.ReLU);
+    private sealed record DenseLayer(
+        int Layer, int Inputs, int Outputs, int Stride, float[] TransposedWeight, bool Relu, LayerKind Activation = LayerKind.ReLU);
 }

@@ -75,7 +75,8 @@ internal sealed unsafe class ManagedEvaluation
 
         // A predictor per batch: it may copy the parameters, which training changes between validations.
         var predictor = _passes.CreatePredictor(_parameters);
-        WorkItems.Run((count + ImagesPerChunk - 1) / ImagesPerChunk, Math.Max(1, get_num_threads()), chunk => Images(predictor, pixels, labelAddress, count, chunk));
+        WorkItems.Run(
+            (count + ImagesPerChunk - 1) / ImagesPerChunk, Math.Max(1, get_num_threads()), chunk => Images(predictor, pixels, labelAddress, count, chunk));
         var sum = 0f;
         for (var n = 0; n < count; n++)
         {
