@@ -61,7 +61,7 @@ public sealed class MnistDatasetInfoTests
     {
         // eng/data.sh verifies the files before any .NET code is built, so it reads MnistFiles.cs as text: this
         // runs that reader and checks it finds every pinned value.
-        var start = new ProcessStartInfo("bash", [System.IO.Path.Combine(TestArtifacts.RepositoryRoot, "eng", "data.sh"), "--print-sha256", table])
+        var start = new ProcessStartInfo("bash", [System.IO.Path.Combine(RepositoryFolder.Root, "eng", "data.sh"), "--print-sha256", table])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
