@@ -28,14 +28,9 @@ internal static class AtomicFile
 
             File.Move(temporary, full, overwrite: true);
         }
-        catch (IOException e)
+        catch (Exception e)
         {
-            DeleteQuietly(temporary);
-            throw Named(full, e);
-        }
-        catch
-        {
-            DeleteQuietly(temporary);
+            Discard(temporary, full, e);
             throw;
         }
     }
@@ -74,14 +69,9 @@ internal static class AtomicFile
 
             return keep;
         }
-        catch (IOException e)
+        catch (Exception e)
         {
-            DeleteQuietly(temporary);
-            throw Named(full, e);
-        }
-        catch
-        {
-            DeleteQuietly(temporary);
+            Discard(temporary, full, e);
             throw;
         }
     }
@@ -99,9 +89,16 @@ internal static class AtomicFile
     // On disk before the rename, so a crash cannot leave a complete name over incomplete data.
     private static void FlushToDisk(FileStream stream) => stream.Flush(flushToDisk: true);
 
-    // The system's message names the temporary file; the caller knows the file by its final name.
-    private static IOException Named(string full, IOException e) =>
-        new($"Could not write '{full}': {e.Message} Any previous '{Path.GetFileName(full)}' is unchanged.", e);
+    /// <summary>Removes the temporary file after <paramref name="e"/>; rethrows an I/O failure under the final name, anything else as it was.</summary>
+    private static void Discard(string temporary, string full, Exception e)
+    {
+        DeleteQuietly(temporary);
+        if (e is IOException io)
+        {
+            // The system's message names the temporary file; the caller knows the file by its final name.
+            throw new IOException($"Could not write '{full}': {io.Message} Any previous '{Path.GetFileName(full)}' is unchanged.", io);
+        }
+    }
 
     private static void DeleteQuietly(string path)
     {
