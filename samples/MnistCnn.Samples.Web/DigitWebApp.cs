@@ -6,7 +6,9 @@ using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
+using MnistCnn.Core.DependencyInjection;
 using MnistCnn.Core.Diagnostics;
+using MnistCnn.Core.Inference;
 using OpenTelemetry.Metrics;
 
 namespace MnistCnn.Samples.Web;
@@ -24,8 +26,8 @@ internal static class DigitWebApp
     /// <summary>
     /// Builds the app from command-line arguments: <c>--urls</c> (default http://127.0.0.1:5000, from
     /// appsettings.json), <c>--model FILE</c> (weights to load instead of the pretrained model, reloaded when
-    /// the file is replaced), the <c>Limits:*</c> and the <c>Service:*</c> settings. The model is loaded here,
-    /// so a bad file fails before the server starts.
+    /// the file is replaced), the <c>Limits:*</c> and the <c>Service:*</c> settings. The library's
+    /// <c>AddMnistCnn</c> registers the classifier; it is loaded here, so a bad file fails before the server starts.
     /// </summary>
     public static WebApplication Create(string[] args)
     {
@@ -43,14 +45,18 @@ internal static class DigitWebApp
             throw new InvalidOperationException(problem);
         }
 
-        var (firstModel, modelPath) = ModelStore.LoadFirst(builder.Configuration["model"]);
+        var modelPath = builder.Configuration["model"] is { Length: > 0 } model ? Path.GetFullPath(model) : null;
 
         var services = builder.Services;
+        // The library registers the classifier; it is the model served at start. Requests read ModelStore.Current,
+        // which replaces it when the watched file changes.
+        services.AddMnistCnn(options => options.ClassifierWeightsPath = modelPath);
         services.AddSingleton(Options.Create(limits));
         services.AddSingleton(Options.Create(settings));
         services.AddSingleton<ServiceMetrics>();
         services.AddSingleton(provider => new ModelStore(
-            firstModel, modelPath, provider.GetRequiredService<ILogger<ModelStore>>(), provider.GetRequiredService<ServiceMetrics>()));
+            ModelStore.First(modelPath, provider.GetRequiredService<DigitClassifier>), modelPath,
+            provider.GetRequiredService<ILogger<ModelStore>>(), provider.GetRequiredService<ServiceMetrics>()));
         services.AddHostedService<ModelWatcher>();
         services.AddSingleton<RequestTally>();
         services.AddHostedService<RequestSummaryLogger>();
@@ -114,6 +120,7 @@ internal static class DigitWebApp
             .WithName("PredictBatch")
             .WithSummary("Classifies many images, answered in request order: raw 784-byte MNIST rows as application/octet-stream, or one PNG or JPEG file per image as multipart/form-data.");
 
+        // Resolved here, so the model is loaded now and a bad file fails before the server starts.
         var served = app.Services.GetRequiredService<ModelStore>().Current.Identity;
         app.Logger.ModelLoaded(served.Name, served.Architecture, served.Sha256);
         return app;

@@ -21,7 +21,7 @@ internal sealed class ModelStore
     private volatile ServedModel _current;
     private volatile ReloadFailure? _lastFailure;
 
-    /// <summary>Serves <paramref name="first"/> (from <see cref="LoadFirst"/>), watching <paramref name="path"/> when not null.</summary>
+    /// <summary>Serves <paramref name="first"/> (from <see cref="First"/>), watching <paramref name="path"/> when not null.</summary>
     public ModelStore(ServedModel first, string? path, ILogger<ModelStore> logger, ServiceMetrics metrics)
     {
         (_current, Path, _logger, _metrics) = (first, path, logger, metrics);
@@ -37,26 +37,29 @@ internal sealed class ModelStore
     public ReloadFailure? LastFailure => _lastFailure;
 
     /// <summary>
-    /// Loads the pretrained model, or the weights file at <paramref name="path"/>; returns it with the file's full
-    /// path (null for the pretrained model). Throws as <see cref="DigitClassifier.Load"/> does
-    /// (<see cref="FileNotFoundException"/>, <see cref="ModelFileException"/>), so a bad file stops the app
-    /// before it listens.
+    /// The first model served: the classifier the library registered (<c>AddMnistCnn</c>: the pretrained model, or
+    /// the weights file at <paramref name="path"/>, a full path), which <paramref name="registered"/> resolves.
+    /// Throws as <see cref="DigitClassifier.Load"/> does (<see cref="FileNotFoundException"/>,
+    /// <see cref="ModelFileException"/>), so a bad file stops the app before it listens.
     /// </summary>
-    public static (ServedModel Model, string? Path) LoadFirst(string? path)
+    public static ServedModel First(string? path, Func<DigitClassifier> registered)
     {
-        if (string.IsNullOrEmpty(path))
+        if (path is null)
         {
-            var pretrained = DigitClassifier.Pretrained();
-            return (new(pretrained, ModelIdentity.Pretrained(pretrained), DateTimeOffset.UtcNow), null);
+            var pretrained = registered();
+            return new(pretrained, ModelIdentity.Pretrained(pretrained), DateTimeOffset.UtcNow);
         }
 
-        var fullPath = System.IO.Path.GetFullPath(path);
-        if (!File.Exists(fullPath))
+        if (!File.Exists(path))
         {
             throw new FileNotFoundException($"The weights file '{path}' does not exist.", path);
         }
 
-        return (LoadFile(fullPath, ReadBytes(fullPath)), fullPath);
+        // Hashed before the library loads the file: if it is replaced in between, the identity is the older bytes and
+        // the weights the newer, so the watcher sees a change and reloads; the reverse would hide the new file.
+        var bytes = ReadBytes(path);
+        var classifier = registered();
+        return new(classifier, ModelIdentity.Of(classifier, path, bytes), DateTimeOffset.UtcNow);
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using MnistCnn.Core.Data;
 using MnistCnn.Core.Models;
+using MnistCnn.Core.Tests.Support;
 using MnistCnn.Core.Training;
 using TorchSharp;
 
@@ -35,7 +36,16 @@ internal static class TrainBenchmark
         var trainer = new Trainer(best
             ? new TrainerOptions { Epochs = epochs, Seed = seed, Threads = threads, Device = TrainingDevice.Cpu, LearningRate = 0.001, LearningRateScheduler = LearningRateScheduler.Cosine() }
             : new TrainerOptions { Epochs = epochs, Seed = seed, Threads = threads, Device = TrainingDevice.Cpu });
-        var firstStep = new FirstStepClock();
+        // When the first training batch is done, measured from process start.
+        double? firstStepSeconds = null;
+        var firstStep = new SynchronousProgress<TrainingProgress>(p =>
+        {
+            if (firstStepSeconds is null && p.Phase == TrainingPhase.TrainingBatch)
+            {
+                using var process = Process.GetCurrentProcess();
+                firstStepSeconds = (DateTime.Now - process.StartTime).TotalSeconds;
+            }
+        });
         var history = trainer.Fit(model, trainLoader, valLoader: testLoader, progress: firstStep);
         var peakRssMib = PeakResidentMib();
 
@@ -48,7 +58,7 @@ internal static class TrainBenchmark
 
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"Peak RSS: {peakRssMib:F0} MiB; first training step done {firstStep.Seconds:F2} s after process start; {torch.get_num_threads()} threads"));
+            $"Peak RSS: {peakRssMib:F0} MiB; first training step done {firstStepSeconds:F2} s after process start; {torch.get_num_threads()} threads"));
 
         if (jsonPath is not null)
         {
@@ -62,7 +72,7 @@ internal static class TrainBenchmark
                 ["learning_rate"] = trainer.Options.LearningRate,
                 ["dotnet"] = Environment.Version.ToString(),
                 ["load_seconds"] = loadSeconds,
-                ["seconds_to_first_step"] = firstStep.Seconds,
+                ["seconds_to_first_step"] = firstStepSeconds,
                 ["train_seconds"] = history.Epochs.Select(e => e.TrainDuration.TotalSeconds).ToArray(),
                 ["validate_seconds"] = history.Epochs.Select(e => e.ValidationDuration.TotalSeconds).ToArray(),
                 ["train_loss"] = history.Epochs.Select(e => e.TrainLossMean).ToArray(),
@@ -88,20 +98,5 @@ internal static class TrainBenchmark
         }
 
         return double.NaN;
-    }
-
-    /// <summary>Records, synchronously, when the first training batch is done, measured from process start.</summary>
-    private sealed class FirstStepClock : IProgress<TrainingProgress>
-    {
-        public double? Seconds { get; private set; }
-
-        public void Report(TrainingProgress value)
-        {
-            if (Seconds is null && value.Phase == TrainingPhase.TrainingBatch)
-            {
-                using var process = Process.GetCurrentProcess();
-                Seconds = (DateTime.Now - process.StartTime).TotalSeconds;
-            }
-        }
     }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using MnistCnn.Core.Data;
 using MnistCnn.Core.Models;
 using MnistCnn.Core.Tests;
+using MnistCnn.Core.Tests.Support;
 using MnistCnn.Core.Training;
 
 // Modes (one line per event on stdout, so the parent test can follow and kill at chosen moments):
@@ -51,7 +52,7 @@ static int Train(string checkpoint, string finalWeights, int epochs)
     var loader = new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 16, Shuffle = true });
 
     // Epoch-completed reports come after the checkpoint is renamed into place.
-    var progress = new LineProgress();
+    var progress = SynchronousProgress.OnEpochCompleted(epoch => Console.WriteLine($"saved {epoch.ToString(CultureInfo.InvariantCulture)}"));
     var trainer = new Trainer(options);
     _ = File.Exists(checkpoint)
         ? trainer.Resume(checkpoint, model, loader, progress: progress)
@@ -156,15 +157,4 @@ internal sealed class AnnounceStart : TrainingCallback
 {
     public override void OnFitStart(TrainingContext context) =>
         Console.WriteLine($"start {context.History.Count.ToString(CultureInfo.InvariantCulture)}");
-}
-
-internal sealed class LineProgress : IProgress<TrainingProgress>
-{
-    public void Report(TrainingProgress value)
-    {
-        if (value.Phase == TrainingPhase.EpochCompleted)
-        {
-            Console.WriteLine($"saved {value.Epoch.ToString(CultureInfo.InvariantCulture)}");
-        }
-    }
 }

@@ -1,26 +1,12 @@
+using MnistCnn.Core.Tests.Support;
+
 namespace MnistCnn.Samples.Wasm.Tests;
 
 /// <summary>Folders and files of the repository the tests use.</summary>
 internal static class Repository
 {
-    private const string SolutionFile = "MnistCnn.Core.sln";
-
-    /// <summary>Gets the folder holding the solution file, found by walking up from the test assembly.</summary>
-    public static string Root
-    {
-        get
-        {
-            for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-            {
-                if (File.Exists(Path.Combine(folder.FullName, SolutionFile)))
-                {
-                    return folder.FullName;
-                }
-            }
-
-            throw new InvalidOperationException($"No {SolutionFile} above {AppContext.BaseDirectory}.");
-        }
-    }
+    /// <summary>Gets the folder holding the solution file (<see cref="RepositoryFolder"/>).</summary>
+    public static string Root => RepositoryFolder.Root;
 
     /// <summary>
     /// Gets the published app's static files: <c>MNISTCNN_WASM_APP</c> when set, else

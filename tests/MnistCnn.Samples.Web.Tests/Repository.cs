@@ -1,26 +1,12 @@
+using MnistCnn.Core.Tests.Support;
+
 namespace MnistCnn.Samples.Web.Tests;
 
 /// <summary>Folders of the repository the tests run from.</summary>
 internal static class Repository
 {
-    private const string SolutionFile = "MnistCnn.Core.sln";
-
-    /// <summary>Gets the folder holding the solution file, found by walking up from the test assembly.</summary>
-    public static string Root
-    {
-        get
-        {
-            for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-            {
-                if (File.Exists(Path.Combine(folder.FullName, SolutionFile)))
-                {
-                    return folder.FullName;
-                }
-            }
-
-            throw new InvalidOperationException($"No {SolutionFile} above {AppContext.BaseDirectory}.");
-        }
-    }
+    /// <summary>Gets the folder holding the solution file (<see cref="RepositoryFolder"/>).</summary>
+    public static string Root => RepositoryFolder.Root;
 
     /// <summary>
     /// Gets the real MNIST files' folder: <c>MNISTCNN_DATA_DIR</c> when set, else <c>data/mnist</c>

@@ -124,23 +124,24 @@ public sealed class DigitDataLoader : IEnumerable<DigitBatch>
     /// The batches of one epoch placed on <paramref name="device"/> (<see langword="null"/> for the CPU): for
     /// another device, the dataset moves the bytes and converts them there, a quarter of the float transfer.
     /// With <paramref name="augment"/> false (evaluation), <see cref="DigitDataLoaderOptions.Augmentation"/> is ignored.
+    /// A <paramref name="batchSize"/> other than the loader's cuts the same <see cref="ImageCount"/> images, in the
+    /// same order, into batches of that size (evaluation with larger batches).
     /// </summary>
-    internal IEnumerable<DigitBatch> GetBatches(int epoch, long seed, Device? device, bool augment = true)
+    internal IEnumerable<DigitBatch> GetBatches(int epoch, long seed, Device? device, bool augment = true, int? batchSize = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
         var augmentation = augment ? Options.Augmentation : null;
+        var size = batchSize ?? Options.BatchSize;
         return Options.Shuffle
-            ? ShuffledBatches(GetOrder(epoch, seed), device, augmentation, seed, epoch)
-            : OrderedBatches(device, augmentation, seed, epoch);
+            ? ShuffledBatches(GetOrder(epoch, seed), device, augmentation, seed, epoch, size)
+            : OrderedBatches(device, augmentation, seed, epoch, size);
     }
 
-    private IEnumerable<DigitBatch> OrderedBatches(Device? device, DigitAugmentation? augmentation, long seed, int epoch)
+    private IEnumerable<DigitBatch> OrderedBatches(Device? device, DigitAugmentation? augmentation, long seed, int epoch, int batchSize)
     {
-        var batchSize = Options.BatchSize;
-        for (var b = 0; b < BatchCount; b++)
+        for (var start = 0; start < ImageCount; start += batchSize)
         {
-            var start = b * batchSize;
-            var count = Math.Min(batchSize, Dataset.Count - start);
+            var count = Math.Min(batchSize, ImageCount - start);
             var batch = Dataset.GetBatch(start, count, device);
             if (augmentation is not null)
             {
@@ -157,14 +158,13 @@ public sealed class DigitDataLoader : IEnumerable<DigitBatch>
         }
     }
 
-    private IEnumerable<DigitBatch> ShuffledBatches(long[] epochOrder, Device? device, DigitAugmentation? augmentation, long seed, int epoch)
+    private IEnumerable<DigitBatch> ShuffledBatches(
+        long[] epochOrder, Device? device, DigitAugmentation? augmentation, long seed, int epoch, int batchSize)
     {
-        var batchSize = Options.BatchSize;
         using var order = tensor(epochOrder, ScalarType.Int64).DetachFromDisposeScope();
-        for (var b = 0; b < BatchCount; b++)
+        for (var start = 0; start < ImageCount; start += batchSize)
         {
-            var start = b * batchSize;
-            var count = Math.Min(batchSize, Dataset.Count - start);
+            var count = Math.Min(batchSize, ImageCount - start);
             DigitBatch batch;
             using (var indices = order.narrow(0, start, count).DetachFromDisposeScope())
             {

@@ -78,29 +78,8 @@ public static class Validator
         ArgumentNullException.ThrowIfNull(loader);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         TorchRuntime.EnsureAvailable();
-        return Evaluate(model, Chunks(loader, batchSize, ClassifierCheck.DeviceOf(model)), loader.Dataset.ClassCount, cancellationToken);
-    }
-
-    // The images of the loader's epoch 0 (the ones its batches would hold), batchSize at a time.
-    private static IEnumerable<DigitBatch> Chunks(DigitDataLoader loader, int batchSize, Device device)
-    {
-        var (dataset, count) = (loader.Dataset, loader.ImageCount);
-        if (!loader.Options.Shuffle)
-        {
-            for (var start = 0; start < count; start += batchSize)
-            {
-                yield return dataset.GetBatch(start, Math.Min(batchSize, count - start), device);
-            }
-
-            yield break;
-        }
-
-        using var order = tensor(loader.GetOrder(0), ScalarType.Int64).DetachFromDisposeScope();
-        for (var start = 0; start < count; start += batchSize)
-        {
-            using var indices = order.narrow(0, start, Math.Min(batchSize, count - start)).DetachFromDisposeScope();
-            yield return dataset.GetBatch(indices, device);
-        }
+        return Evaluate(
+            model, loader.GetBatches(0, seed: 0, ClassifierCheck.DeviceOf(model), augment: false, batchSize), loader.Dataset.ClassCount, cancellationToken);
     }
 
     private static EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, IEnumerable<DigitBatch> batches, int classes, CancellationToken cancellationToken)

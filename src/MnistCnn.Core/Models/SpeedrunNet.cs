@@ -1,7 +1,5 @@
 using MnistCnn.Core.Engine;
 using MnistCnn.Core.Runtime;
-using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace MnistCnn.Core.Models;
@@ -23,19 +21,13 @@ namespace MnistCnn.Core.Models;
 /// PyTorch gives that module after <c>torch.manual_seed(seed)</c>, drawn from a generator of the network's own.
 /// </para>
 /// </remarks>
-public sealed class SpeedrunNet : nn.Module<Tensor, Tensor>, IEngineNetwork
+public sealed class SpeedrunNet : DigitNetwork
 {
-    // The side of an input image, owned by the engine's description (published as DigitImage.Size).
-    private const int DigitImageSize = NetworkDescription.ImageSize;
-
     /// <summary>The number of classes (logits) the network produces.</summary>
     public const int ClassCount = 10;
 
     /// <summary>The number of trainable parameters: 624 + 6,944 + 205,056 + 2,570.</summary>
     public const int ParameterCount = 215_194;
-
-    // The layers, built from the engine's description; their names are the state_dict keys.
-    private readonly DescribedLayers _layers;
 
     /// <summary>
     /// Initializes the network on the CPU with parameters drawn from torch's global generator, as constructing
@@ -55,48 +47,11 @@ public sealed class SpeedrunNet : nn.Module<Tensor, Tensor>, IEngineNetwork
     /// <param name="seed">The seed of the initial parameters; <see langword="null"/> draws them from torch's global generator.</param>
     /// <exception cref="TorchBackendException">libtorch cannot be loaded in this process; the message names the cause and the fix.</exception>
     public SpeedrunNet(long? seed)
-        : base(TorchRuntime.Checked(nameof(SpeedrunNet)))
+        : base(NetworkDescription.Speedrun, seed)
     {
-        using var generator = seed is { } s ? new Generator().manual_seed(s) : null;
-        _layers = new DescribedLayers(NetworkDescription.Speedrun, generator);
-        _layers.RegisterWith(this);
     }
 
-    /// <summary>Computes the logits of a batch.</summary>
-    /// <param name="input">Images, float32 <c>[N, 1, 28, 28]</c>, on the network's device.</param>
-    /// <returns>Logits <c>[N, 10]</c>; the caller owns the tensor (or its dispose scope does).</returns>
-    /// <exception cref="ArgumentException">The input's shape is not <c>[N, 1, 28, 28]</c>.</exception>
-    public override Tensor forward(Tensor input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        if (input.dim() != 4 || input.shape[1] != 1 || input.shape[2] != DigitImageSize || input.shape[3] != DigitImageSize)
-        {
-            throw new ArgumentException(
-                $"SpeedrunNet expects images of shape [N, 1, {DigitImageSize}, {DigitImageSize}]; got [{string.Join(", ", input.shape)}].",
-                nameof(input));
-        }
-
-        using var scope = NewDisposeScope();
-        return _layers.Forward(input).MoveToOuterDisposeScope();
-    }
-
+    // Declared here as well as in DigitNetwork, as the shipped API has it.
     /// <inheritdoc/>
-    NetworkDescription IEngineNetwork.Description => _layers.Description;
-
-    /// <inheritdoc/>
-    bool IEngineNetwork.HasHooks => _layers.HasHooks(this);
-
-    /// <inheritdoc/>
-    Parameter[] IEngineNetwork.EngineParameters() => _layers.Parameters();
-
-    /// <inheritdoc/>
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _layers.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
+    public override Tensor forward(Tensor input) => base.forward(input);
 }

@@ -68,7 +68,7 @@ public sealed partial class PretrainedTests
     [Fact]
     public void PackageReadme_StatesTheRecordedAccuracy()
     {
-        var readme = File.ReadAllText(Path.Combine(TestArtifacts.RepositoryRoot, "docs", "package-readme.md"));
+        var readme = File.ReadAllText(Path.Combine(RepositoryFolder.Root, "docs", "package-readme.md"));
 
         var stated = StatedAccuracy().Match(readme);
 

@@ -26,7 +26,7 @@ public sealed class OnnxExportTests
     private static readonly Lazy<(ConvNet Model, string Path)> Exported = new(() =>
     {
         var model = BrieflyTrainedModel.Value;
-        var path = Path.Combine(TestArtifacts.RepositoryRoot, "artifacts", "onnx", "convnet.onnx");
+        var path = Path.Combine(RepositoryFolder.Root, "artifacts", "onnx", "convnet.onnx");
         DigitClassifier.FromModel(model).ExportOnnx(path);
         return (model, path);
     });
@@ -138,7 +138,7 @@ public sealed class OnnxExportTests
         classifier.SaveWeights(folder.File("lenet.safetensors"));
         using var model = new LeNet(seed: 0);
         ModelWeights.Load(model, folder.File("lenet.safetensors"));
-        var path = Path.Combine(TestArtifacts.RepositoryRoot, "artifacts", "onnx", "lenet.onnx");
+        var path = Path.Combine(RepositoryFolder.Root, "artifacts", "onnx", "lenet.onnx");
         DigitClassifier.FromModel(model).ExportOnnx(path);
         classifier.ExportOnnx(folder.File("classifier.onnx"));
         using var test = MnistDataset.Load(RealMnistFolder.Path, MnistSplit.Test);

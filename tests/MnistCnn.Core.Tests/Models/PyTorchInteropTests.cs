@@ -42,7 +42,7 @@ public sealed class PyTorchInteropTests
                 optimizer.step();
             }
 
-            var folder = Path.Combine(TestArtifacts.RepositoryRoot, "artifacts", "interop");
+            var folder = Path.Combine(RepositoryFolder.Root, "artifacts", "interop");
             var weights = Path.Combine(folder, "convnet.safetensors");
             ModelWeights.Save(model, weights);
             using (var noGrad = no_grad())

@@ -191,11 +191,13 @@ public sealed class FailingNetworkTests(ITestOutputHelper output) : IDisposable
             secondLine.Should().StartWith("ok ", second.Stderr);
             second.ExitCode.Should().Be(0);
 
-            // A killed process leaves its temporary files, but never a final name.
-            leftovers += Directory.GetFiles(folder, "*.partial").Length;
-            foreach (var partial in Directory.GetFiles(folder, "*.partial"))
+            // A killed process leaves its temporary files (a .gz being received, or AtomicFile's ".<name>.<guid>.tmp"
+            // being decompressed into), but never a final name.
+            var temporaries = Directory.GetFiles(folder, "*.partial").Concat(Directory.GetFiles(folder, ".*.tmp")).ToList();
+            leftovers += temporaries.Count;
+            foreach (var temporary in temporaries)
             {
-                File.Delete(partial);
+                File.Delete(temporary);
             }
 
             CheckFolder(folder).Should().BeNull();

@@ -384,7 +384,7 @@ public sealed class HostileModelFileTests(ITestOutputHelper output) : IDisposabl
 
     private static string ResultsFolder()
     {
-        var folder = Path.Combine(TestArtifacts.RepositoryRoot, "artifacts", "test-results");
+        var folder = Path.Combine(RepositoryFolder.Root, "artifacts", "test-results");
         Directory.CreateDirectory(folder);
         return folder;
     }

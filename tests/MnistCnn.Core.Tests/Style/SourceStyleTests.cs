@@ -76,7 +76,7 @@ public sealed class SourceStyleTests
 
     private static IEnumerable<string> Sources()
     {
-        var root = Path.Combine(TestArtifacts.RepositoryRoot, "src");
+        var root = Path.Combine(RepositoryFolder.Root, "src");
         return Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj"))
             .Order(StringComparer.Ordinal);
@@ -84,5 +84,5 @@ public sealed class SourceStyleTests
 
     private static string[] Lines(string file) => File.ReadAllLines(file);
 
-    private static string Relative(string file) => Path.GetRelativePath(TestArtifacts.RepositoryRoot, file);
+    private static string Relative(string file) => Path.GetRelativePath(RepositoryFolder.Root, file);
 }

@@ -19,7 +19,7 @@ internal static class RealMnistFolder
                 return System.IO.Path.GetFullPath(fromEnvironment);
             }
 
-            return System.IO.Path.Combine(TestArtifacts.RepositoryRoot, "data", "mnist");
+            return System.IO.Path.Combine(RepositoryFolder.Root, "data", "mnist");
         }
     }
 }

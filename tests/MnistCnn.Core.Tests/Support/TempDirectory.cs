@@ -23,7 +23,7 @@ internal sealed class TempDirectory : IDisposable
     /// </summary>
     public static TempDirectory OnDisk()
     {
-        var path = System.IO.Path.Combine(TestArtifacts.RepositoryRoot, "artifacts", "test-work", Guid.NewGuid().ToString("N"));
+        var path = System.IO.Path.Combine(RepositoryFolder.Root, "artifacts", "test-work", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(path);
         return new TempDirectory(path);
     }

@@ -28,7 +28,7 @@ public sealed class TrainerAsyncTests
             model,
             new DigitDataLoader(train, loaderOptions),
             new DigitDataLoader(test),
-            new Reports(_ => trainingThreads.Add(Environment.CurrentManagedThreadId)));
+            new SynchronousProgress<TrainingProgress>(_ => trainingThreads.Add(Environment.CurrentManagedThreadId)));
 
         history.Epochs.Select(e => (e.TrainLossMean, e.ValidationAccuracy)).Should().Equal(expected.Epochs.Select(e => (e.TrainLossMean, e.ValidationAccuracy)));
         Weights.AssertIdentical(blocking, model);
@@ -42,7 +42,7 @@ public sealed class TrainerAsyncTests
         using var model = new ConvNet(seed: 0);
         using var cancellation = new CancellationTokenSource();
         var batches = 0;
-        var progress = new Reports(p =>
+        var progress = new SynchronousProgress<TrainingProgress>(p =>
         {
             if (p.Phase == TrainingPhase.TrainingBatch && ++batches == 4)
             {
@@ -165,11 +165,6 @@ public sealed class TrainerAsyncTests
         history.Epochs.Should().HaveCount(new TrainerOptions().Epochs);
         history.Epochs.Select(e => e.TrainLossMean).Should().Equal(instanceHistory.Epochs.Select(e => e.TrainLossMean));
         Weights.AssertIdentical(model, viaInstance);
-    }
-
-    private sealed class Reports(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 
     private sealed class EpochEndAction(Action action) : TrainingCallback

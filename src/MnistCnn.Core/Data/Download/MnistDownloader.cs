@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.IO.Compression;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -22,7 +18,8 @@ namespace MnistCnn.Core.Data.Download;
 /// <c>&lt;name&gt;.sha256</c>, the reference for the copy already in the folder next time.
 /// </para>
 /// <para>
-/// Data is written under temporary names in the target folder and renamed only after it is verified, so
+/// Data is written under temporary names in the target folder and renamed only after it is verified and
+/// flushed to disk, so
 /// no partial or unverified file ever carries a final name; temporary files are removed on failure and
 /// on cancellation. A source that sends more bytes than a <c>.gz</c> of the file can have is cut off
 /// there, so an endless or wrong stream cannot fill the disk.
@@ -35,17 +32,11 @@ namespace MnistCnn.Core.Data.Download;
 /// </code>
 /// </example>
 /// </remarks>
-public sealed partial class MnistDownloader
+public sealed class MnistDownloader
 {
-    private const int BufferSize = 81920;
-
-    private const string RecordedSha256Suffix = ".sha256";
-
     private readonly MnistDatasetInfo _defaultDataset;
     private readonly IReadOnlyList<MnistMirror>? _configuredMirrors;
-    private readonly TimeSpan _requestTimeout;
-    private readonly int _retriesPerMirror;
-    private readonly TimeSpan _retryDelay;
+    private readonly MirrorFetcher _fetcher;
     private readonly HttpClient? _httpClient;
     private readonly HttpMessageHandler? _httpMessageHandler;
     private readonly ILogger _logger;
@@ -72,12 +63,11 @@ public sealed partial class MnistDownloader
         ArgumentNullException.ThrowIfNull(defaultDataset);
         _defaultDataset = defaultDataset;
         _configuredMirrors = options.Mirrors is { } mirrors ? [.. mirrors.Select(MnistMirror.Resolve)] : null;
-        _requestTimeout = options.RequestTimeout;
-        _retriesPerMirror = options.RetriesPerMirror;
-        _retryDelay = options.RetryDelay;
         _httpClient = options.HttpClient;
         _httpMessageHandler = options.HttpMessageHandler;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _fetcher = new MirrorFetcher(
+            new RetryPolicy(options.RetriesPerMirror, options.RetryDelay), options.RequestTimeout, new VerifiedFileStore(options.RequestTimeout), _logger);
     }
 
     /// <summary>
@@ -189,15 +179,15 @@ public sealed partial class MnistDownloader
                 continue;
             }
 
-            var expected = file.Sha256 ?? await ReadRecordedSha256Async(path, cancellationToken).ConfigureAwait(false);
+            var expected = file.Sha256 ?? await Sha256Record.ReadAsync(path, cancellationToken).ConfigureAwait(false);
             if (expected is null)
             {
-                problems.Add($"{file.Name}: no SHA-256 to check it against ({dataset.Name} has none pinned, and {file.Name}{RecordedSha256Suffix} is missing " +
+                problems.Add($"{file.Name}: no SHA-256 to check it against ({dataset.Name} has none pinned, and {file.Name}{Sha256Record.Suffix} is missing " +
                     $"or unreadable)");
                 continue;
             }
 
-            var actual = await Sha256OfFileAsync(path, cancellationToken).ConfigureAwait(false);
+            var actual = await VerifiedFileStore.Sha256OfFileAsync(path, cancellationToken).ConfigureAwait(false);
             if (actual != expected)
             {
                 problems.Add($"{file.Name}: SHA-256 is {actual}, expected {expected}");
@@ -225,15 +215,16 @@ public sealed partial class MnistDownloader
         var finalPath = Path.Combine(directory, file.Name);
         if (File.Exists(finalPath))
         {
-            var expected = file.Sha256 ?? await ReadRecordedSha256Async(finalPath, ct).ConfigureAwait(false);
-            var actual = await Sha256OfFileAsync(finalPath, ct).ConfigureAwait(false);
+            var expected = file.Sha256 ?? await Sha256Record.ReadAsync(finalPath, ct).ConfigureAwait(false);
+            var actual = await VerifiedFileStore.Sha256OfFileAsync(finalPath, ct).ConfigureAwait(false);
             if (actual == expected)
             {
-                LogAlreadyPresent(_logger, dataset.Name, file.Name, directory);
+                DownloadLog.AlreadyPresent(_logger, dataset.Name, file.Name, directory);
                 return false;
             }
 
-            LogExistingFileInvalid(_logger, dataset.Name, file.Name, directory, actual, expected ?? $"none: no {file.Name}{RecordedSha256Suffix} record");
+            DownloadLog.ExistingFileInvalid(
+                _logger, dataset.Name, file.Name, directory, actual, expected ?? $"none: no {file.Name}{Sha256Record.Suffix} record");
         }
 
         var failures = new List<MnistMirrorFailure>();
@@ -241,373 +232,33 @@ public sealed partial class MnistDownloader
         var handPlacedGzip = finalPath + ".gz";
         if (File.Exists(handPlacedGzip))
         {
-            var failure = await TryLocalFileAsync(file, handPlacedGzip, compressed: true, directory, finalPath, progress, ct)
+            var failure = await _fetcher.TryLocalFileAsync(file, handPlacedGzip, compressed: true, directory, finalPath, progress, ct)
                 .ConfigureAwait(false);
             if (failure is null)
             {
-                LogObtained(_logger, dataset.Name, file.Name, handPlacedGzip);
+                DownloadLog.Obtained(_logger, dataset.Name, file.Name, handPlacedGzip);
                 return true;
             }
 
-            LogAttemptFailed(_logger, dataset.Name, file.Name, directory, failure.Value.Reason);
+            DownloadLog.AttemptFailed(_logger, dataset.Name, file.Name, directory, failure.Value.Reason);
             failures.Add(new MnistMirrorFailure(directory, failure.Value.Reason, 1));
         }
 
         foreach (var mirror in mirrors)
         {
             var failure = mirror.HttpBase is null
-                ? await TryLocalMirrorAsync(dataset, file, mirror, finalPath, progress, ct).ConfigureAwait(false)
-                : await TryHttpMirrorAsync(dataset, file, mirror, finalPath, client!, progress, ct).ConfigureAwait(false);
+                ? await _fetcher.TryLocalMirrorAsync(dataset, file, mirror, finalPath, progress, ct).ConfigureAwait(false)
+                : await _fetcher.TryHttpMirrorAsync(dataset, file, mirror, finalPath, client!, progress, ct).ConfigureAwait(false);
             if (failure is null)
             {
-                LogObtained(_logger, dataset.Name, file.Name, mirror.Configured);
+                DownloadLog.Obtained(_logger, dataset.Name, file.Name, mirror.Configured);
                 return true;
             }
 
             failures.Add(failure);
         }
 
-        LogAllSourcesFailed(_logger, dataset.Name, file.Name, failures.Count);
+        DownloadLog.AllSourcesFailed(_logger, dataset.Name, file.Name, failures.Count);
         throw new MnistDownloadException(dataset.Name, file.Name, directory, failures, dataset.FileNames);
     }
-
-    private async Task<MnistMirrorFailure?> TryHttpMirrorAsync(
-        MnistDatasetInfo dataset, MnistFile file, MnistMirror mirror, string finalPath, HttpClient client, IProgress<MnistDownloadProgress>? progress,
-            CancellationToken ct)
-    {
-        var attempts = 1 + _retriesPerMirror;
-        var uri = mirror.FileUri(file.Name);
-        var url = uri.AbsoluteUri;
-        for (var attempt = 1; ; attempt++)
-        {
-            LogFetching(_logger, dataset.Name, file.Name, url, attempt, attempts);
-            var failure = await TryHttpOnceAsync(file, mirror, uri, finalPath, client, progress, ct).ConfigureAwait(false);
-            if (failure is null)
-            {
-                return null;
-            }
-
-            LogAttemptFailed(_logger, dataset.Name, file.Name, mirror.Configured, failure.Value.Reason);
-            if (!failure.Value.IsTransient || attempt == attempts)
-            {
-                return new MnistMirrorFailure(mirror.Configured, failure.Value.Reason, attempt);
-            }
-
-            var delay = _retryDelay * Math.Pow(2, attempt - 1);
-            LogRetrying(_logger, dataset.Name, file.Name, mirror.Configured, delay);
-            await Task.Delay(delay, ct).ConfigureAwait(false);
-        }
-    }
-
-    private async Task<Failure?> TryHttpOnceAsync(
-        MnistFile file, MnistMirror mirror, Uri uri, string finalPath, HttpClient client, IProgress<MnistDownloadProgress>? progress, CancellationToken ct)
-    {
-        // One token per attempt: the caller's cancellation, or silence longer than the request timeout.
-        using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        attemptCts.CancelAfter(_requestTimeout);
-        try
-        {
-            using var response = await client.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, attemptCts.Token)
-                .ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
-            {
-                var code = (int)response.StatusCode;
-                var reason = response.ReasonPhrase ?? response.StatusCode.ToString();
-                return new Failure($"HTTP {code} ({reason}) for {uri}", IsTransient(code));
-            }
-
-            if (response.Content.Headers.ContentLength > file.MaxGzipLength)
-            {
-                return new Failure($"{uri} announces {response.Content.Headers.ContentLength} bytes, more than the {file.MaxGzipLength} a .gz of {file.Name} " +
-                    $"can have (wrong file)", IsTransient: false);
-            }
-
-            var body = await response.Content.ReadAsStreamAsync(attemptCts.Token).ConfigureAwait(false);
-            await using (body.ConfigureAwait(false))
-            {
-                return await StoreGzipAsync(
-                    file, body, response.Content.Headers.ContentLength, mirror.Configured, finalPath, progress, attemptCts, ct)
-                    .ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when ((ex is OperationCanceledException or HttpRequestException or IOException) && !ct.IsCancellationRequested)
-        {
-            return attemptCts.IsCancellationRequested
-                ? new Failure($"timed out (no data for {FormatSeconds(_requestTimeout)}) on {uri}", IsTransient: true)
-                : new Failure($"download of {uri} failed: {ex.Message}", IsTransient: true);
-        }
-    }
-
-    private async Task<MnistMirrorFailure?> TryLocalMirrorAsync(
-        MnistDatasetInfo dataset, MnistFile file, MnistMirror mirror, string finalPath, IProgress<MnistDownloadProgress>? progress, CancellationToken ct)
-    {
-        var gzipPath = Path.Combine(mirror.LocalFolder!, file.Name + ".gz");
-        var plainPath = Path.Combine(mirror.LocalFolder!, file.Name);
-        Failure? failure;
-        if (File.Exists(gzipPath))
-        {
-            LogFetching(_logger, dataset.Name, file.Name, gzipPath, 1, 1);
-            failure = await TryLocalFileAsync(file, gzipPath, compressed: true, mirror.Configured, finalPath, progress, ct).ConfigureAwait(false);
-        }
-        else if (File.Exists(plainPath))
-        {
-            LogFetching(_logger, dataset.Name, file.Name, plainPath, 1, 1);
-            failure = await TryLocalFileAsync(file, plainPath, compressed: false, mirror.Configured, finalPath, progress, ct).ConfigureAwait(false);
-        }
-        else
-        {
-            failure = new Failure($"not found: neither {gzipPath} nor {plainPath} exists", IsTransient: false);
-        }
-
-        if (failure is null)
-        {
-            return null;
-        }
-
-        LogAttemptFailed(_logger, dataset.Name, file.Name, mirror.Configured, failure.Value.Reason);
-        return new MnistMirrorFailure(mirror.Configured, failure.Value.Reason, 1);
-    }
-
-    private async Task<Failure?> TryLocalFileAsync(
-        MnistFile file, string sourcePath, bool compressed, string mirror, string finalPath,
-        IProgress<MnistDownloadProgress>? progress, CancellationToken ct)
-    {
-        try
-        {
-            var source = OpenRead(sourcePath);
-            await using (source.ConfigureAwait(false))
-            {
-                return compressed
-                    ? await StoreGzipAsync(file, source, source.Length, mirror, finalPath, progress, idleTimeout: null, ct).ConfigureAwait(false)
-                    : await StorePlainAsync(file, source, mirror, finalPath, progress, ct).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when ((ex is IOException or UnauthorizedAccessException) && !ct.IsCancellationRequested)
-        {
-            return new Failure($"cannot read {sourcePath}: {ex.Message}", IsTransient: false);
-        }
-    }
-
-    /// <summary>
-    /// Copies the .gz to a temporary file while hashing it, checks its MD5, decompresses it to a second
-    /// temporary file while hashing that, checks its SHA-256, and only then gives it the final name.
-    /// </summary>
-    private async Task<Failure?> StoreGzipAsync(
-        MnistFile file, Stream source, long? totalBytes, string mirror, string finalPath,
-        IProgress<MnistDownloadProgress>? progress, CancellationTokenSource? idleTimeout, CancellationToken ct)
-    {
-        var gzipTemp = TemporaryPath(finalPath, ".gz.partial");
-        var plainTemp = TemporaryPath(finalPath, ".partial");
-        try
-        {
-            string? md5;
-            var gzipOut = CreateNew(gzipTemp);
-            await using (gzipOut.ConfigureAwait(false))
-            {
-                md5 = await CopyHashingAsync(
-                    source, gzipOut, HashAlgorithmName.MD5, file.MaxGzipLength,
-                    received => progress?.Report(new MnistDownloadProgress(file.Name, received, totalBytes, mirror)),
-                    idleTimeout, ct).ConfigureAwait(false);
-            }
-
-            if (md5 is null)
-            {
-                return new Failure($"{mirror} sent more than the {file.MaxGzipLength} bytes a .gz of {file.Name} can have (wrong or endless data); stopped " +
-                    $"there", IsTransient: false);
-            }
-
-            if (md5 != file.GzipMd5)
-            {
-                return new Failure($"MD5 mismatch for {file.Name}.gz: got {md5}, expected {file.GzipMd5} (corrupt or truncated file)", IsTransient: false);
-            }
-
-            string? sha256;
-            try
-            {
-                var gzipIn = OpenRead(gzipTemp);
-                await using (gzipIn.ConfigureAwait(false))
-                {
-                    var inflater = new GZipStream(gzipIn, CompressionMode.Decompress);
-                    await using (inflater.ConfigureAwait(false))
-                    {
-                        var plainOut = CreateNew(plainTemp);
-                        await using (plainOut.ConfigureAwait(false))
-                        {
-                            sha256 = await CopyHashingAsync(inflater, plainOut, HashAlgorithmName.SHA256, file.Length, null, null, ct).ConfigureAwait(false);
-                        }
-                    }
-                }
-            }
-            catch (InvalidDataException ex)
-            {
-                return new Failure($"{file.Name}.gz is not a valid gzip file: {ex.Message}", IsTransient: false);
-            }
-
-            return CommitIfVerified(file, sha256, plainTemp, finalPath);
-        }
-        finally
-        {
-            DeleteQuietly(gzipTemp);
-            DeleteQuietly(plainTemp);
-        }
-    }
-
-    private async Task<Failure?> StorePlainAsync(
-        MnistFile file, FileStream source, string mirror, string finalPath, IProgress<MnistDownloadProgress>? progress, CancellationToken ct)
-    {
-        if (file.Sha256 is null)
-        {
-            // Without a pinned SHA-256 nothing could vouch for a decompressed file: only a .gz has a published MD5.
-            return new Failure($"{source.Name} is decompressed, and no SHA-256 of {file.Name} is pinned to check it; only {file.Name}.gz (checked against " +
-                $"its published MD5) is accepted", IsTransient: false);
-        }
-
-        var plainTemp = TemporaryPath(finalPath, ".partial");
-        try
-        {
-            string? sha256;
-            var plainOut = CreateNew(plainTemp);
-            await using (plainOut.ConfigureAwait(false))
-            {
-                var total = source.Length;
-                sha256 = await CopyHashingAsync(
-                    source, plainOut, HashAlgorithmName.SHA256, file.Length,
-                    received => progress?.Report(new MnistDownloadProgress(file.Name, received, total, mirror)),
-                    null, ct).ConfigureAwait(false);
-            }
-
-            return CommitIfVerified(file, sha256, plainTemp, finalPath);
-        }
-        finally
-        {
-            DeleteQuietly(plainTemp);
-        }
-    }
-
-    private static Failure? CommitIfVerified(MnistFile file, string? sha256, string plainTemp, string finalPath)
-    {
-        if (sha256 is null)
-        {
-            return new Failure($"decompressed {file.Name} is longer than its {file.Length} bytes (wrong file)", IsTransient: false);
-        }
-
-        if (file.Sha256 is null)
-        {
-            // The .gz matched its published MD5: record what it decompressed to, the reference for the stored copy.
-            RecordSha256(finalPath, file.Name, sha256);
-        }
-        else if (sha256 != file.Sha256)
-        {
-            return new Failure($"SHA-256 mismatch for decompressed {file.Name}: got {sha256}, expected {file.Sha256}", IsTransient: false);
-        }
-
-        File.Move(plainTemp, finalPath, overwrite: true);
-        return null;
-    }
-
-    /// <summary>Writes <c>&lt;name&gt;.sha256</c> in <c>sha256sum</c>'s format, under a temporary name renamed into place.</summary>
-    private static void RecordSha256(string finalPath, string fileName, string sha256)
-    {
-        AtomicFile.Write(finalPath + RecordedSha256Suffix, Encoding.UTF8.GetBytes($"{sha256}  {fileName}\n"));
-    }
-
-    /// <summary>The SHA-256 recorded beside a file when it was downloaded, or null when there is no readable record for it.</summary>
-    private static async Task<string?> ReadRecordedSha256Async(string path, CancellationToken ct)
-    {
-        var recordPath = path + RecordedSha256Suffix;
-        if (!File.Exists(recordPath))
-        {
-            return null;
-        }
-
-        string text;
-        try
-        {
-            text = await File.ReadAllTextAsync(recordPath, ct).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-
-        var parts = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-        var isRecord = parts.Length == 2 && parts[1] == Path.GetFileName(path)
-            && parts[0].Length == 64 && parts[0].All(char.IsAsciiHexDigitLower);
-        return isRecord ? parts[0] : null;
-    }
-
-    /// <summary>
-    /// Copies a stream while hashing it; with an idle timeout, each read must finish within the request timeout.
-    /// Returns null, having stopped, once the source gives more than <paramref name="limit"/> bytes.
-    /// </summary>
-    private async Task<string?> CopyHashingAsync(
-        Stream source, Stream destination, HashAlgorithmName algorithm, long limit, Action<long>? onProgress,
-        CancellationTokenSource? idleTimeout, CancellationToken ct)
-    {
-        using var hash = IncrementalHash.CreateHash(algorithm);
-        var buffer = new byte[BufferSize];
-        var token = idleTimeout?.Token ?? ct;
-        long received = 0;
-        onProgress?.Invoke(received);
-        while (true)
-        {
-            idleTimeout?.CancelAfter(_requestTimeout);
-            var read = await source.ReadAsync(buffer, token).ConfigureAwait(false);
-            if (read == 0)
-            {
-                break;
-            }
-
-            received += read;
-            if (received > limit)
-            {
-                return null;
-            }
-
-            hash.AppendData(buffer, 0, read);
-            await destination.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
-            onProgress?.Invoke(received);
-        }
-
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
-    }
-
-    private static async Task<string> Sha256OfFileAsync(string path, CancellationToken ct)
-    {
-        var stream = OpenRead(path);
-        await using (stream.ConfigureAwait(false))
-        {
-            return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct).ConfigureAwait(false));
-        }
-    }
-
-    private static FileStream OpenRead(string path) =>
-        new(path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, useAsync: true);
-
-    private static FileStream CreateNew(string path) =>
-        new(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, useAsync: true);
-
-    // A random part keeps concurrent downloads into one folder from colliding.
-    private static string TemporaryPath(string finalPath, string suffix) =>
-        $"{finalPath}.{Guid.NewGuid().ToString("N")[..8]}{suffix}";
-
-    private static void DeleteQuietly(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Best effort: the original failure is what matters to the caller.
-        }
-    }
-
-    // Request timeout, too many requests, and server errors may pass; anything else will not.
-    private static bool IsTransient(int statusCode) => statusCode is 408 or 429 or >= 500;
-
-    private static string FormatSeconds(TimeSpan value) =>
-        value.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
-
-    private readonly record struct Failure(string Reason, bool IsTransient);
 }

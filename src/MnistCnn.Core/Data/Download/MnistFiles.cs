@@ -6,6 +6,8 @@ namespace MnistCnn.Core.Data.Download;
 /// SHA-256 values are of the decompressed IDX files and are pinned only where they were computed from the
 /// real files (MNIST, Fashion-MNIST); KMNIST has none (see <see cref="MnistDatasetInfo.HasPinnedSha256"/>).
 /// All three data sets have the same file names and lengths (60,000 and 10,000 images of 28x28).
+/// <c>eng/data.sh</c> reads the SHA-256 values from this file as text: keep each entry's name, MD5 and SHA-256
+/// on the line that starts <c>new(</c>.
 /// </remarks>
 internal static class MnistFiles
 {
