@@ -14,6 +14,9 @@ internal static class BenchReport
 {
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
+    /// <summary>A figure for the JSON summary: null where a side did not measure it (NaN or infinite ratio).</summary>
+    private static JsonNode? Number(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
+
     private static readonly (string Key, string Label, string Unit)[] Metrics =
     [
         ("train_seconds_median", "training time per epoch (median)", "s"),
@@ -68,7 +71,7 @@ internal static class BenchReport
             foreach (var peer in peers)
             {
                 var ratio = ours.Values[key] / peer.Values[key];
-                row[peer.Name] = ratio;
+                row[peer.Name] = Number(ratio);
                 Console.Write($"{Format(ratio) + "x",ColumnWidth + 4}");
             }
 
@@ -107,7 +110,7 @@ internal static class BenchReport
             ["context"] = context,
             ["inference"] = inference,
             ["columns"] = new JsonObject(runs.Select(r => new KeyValuePair<string, JsonNode?>(
-                r.Name, new JsonObject(r.Values.Select(v => new KeyValuePair<string, JsonNode?>(v.Key, v.Value)))))),
+                r.Name, new JsonObject(r.Values.Select(v => new KeyValuePair<string, JsonNode?>(v.Key, Number(v.Value))))))),
             ["ratios_ours_over"] = ratios,
             ["goals"] = goals,
             ["sources"] = new JsonArray(runs.Select(r => (JsonNode?)JsonValue.Create(columns.First(c => c.Name == r.Name).Path)).ToArray()),
