@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -36,9 +37,6 @@ internal sealed class LayerPredictor : Predictor
     /// last block would fall to narrow tiles and scalar code with one long dependent chain of multiply-adds each.
     /// </summary>
     private const int OutputBlock = 64;
-
-    [ThreadStatic]
-    private static float[]? _threadScratch;
 
     private readonly ParameterView _parameters;
     private readonly Step[] _steps;
@@ -124,12 +122,25 @@ internal sealed class LayerPredictor : Predictor
     /// <inheritdoc/>
     public override void Logits(ReadOnlySpan<float> images, int count, Span<float> logits)
     {
-        const int pixels = NetworkDescription.ImagePixels;
-        var classes = Description.Classes;
         var imageScratch = (2 * _activationFloats) + _columnFloats + _rawFloats;
         var passImages = Math.Min(count, ImagesPerPass);
         var length = imageScratch + (2 * passImages * _denseWidth);
-        var scratch = _threadScratch is { } s && s.Length >= length ? s : _threadScratch = new float[length];
+        // Pooled, not per thread: a server's many pool threads would each keep a scratch array of their own.
+        var scratch = ArrayPool<float>.Shared.Rent(length);
+        try
+        {
+            Logits(images, count, logits, scratch, imageScratch, passImages);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scratch);
+        }
+    }
+
+    private void Logits(ReadOnlySpan<float> images, int count, Span<float> logits, float[] scratch, int imageScratch, int passImages)
+    {
+        const int pixels = NetworkDescription.ImagePixels;
+        var classes = Description.Classes;
         var features = Description.Features;
         for (var start = 0; start < count; start += ImagesPerPass)
         {
