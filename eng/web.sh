@@ -93,14 +93,6 @@ status_mib() {
   awk -v field="$1:" '$1 == field { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status"
 }
 
-cpu_line() {
-  local model isa=AVX2
-  model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-  grep -qw avx512f /proc/cpuinfo && isa=AVX-512
-  grep -qw avx2 /proc/cpuinfo || isa="no AVX2"
-  echo "$model, $isa, $(nproc) cores"
-}
-
 load_average() {
   cut -d' ' -f1-3 /proc/loadavg
 }
@@ -172,7 +164,7 @@ print("%s (%s, SHA-256 %s)" % (m.get("architecture"), m.get("name"), str(m.get("
   rss=$(status_mib VmHWM)
   stop_server
   {
-    echo "web bench: model $model; wrk -t2 on loopback, ${seconds} s per row after a 5 s warm-up; CPU $(cpu_line); load average $load_before before, $(load_average) after"
+    echo "web bench: model $model; wrk -t2 on loopback, ${seconds} s per row after a 5 s warm-up; CPU $(cpu_line), $(nproc) cores; load average $load_before before, $(load_average) after"
     printf '| %-38s | %12s | %10s | %10s | %9s | %13s |\n' run requests/s "p50 ms" "p99 ms" "non-2xx" "socket errors"
     printf '| %-38s | %12s | %10s | %10s | %9s | %13s |\n' --- --- --- --- --- ---
     printf '| %-38s | %12s | %10s | %10s | %9s | %13s |\n' "GET /healthz, 32 connections (peer)" "${health[0]}" "${health[1]}" "${health[2]}" "${health[4]}" "${health[5]}"
@@ -224,7 +216,7 @@ soak() {
   local growth
   growth=$(awk -v a="$rss_start" -v b="$rss_end" 'BEGIN { printf "%.1f", b - a }')
   {
-    echo "web soak: $minutes minutes at 64 connections (9 single PNG digits to 1 batch of 64 rows) after a 1-minute warm-up; CPU $(cpu_line); load average $load_before before, $(load_average) after"
+    echo "web soak: $minutes minutes at 64 connections (9 single PNG digits to 1 batch of 64 rows) after a 1-minute warm-up; CPU $(cpu_line), $(nproc) cores; load average $load_before before, $(load_average) after"
     echo "requests: ${result[3]} (${result[0]}/s), p50 ${result[1]} ms, p99 ${result[2]} ms; non-2xx: ${result[4]}; socket errors: ${result[5]}; error lines in the server log: $errors_in_log"
     echo "server memory (VmRSS): $rss_start MiB after the warm-up; ${samples}$rss_end MiB at the end: growth $growth MiB (bound 20 MiB); peak (VmHWM) $peak MiB"
   } | tee artifacts/web/soak.txt
