@@ -19,12 +19,14 @@ internal sealed unsafe class ManagedEvaluation
     private const int ImagesPerChunk = 16;
 
     private readonly NetworkPasses _passes;
-    private readonly ParameterView _parameters;
+    private readonly Predictor _predictor;
     private float[] _losses = [];
     private int[] _predictions = [];
     private int[] _ranks = [];
 
-    private ManagedEvaluation(NetworkPasses passes, ParameterView parameters) => (_passes, _parameters) = (passes, parameters);
+    // One predictor for the evaluator's life (one validation pass): it may copy the parameters, which do not change
+    // while a validator holds them; training changes them between passes, which make evaluators of their own.
+    private ManagedEvaluation(NetworkPasses passes, ParameterView parameters) => (_passes, _predictor) = (passes, passes.CreatePredictor(parameters));
 
     /// <summary>A managed evaluator for <paramref name="model"/>, or <see langword="null"/> when it is not a plain
     /// float32 CPU engine network scoring <paramref name="classes"/> classes.</summary>
@@ -72,11 +74,8 @@ internal sealed unsafe class ManagedEvaluation
         }
 
         var (pixels, labelAddress) = (CpuTensors.Address(images), CpuTensors.Address(labels));
-
-        // A predictor per batch: it may copy the parameters, which training changes between validations.
-        var predictor = _passes.CreatePredictor(_parameters);
         WorkItems.Run(
-            (count + ImagesPerChunk - 1) / ImagesPerChunk, Math.Max(1, get_num_threads()), chunk => Images(predictor, pixels, labelAddress, count, chunk));
+            (count + ImagesPerChunk - 1) / ImagesPerChunk, Math.Max(1, get_num_threads()), chunk => Images(_predictor, pixels, labelAddress, count, chunk));
         var sum = 0f;
         for (var n = 0; n < count; n++)
         {
