@@ -177,7 +177,8 @@ internal sealed class LayerPredictor : Predictor
                 }
                 else
                 {
-                    Gemm.Multiply(batch, layer.Stride, layer.Inputs, rows, stride, layer.TransposedWeight, layer.Stride, spare, layer.Stride, accumulate: false);
+                    Gemm.Multiply(
+                        batch, layer.Stride, layer.Inputs, rows, stride, layer.TransposedWeight, layer.Stride, spare, layer.Stride, accumulate: false);
                 }
 
                 started = StepProfiler.Stop(StepPart.PredictProduct, layer.Layer, started);

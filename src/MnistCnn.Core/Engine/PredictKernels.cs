@@ -80,7 +80,8 @@ internal static class PredictKernels
     }
 
     // The sums over the listed terms p, in their (ascending) order.
-    private static void DenseRow<TOps, TVector>(ReadOnlySpan<float> row, ReadOnlySpan<int> terms, ReadOnlySpan<float> weight, int stride, int n, Span<float> output)
+    private static void DenseRow<TOps, TVector>(
+        ReadOnlySpan<float> row, ReadOnlySpan<int> terms, ReadOnlySpan<float> weight, int stride, int n, Span<float> output)
         where TOps : struct, ISimdOps<TVector>
         where TVector : struct
     {
