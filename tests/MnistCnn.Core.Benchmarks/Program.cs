@@ -13,6 +13,8 @@ using MnistCnn.Core.Benchmarks;
 //                                                   managed DigitClassifier vs TorchSharp (and PyTorch's figures)
 //   predict <folder> --model M [--threads N] [--rounds N]
 //                                                   the managed classifier alone, for A/B runs of two builds
+//   predict-profile <folder> --model M [--rounds N]
+//                                                   one image's prediction per layer and part (columns, product, epilogue), 1 thread
 //   micro [BENCHMARKDOTNET ARGS]                   BenchmarkDotNet micro-benchmarks of the hot paths
 //   gemm [--rounds N] [--seconds S] [--json OUT]   the engine's matrix product per vector width beside torch.matmul
 //   report --out OUT [--context TEXT] [--inference OURS.json --inference-peer PEER.json] NAME=JSON...
@@ -54,6 +56,12 @@ switch (args)
             predictOptions.GetValueOrDefault("--model") ?? throw new ArgumentException("predict needs --model <weights.safetensors>"),
             Int(predictOptions, "--threads", 2),
             Int(predictOptions, "--rounds", 5));
+    case ["predict-profile", var folder, .. var rest]:
+        var profileModel = Options(rest);
+        return PredictProfile.Run(
+            folder,
+            profileModel.GetValueOrDefault("--model") ?? throw new ArgumentException("predict-profile needs --model <weights.safetensors>"),
+            Int(profileModel, "--rounds", 5));
     case ["gemm", .. var rest]:
         var gemmOptions = Options(rest);
         return GemmBenchmark.Run(

@@ -79,7 +79,14 @@ internal sealed class LayerPredictor : Predictor
                 var depth = c * layer.Kernel * layer.Kernel;
                 _columnFloats = Math.Max(_columnFloats, depth * positions);
                 _rawFloats = Math.Max(_rawFloats, (outChannels * positions) + (pooled ? c * 4 * ((h + 1) / 2) * ((w + 1) / 2) : 0));
-                steps.Add(new Step(LayerKind.Conv2d, i, c, h, w, layer.Kernel, outChannels, outHeight, outWidth, pooled, relu));
+                var direct = pooled ? new PooledConvolution(parameters.Weight(i), c, h, w, layer.Kernel, outChannels) : null;
+                if (direct is not null)
+                {
+                    _columnFloats = Math.Max(_columnFloats, direct.ShiftedFloats);
+                    _rawFloats = Math.Max(_rawFloats, direct.ProductFloats);
+                }
+
+                steps.Add(new Step(LayerKind.Conv2d, i, c, h, w, layer.Kernel, outChannels, outHeight, outWidth, pooled, relu, direct));
                 largest = Math.Max(largest, outChannels * positions);
                 i = next - 1;
             }
@@ -106,7 +113,8 @@ internal sealed class LayerPredictor : Predictor
             {
                 var relu = i + 1 < layers.Count && layers[i + 1].Kind == LayerKind.ReLU;
                 var stride = (layer.Outputs + OutputBlock - 1) / OutputBlock * OutputBlock;
-                dense.Add(new DenseLayer(i, layer.Inputs, layer.Outputs, stride, Transpose(parameters.Weight(i), layer.Outputs, layer.Inputs, stride), relu));
+                var transposed = Transpose(parameters.Weight(i), layer.Outputs, layer.Inputs, stride);
+                dense.Add(new DenseLayer(i, layer.Inputs, layer.Outputs, stride, transposed, relu, Finite: AllFinite(transposed)));
                 _denseWidth = Math.Max(_denseWidth, stride);
                 i += relu ? 1 : 0;
             }
@@ -162,8 +170,20 @@ internal sealed class LayerPredictor : Predictor
                     continue;
                 }
 
-                Gemm.Multiply(batch, layer.Stride, layer.Inputs, rows, stride, layer.TransposedWeight, layer.Stride, spare, layer.Stride, accumulate: false);
+                var started = StepProfiler.Start();
+                if (batch == 1)
+                {
+                    PredictKernels.DenseRow(rows, layer.Inputs, layer.TransposedWeight, layer.Stride, layer.Stride, spare, layer.Finite);
+                }
+                else
+                {
+                    Gemm.Multiply(
+                        batch, layer.Stride, layer.Inputs, rows, stride, layer.TransposedWeight, layer.Stride, spare, layer.Stride, accumulate: false);
+                }
+
+                started = StepProfiler.Stop(StepPart.PredictProduct, layer.Layer, started);
                 BiasActivate(spare[..(batch * layer.Stride)], layer.Stride, _parameters.Bias(layer.Layer), layer.Relu);
+                StepProfiler.Stop(StepPart.PredictEpilogue, layer.Layer, started);
                 Swap(ref rows, ref spare);
                 stride = layer.Stride;
             }
@@ -180,6 +200,19 @@ internal sealed class LayerPredictor : Predictor
         var first = one;
         one = two;
         two = first;
+    }
+
+    private static bool AllFinite(float[] values)
+    {
+        foreach (var value in values)
+        {
+            if (!float.IsFinite(value))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     // The weight's transpose, each row padded with zeros to stride floats.
@@ -245,11 +278,26 @@ internal sealed class LayerPredictor : Predictor
             return;
         }
 
+        var started = StepProfiler.Start();
+        if (step.Direct is { Fits: true } direct)
+        {
+            direct.Shift(input, columns);
+            started = StepProfiler.Stop(StepPart.PredictColumns, step.Layer, started);
+            direct.Multiply(columns, raw);
+            started = StepProfiler.Stop(StepPart.PredictProduct, step.Layer, started);
+            PoolBiasActivate(raw, bias, positions / 4, step.Relu, output);
+            StepProfiler.Stop(StepPart.PredictEpilogue, step.Layer, started);
+            return;
+        }
+
         var phases = raw[(step.OutChannels * positions)..];
         PooledColumns(in step, input, phases, columns);
+        started = StepProfiler.Stop(StepPart.PredictColumns, step.Layer, started);
         var convolved = raw[..(step.OutChannels * positions)];
         Gemm.Multiply(step.OutChannels, positions, depth, weight, depth, columns, positions, convolved, positions, accumulate: false);
+        started = StepProfiler.Stop(StepPart.PredictProduct, step.Layer, started);
         PoolBiasActivate(convolved, bias, positions / 4, step.Relu, output);
+        StepProfiler.Stop(StepPart.PredictEpilogue, step.Layer, started);
     }
 
     /// <summary>
@@ -473,12 +521,13 @@ internal sealed class LayerPredictor : Predictor
 
     /// <summary>One step of the convolutional part: a convolution (with its pool and ReLU when fused), a pool or an activation.</summary>
     private readonly record struct Step(
-        LayerKind Kind, int Layer, int Channels, int Height, int Width, int Kernel, int OutChannels, int OutHeight, int OutWidth, bool Pooled, bool Relu);
+        LayerKind Kind, int Layer, int Channels, int Height, int Width, int Kernel, int OutChannels, int OutHeight, int OutWidth, bool Pooled, bool Relu,
+        PooledConvolution? Direct = null);
 
     /// <summary>
-    /// A linear layer (its weight transposed, inputs x <see cref="Stride"/>, and whether a ReLU follows), or an
-    /// activation (<see cref="Outputs"/> 0).
+    /// A linear layer (its weight transposed, inputs x <see cref="Stride"/>, whether a ReLU follows, and whether the
+    /// weight is finite, so that one image may leave out its zero inputs), or an activation (<see cref="Outputs"/> 0).
     /// </summary>
     private sealed record DenseLayer(
-        int Layer, int Inputs, int Outputs, int Stride, float[] TransposedWeight, bool Relu, LayerKind Activation = LayerKind.ReLU);
+        int Layer, int Inputs, int Outputs, int Stride, float[] TransposedWeight, bool Relu, LayerKind Activation = LayerKind.ReLU, bool Finite = false);
 }

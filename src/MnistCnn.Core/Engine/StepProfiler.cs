@@ -25,15 +25,24 @@ internal enum StepPart
 
     /// <summary>The sum of the convolutions' per-image gradients (layer -1).</summary>
     Reduce,
+
+    /// <summary>Prediction: a convolution's input rearranged for its product (im2col, or the planes a direct kernel reads).</summary>
+    PredictColumns,
+
+    /// <summary>Prediction: a layer's product (a convolution's or a linear layer's multiply-adds).</summary>
+    PredictProduct,
+
+    /// <summary>Prediction: what follows a product (bias, ReLU, max-pool), or a layer that is nothing else.</summary>
+    PredictEpilogue,
 }
 
 /// <summary>
-/// Optional timing of a training step's parts per layer, for the benchmarks' step profile: off unless
+/// Optional timing of a training step's (or a prediction's) parts per layer, for the benchmarks' profiles: off unless
 /// <see cref="Enabled"/> is set; then every thread adds its intervals to its own counters, summed by <see cref="Collect"/>.
 /// </summary>
 internal static class StepProfiler
 {
-    private const int Parts = 7;
+    private const int Parts = 10;
 
     private static readonly List<long[]> AllCounters = [];
 

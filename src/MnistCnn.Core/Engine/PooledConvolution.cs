@@ -1,0 +1,402 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace MnistCnn.Core.Engine;
+
+/// <summary>
+/// One image's convolution (stride 1, no padding) ahead of a 2x2 max-pool, for prediction, without an im2col matrix:
+/// its product reads the input from small shifted planes through a table of offsets.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The output positions are ordered as <see cref="LayerPredictor"/>'s pooled im2col orders them: by corner of the
+/// pooling window, then pooled row and column. For input channel c, kernel offset (ky, kx) and corner (dy, dx), the
+/// P = pooled height x pooled width values the product reads are <c>input[c, 2 py + dy + ky, 2 px + dx + kx]</c>:
+/// with u = dx + kx and y = dy + ky, the rows y, y + 2, ... of the input's columns u, u + 2, ... That is one
+/// contiguous block of the shifted plane <c>S[c, u, y mod 2]</c> (rows of one parity, columns u, u + 2, ...), which
+/// holds (k + 1) x 2 planes of about a quarter of the channel each: for LeNet's second convolution 23 KB, where its
+/// im2col matrix is 125 KB and is written and read again for every image.
+/// </para>
+/// <para>
+/// The product runs over the kernel's elements p = (c, ky, kx) in order, one multiply-add at a time per output, as
+/// <see cref="Gemm.Multiply"/> does over the im2col matrix: it gives the same bits as that product, at every width.
+/// The weight is kept padded with zero rows to a multiple of <see cref="Rows"/> output channels, so every tile is whole.
+/// </para>
+/// </remarks>
+internal sealed class PooledConvolution
+{
+    /// <summary>Output channels a tile computes at once.</summary>
+    public const int Rows = 5;
+
+    private readonly int _channels;
+    private readonly int _height;
+    private readonly int _width;
+    private readonly int _kernel;
+    private readonly int _depth;
+    private readonly int _pooledHeight;
+    private readonly int _pooledWidth;
+    private readonly int _shiftedRows;
+    private readonly float[] _weight;
+    private readonly int[] _offsets;
+
+    /// <param name="weight">The convolution's weight, output channels x (channels x kernel x kernel).</param>
+    /// <param name="channels">Input channels.</param>
+    /// <param name="height">Input height.</param>
+    /// <param name="width">Input width.</param>
+    /// <param name="kernel">The kernel's side.</param>
+    /// <param name="outChannels">Output channels.</param>
+    public PooledConvolution(ReadOnlySpan<float> weight, int channels, int height, int width, int kernel, int outChannels)
+    {
+        var (outHeight, outWidth) = (height - kernel + 1, width - kernel + 1);
+        if (outHeight <= 0 || outWidth <= 0 || outHeight % 2 != 0 || outWidth % 2 != 0)
+        {
+            throw new ArgumentException($"A {kernel}x{kernel} convolution of a {height}x{width} input has no even output to pool.");
+        }
+
+        (_channels, _height, _width, _kernel) = (channels, height, width, kernel);
+        _depth = channels * kernel * kernel;
+        (_pooledHeight, _pooledWidth) = (outHeight / 2, outWidth / 2);
+        _shiftedRows = (height + 1) / 2;
+        PaddedChannels = (outChannels + Rows - 1) / Rows * Rows;
+        _weight = new float[PaddedChannels * _depth];
+        weight[..(outChannels * _depth)].CopyTo(_weight);
+
+        // For each kernel element p = (c, ky, kx) and corner (dy, dx), where its block starts in the shifted planes.
+        _offsets = new int[_depth * 4];
+        for (var c = 0; c < channels; c++)
+        {
+            for (var ky = 0; ky < kernel; ky++)
+            {
+                for (var kx = 0; kx < kernel; kx++)
+                {
+                    var p = (((c * kernel) + ky) * kernel) + kx;
+                    for (var corner = 0; corner < 4; corner++)
+                    {
+                        var (y, u) = ((corner >> 1) + ky, (corner & 1) + kx);
+                        _offsets[(p * 4) + corner] = PlaneStart(c, u, y & 1) + ((y >> 1) * _pooledWidth);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Output channels the product computes (the real ones, then zero rows up to a multiple of <see cref="Rows"/>).</summary>
+    public int PaddedChannels { get; }
+
+    /// <summary>Pooled positions per channel (pooled height x pooled width).</summary>
+    public int Pooled => _pooledHeight * _pooledWidth;
+
+    /// <summary>Floats of scratch <see cref="TryConvolve"/> needs for the shifted planes.</summary>
+    public int ShiftedFloats => _channels * (_kernel + 1) * 2 * _shiftedRows * _pooledWidth;
+
+    /// <summary>Floats <see cref="TryConvolve"/> writes: <see cref="PaddedChannels"/> x 4 corners x <see cref="Pooled"/>.</summary>
+    public int ProductFloats => PaddedChannels * 4 * Pooled;
+
+    /// <summary>Whether <see cref="Multiply"/> runs at the vector width in use: the pooled plane must fill whole vectors.</summary>
+    public bool Fits
+    {
+        get
+        {
+            var bits = VectorWidth.Bits;
+            return Pooled % (bits == 0 ? 1 : bits / 32) == 0;
+        }
+    }
+
+    /// <summary>
+    /// Writes the convolution (no bias) of <paramref name="input"/> into <paramref name="product"/>, channel by
+    /// channel, each as 4 blocks of <see cref="Pooled"/> values, one per corner of the pooling window; false (and
+    /// nothing written) when it does not <see cref="Fits">fit</see> the vector width in use.
+    /// </summary>
+    /// <exception cref="ArgumentException">A span is shorter than the input, <see cref="ShiftedFloats"/> or <see cref="ProductFloats"/>.</exception>
+    public bool TryConvolve(ReadOnlySpan<float> input, Span<float> shifted, Span<float> product)
+    {
+        if (!Fits)
+        {
+            return false;
+        }
+
+        Shift(input, shifted);
+        Multiply(shifted, product);
+        return true;
+    }
+
+    /// <summary>Writes the shifted planes of <paramref name="input"/> (<see cref="ShiftedFloats"/> floats).</summary>
+    /// <exception cref="ArgumentException">A span is shorter than the input or <see cref="ShiftedFloats"/>.</exception>
+    public void Shift(ReadOnlySpan<float> input, Span<float> shifted)
+    {
+        if (input.Length < _channels * _height * _width || shifted.Length < ShiftedFloats)
+        {
+            throw new ArgumentException("The input or the shifted planes' scratch is shorter than the convolution needs.");
+        }
+
+        ShiftPlanes(input, shifted);
+    }
+
+    /// <summary>The product of the weight and the shifted planes (<see cref="Shift"/>'s), at a width it <see cref="Fits"/>.</summary>
+    /// <exception cref="ArgumentException">A span is shorter than <see cref="ShiftedFloats"/> or <see cref="ProductFloats"/>.</exception>
+    /// <exception cref="InvalidOperationException">The pooled plane does not fill whole vectors of the width in use.</exception>
+    public void Multiply(ReadOnlySpan<float> shifted, Span<float> product)
+    {
+        if (shifted.Length < ShiftedFloats || product.Length < ProductFloats)
+        {
+            throw new ArgumentException("The shifted planes or the product is shorter than the convolution needs.");
+        }
+
+        if (!Fits)
+        {
+            throw new InvalidOperationException($"{Pooled} pooled positions fill no whole vectors of {VectorWidth.Bits} bits.");
+        }
+
+        switch (VectorWidth.Bits)
+        {
+            case >= 512:
+                Product4<Simd512, Vector512<float>>(shifted, product);
+                break;
+            case >= 256:
+                Product2<Simd256, Vector256<float>>(shifted, product);
+                break;
+            case >= 128:
+                Product2<Simd128, Vector128<float>>(shifted, product);
+                break;
+            default:
+                Product2<SimdScalar, float>(shifted, product);
+                break;
+        }
+    }
+
+    private int PlaneStart(int c, int u, int parity) => ((((c * (_kernel + 1)) + u) * 2) + parity) * _shiftedRows * _pooledWidth;
+
+    // S[c, u, y mod 2][y / 2, px] = input[c, y, 2 px + u]: each input row split into its even and odd columns once,
+    // then copied as runs of pooled-width floats, one per shift u.
+    private void ShiftPlanes(ReadOnlySpan<float> input, Span<float> shifted)
+    {
+        var half = (_width + 1) / 2;
+        Span<float> split = stackalloc float[2 * half];
+        ref var source = ref MemoryMarshal.GetReference(input);
+        ref var target = ref MemoryMarshal.GetReference(shifted);
+        ref var even = ref MemoryMarshal.GetReference(split);
+        ref var odd = ref Unsafe.Add(ref even, half);
+        for (var c = 0; c < _channels; c++)
+        {
+            for (var y = 0; y < _height; y++)
+            {
+                ref var row = ref Unsafe.Add(ref source, ((c * _height) + y) * _width);
+                var x = 0;
+                for (; x + 1 < _width; x += 2)
+                {
+                    Unsafe.Add(ref even, x >> 1) = Unsafe.Add(ref row, x);
+                    Unsafe.Add(ref odd, x >> 1) = Unsafe.Add(ref row, x + 1);
+                }
+
+                if (x < _width)
+                {
+                    Unsafe.Add(ref even, x >> 1) = Unsafe.Add(ref row, x);
+                }
+
+                var at = (y >> 1) * _pooledWidth;
+                for (var u = 0; u <= _kernel; u++)
+                {
+                    ref var from = ref Unsafe.Add(ref (u & 1) == 0 ? ref even : ref odd, u >> 1);
+                    CopyRun(ref from, ref Unsafe.Add(ref target, PlaneStart(c, u, y & 1) + at), _pooledWidth);
+                }
+            }
+        }
+    }
+
+    // Copies a short run of floats without a call (runs of at least 4: 128-bit moves, the last one overlapping).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRun(ref float from, ref float to, int length)
+    {
+        if (Vector128.IsHardwareAccelerated && length >= 4)
+        {
+            var i = 0;
+            for (; i + 4 <= length; i += 4)
+            {
+                Vector128.LoadUnsafe(ref from, (nuint)i).StoreUnsafe(ref to, (nuint)i);
+            }
+
+            if (i < length)
+            {
+                Vector128.LoadUnsafe(ref from, (nuint)(length - 4)).StoreUnsafe(ref to, (nuint)(length - 4));
+            }
+
+            return;
+        }
+
+        for (var i = 0; i < length; i++)
+        {
+            Unsafe.Add(ref to, i) = Unsafe.Add(ref from, i);
+        }
+    }
+
+    // Tiles of 5 channels x 4 vectors of positions (AVX-512: 20 accumulators of 32 registers; LeNet's 20 and 50 channels fill whole tiles).
+    private void Product4<TOps, TVector>(ReadOnlySpan<float> shifted, Span<float> product)
+        where TOps : struct, ISimdOps<TVector>
+        where TVector : struct
+    {
+        var v = TOps.Count;
+        var (pooled, columns) = (Pooled, 4 * Pooled);
+        ref var s = ref MemoryMarshal.GetReference(shifted);
+        ref var offsets = ref MemoryMarshal.GetArrayDataReference(_offsets);
+        for (var j = 0; j < columns; j += 4 * v)
+        {
+            var (c0, i0) = Math.DivRem(j, pooled);
+            var (c1, i1) = Math.DivRem(j + v, pooled);
+            var (c2, i2) = Math.DivRem(j + (2 * v), pooled);
+            var (c3, i3) = Math.DivRem(j + (3 * v), pooled);
+            for (var r = 0; r < PaddedChannels; r += Rows)
+            {
+                Tile5x4<TOps, TVector>(
+                    _depth, ref _weight[r * _depth], ref s, ref offsets, new(c0, c1, c2, c3), new(i0, i1, i2, i3), ref product[(r * columns) + j], columns);
+            }
+        }
+    }
+
+    // Tiles of 5 channels x 2 vectors of positions (10 accumulators of AVX2's or SSE's 16 registers).
+    private void Product2<TOps, TVector>(ReadOnlySpan<float> shifted, Span<float> product)
+        where TOps : struct, ISimdOps<TVector>
+        where TVector : struct
+    {
+        var v = TOps.Count;
+        var (pooled, columns) = (Pooled, 4 * Pooled);
+        ref var s = ref MemoryMarshal.GetReference(shifted);
+        ref var offsets = ref MemoryMarshal.GetArrayDataReference(_offsets);
+        for (var j = 0; j < columns; j += 2 * v)
+        {
+            var (c0, i0) = Math.DivRem(j, pooled);
+            var (c1, i1) = Math.DivRem(j + v, pooled);
+            for (var r = 0; r < PaddedChannels; r += Rows)
+            {
+                Tile5x2<TOps, TVector>(_depth, ref _weight[r * _depth], ref s, ref offsets, c0, i0, c1, i1, ref product[(r * columns) + j], columns);
+            }
+        }
+    }
+
+    private static void Tile5x4<TOps, TVector>(int depth, ref float w, ref float s, ref int offsets, Quad corners, Quad within, ref float c, nint ldc)
+        where TOps : struct, ISimdOps<TVector>
+        where TVector : struct
+    {
+        TVector s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33, s40, s41, s42, s43;
+        s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = s20 = s21 = s22 = s23 = TOps.Zero;
+        s30 = s31 = s32 = s33 = s40 = s41 = s42 = s43 = TOps.Zero;
+        ref var a0 = ref w;
+        ref var a1 = ref Unsafe.Add(ref w, depth);
+        ref var a2 = ref Unsafe.Add(ref w, 2 * depth);
+        ref var a3 = ref Unsafe.Add(ref w, 3 * depth);
+        ref var a4 = ref Unsafe.Add(ref w, 4 * depth);
+        ref var b0 = ref Unsafe.Add(ref s, within.A);
+        ref var b1 = ref Unsafe.Add(ref s, within.B);
+        ref var b2 = ref Unsafe.Add(ref s, within.C);
+        ref var b3 = ref Unsafe.Add(ref s, within.D);
+        ref var o = ref offsets;
+        for (nint p = 0; p < depth; p++)
+        {
+            var v0 = TOps.Load(ref Unsafe.Add(ref b0, Unsafe.Add(ref o, corners.A)));
+            var v1 = TOps.Load(ref Unsafe.Add(ref b1, Unsafe.Add(ref o, corners.B)));
+            var v2 = TOps.Load(ref Unsafe.Add(ref b2, Unsafe.Add(ref o, corners.C)));
+            var v3 = TOps.Load(ref Unsafe.Add(ref b3, Unsafe.Add(ref o, corners.D)));
+            var x = TOps.Broadcast(Unsafe.Add(ref a0, p));
+            s00 = TOps.MultiplyAdd(x, v0, s00);
+            s01 = TOps.MultiplyAdd(x, v1, s01);
+            s02 = TOps.MultiplyAdd(x, v2, s02);
+            s03 = TOps.MultiplyAdd(x, v3, s03);
+            x = TOps.Broadcast(Unsafe.Add(ref a1, p));
+            s10 = TOps.MultiplyAdd(x, v0, s10);
+            s11 = TOps.MultiplyAdd(x, v1, s11);
+            s12 = TOps.MultiplyAdd(x, v2, s12);
+            s13 = TOps.MultiplyAdd(x, v3, s13);
+            x = TOps.Broadcast(Unsafe.Add(ref a2, p));
+            s20 = TOps.MultiplyAdd(x, v0, s20);
+            s21 = TOps.MultiplyAdd(x, v1, s21);
+            s22 = TOps.MultiplyAdd(x, v2, s22);
+            s23 = TOps.MultiplyAdd(x, v3, s23);
+            x = TOps.Broadcast(Unsafe.Add(ref a3, p));
+            s30 = TOps.MultiplyAdd(x, v0, s30);
+            s31 = TOps.MultiplyAdd(x, v1, s31);
+            s32 = TOps.MultiplyAdd(x, v2, s32);
+            s33 = TOps.MultiplyAdd(x, v3, s33);
+            x = TOps.Broadcast(Unsafe.Add(ref a4, p));
+            s40 = TOps.MultiplyAdd(x, v0, s40);
+            s41 = TOps.MultiplyAdd(x, v1, s41);
+            s42 = TOps.MultiplyAdd(x, v2, s42);
+            s43 = TOps.MultiplyAdd(x, v3, s43);
+            o = ref Unsafe.Add(ref o, 4);
+        }
+
+        nint n = TOps.Count;
+        Store4<TOps, TVector>(ref c, n, s00, s01, s02, s03);
+        Store4<TOps, TVector>(ref Unsafe.Add(ref c, ldc), n, s10, s11, s12, s13);
+        Store4<TOps, TVector>(ref Unsafe.Add(ref c, 2 * ldc), n, s20, s21, s22, s23);
+        Store4<TOps, TVector>(ref Unsafe.Add(ref c, 3 * ldc), n, s30, s31, s32, s33);
+        Store4<TOps, TVector>(ref Unsafe.Add(ref c, 4 * ldc), n, s40, s41, s42, s43);
+    }
+
+    private static void Tile5x2<TOps, TVector>(int depth, ref float w, ref float s, ref int offsets, int corner0, int within0, int corner1, int within1,
+        ref float c, nint ldc)
+        where TOps : struct, ISimdOps<TVector>
+        where TVector : struct
+    {
+        TVector s00, s01, s10, s11, s20, s21, s30, s31, s40, s41;
+        s00 = s01 = s10 = s11 = s20 = s21 = s30 = s31 = s40 = s41 = TOps.Zero;
+        ref var a0 = ref w;
+        ref var a1 = ref Unsafe.Add(ref w, depth);
+        ref var a2 = ref Unsafe.Add(ref w, 2 * depth);
+        ref var a3 = ref Unsafe.Add(ref w, 3 * depth);
+        ref var a4 = ref Unsafe.Add(ref w, 4 * depth);
+        ref var b0 = ref Unsafe.Add(ref s, within0);
+        ref var b1 = ref Unsafe.Add(ref s, within1);
+        ref var o = ref offsets;
+        for (nint p = 0; p < depth; p++)
+        {
+            var v0 = TOps.Load(ref Unsafe.Add(ref b0, Unsafe.Add(ref o, corner0)));
+            var v1 = TOps.Load(ref Unsafe.Add(ref b1, Unsafe.Add(ref o, corner1)));
+            var x = TOps.Broadcast(Unsafe.Add(ref a0, p));
+            s00 = TOps.MultiplyAdd(x, v0, s00);
+            s01 = TOps.MultiplyAdd(x, v1, s01);
+            x = TOps.Broadcast(Unsafe.Add(ref a1, p));
+            s10 = TOps.MultiplyAdd(x, v0, s10);
+            s11 = TOps.MultiplyAdd(x, v1, s11);
+            x = TOps.Broadcast(Unsafe.Add(ref a2, p));
+            s20 = TOps.MultiplyAdd(x, v0, s20);
+            s21 = TOps.MultiplyAdd(x, v1, s21);
+            x = TOps.Broadcast(Unsafe.Add(ref a3, p));
+            s30 = TOps.MultiplyAdd(x, v0, s30);
+            s31 = TOps.MultiplyAdd(x, v1, s31);
+            x = TOps.Broadcast(Unsafe.Add(ref a4, p));
+            s40 = TOps.MultiplyAdd(x, v0, s40);
+            s41 = TOps.MultiplyAdd(x, v1, s41);
+            o = ref Unsafe.Add(ref o, 4);
+        }
+
+        nint n = TOps.Count;
+        Store2<TOps, TVector>(ref c, n, s00, s01);
+        Store2<TOps, TVector>(ref Unsafe.Add(ref c, ldc), n, s10, s11);
+        Store2<TOps, TVector>(ref Unsafe.Add(ref c, 2 * ldc), n, s20, s21);
+        Store2<TOps, TVector>(ref Unsafe.Add(ref c, 3 * ldc), n, s30, s31);
+        Store2<TOps, TVector>(ref Unsafe.Add(ref c, 4 * ldc), n, s40, s41);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store4<TOps, TVector>(ref float c, nint n, TVector s0, TVector s1, TVector s2, TVector s3)
+        where TOps : struct, ISimdOps<TVector>
+        where TVector : struct
+    {
+        TOps.Store(s0, ref c);
+        TOps.Store(s1, ref Unsafe.Add(ref c, n));
+        TOps.Store(s2, ref Unsafe.Add(ref c, 2 * n));
+        TOps.Store(s3, ref Unsafe.Add(ref c, 3 * n));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store2<TOps, TVector>(ref float c, nint n, TVector s0, TVector s1)
+        where TOps : struct, ISimdOps<TVector>
+        where TVector : struct
+    {
+        TOps.Store(s0, ref c);
+        TOps.Store(s1, ref Unsafe.Add(ref c, n));
+    }
+
+    /// <summary>Four small integers of a tile (its vectors' corners, or their places within a corner's block).</summary>
+    private readonly record struct Quad(int A, int B, int C, int D);
+}
