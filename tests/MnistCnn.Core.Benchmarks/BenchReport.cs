@@ -15,7 +15,7 @@ internal static class BenchReport
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
     /// <summary>A figure for the JSON summary: null where a side did not measure it (NaN or infinite ratio).</summary>
-    private static JsonNode? Number(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
+    private static JsonValue? Number(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
 
     private static readonly (string Key, string Label, string Unit)[] Metrics =
     [
