@@ -7,7 +7,8 @@ namespace MnistCnn.Samples.Train;
 /// <summary>Draws a learning-rate sweep: the batch losses and their moving average against the rate (log scale), and the suggested rate.</summary>
 internal static class LearningRatePlot
 {
-    public static void SavePng(LearningRateFinderResult result, string path)
+    /// <summary>Saves the sweep; <paramref name="subject"/> names what it describes (model, preset, data set).</summary>
+    public static void SavePng(LearningRateFinderResult result, string subject, string path)
     {
         var x = result.Points.Select(p => Math.Log10(p.LearningRate)).ToArray();
         var plot = new Plot();
@@ -31,7 +32,7 @@ internal static class LearningRatePlot
         plot.Axes.SetLimitsY(lowest * 0.95, Math.Max(result.Points[0].SmoothedLoss * 1.5, lowest * 1.1));
         PlotFont.Apply(plot, "lr-find.png");
         plot.Axes.SetLimitsX(powers[0], powers[^1]);
-        plot.Title(result.Diverged ? "Learning-rate sweep (stopped when the loss diverged)" : "Learning-rate sweep");
+        plot.Title($"{subject}: learning-rate sweep{(result.Diverged ? " (stopped when the loss diverged)" : string.Empty)}");
         plot.XLabel("learning rate (log scale)");
         plot.YLabel("training loss");
         plot.ShowLegend();

@@ -18,7 +18,8 @@ internal static class MistakesImage
     private const int TitleHeight = 34;
     private const int LineHeight = 20;
 
-    public static void SavePng(MistakeReport report, string path)
+    /// <summary>Saves the report; <paramref name="subject"/> names what it describes (model, preset, data set).</summary>
+    public static void SavePng(MistakeReport report, string subject, string path)
     {
         var tops = report.TopLosses;
         var rows = (tops.Count + Columns - 1) / Columns;
@@ -34,7 +35,7 @@ internal static class MistakesImage
         using var font = new SKFont(typeface, 13);
         using var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true };
         canvas.DrawText(
-            string.Create(CultureInfo.InvariantCulture, $"Highest losses: {report.ErrorCount} of {report.ImageCount} test images are wrong"),
+            string.Create(CultureInfo.InvariantCulture, $"{subject}: highest losses; {report.ErrorCount} of {report.ImageCount} test images are wrong"),
             Margin,
             22,
             SKTextAlign.Left,

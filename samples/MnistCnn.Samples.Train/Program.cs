@@ -101,12 +101,14 @@ try
         Device = arguments.Device,
         CheckpointPath = arguments.CheckpointPath,
     });
+    // Every report names what it describes: the model, the preset and the data set.
+    var subject = $"{model.GetType().Name} on {arguments.Dataset.Name}, preset {arguments.Preset.ToString().ToLowerInvariant()}";
     if (arguments.FindLearningRate)
     {
         Console.WriteLine($"Sweeping the learning rate for {model.GetType().Name} (batch {arguments.BatchSize}; fastai's lr_find defaults: 100 steps from 1e-7 to 10)");
         var sweep = new LearningRateFinder(trainer.Options).Find(model, trainLoader, cancellationToken: cancellation.Token);
         Directory.CreateDirectory(arguments.OutputFolder);
-        OutputFile.Write(Path.Combine(arguments.OutputFolder, "lr-find.png"), temporary => LearningRatePlot.SavePng(sweep, temporary));
+        OutputFile.Write(Path.Combine(arguments.OutputFolder, "lr-find.png"), temporary => LearningRatePlot.SavePng(sweep, subject, temporary));
         Console.WriteLine(
             $"Suggested learning rate: {sweep.SuggestedLearningRate:G3} (steepest fall of the loss; lowest loss at {sweep.MinimumLossLearningRate:G3}" +
             $"{(sweep.Diverged ? $", diverged after {sweep.Points.Count} steps" : string.Empty)}); train with --lr {sweep.SuggestedLearningRate:G3}");
@@ -154,14 +156,12 @@ try
         TrainingOnlySeconds = Math.Round(history.Epochs.Sum(e => e.TrainDuration.TotalSeconds), 3),
         ClassNames = arguments.Dataset.ClassNames,
     };
-    // Every report names what it describes: the model, the preset and the data set.
-    var subject = $"{summary.Model} on {summary.Dataset}, preset {summary.Preset}";
     var json = JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true });
     OutputFile.Write(Path.Combine(arguments.OutputFolder, "summary.json"), temporary => File.WriteAllText(temporary, json));
     OutputFile.Write(Path.Combine(arguments.OutputFolder, "curves.png"), temporary => TrainingCurves.SavePng(history.Epochs, subject, temporary));
     OutputFile.Write(Path.Combine(arguments.OutputFolder, "confusion.png"), temporary => ConfusionMatrixPlot.SavePng(evaluation, subject, temporary, test.ClassNames));
     var mistakes = MistakeAnalysis.Analyze(model, test, new MistakeAnalysisOptions { TopLosses = 16, ConfusedPairs = 8 }, cancellation.Token);
-    OutputFile.Write(Path.Combine(arguments.OutputFolder, "mistakes.png"), temporary => MistakesImage.SavePng(mistakes, temporary));
+    OutputFile.Write(Path.Combine(arguments.OutputFolder, "mistakes.png"), temporary => MistakesImage.SavePng(mistakes, subject, temporary));
 
     Console.WriteLine($"Final accuracy: {history.Last?.ValidationAccuracy:F2}% on {history.Device}");
     Console.WriteLine($"Training time: {trainingTime.TotalMinutes:F1} min ({trainingTime.TotalSeconds:F0} s, validation included{(resuming ? ", this process only" : string.Empty)}); " +

@@ -83,27 +83,27 @@ internal readonly struct CaseStudy128 : ICaseStudyOps<Vector128<float>>
 /// <summary>The case study's operations in scalar code: one float per "vector".</summary>
 internal readonly struct CaseStudyScalar : ICaseStudyOps<float>
 {
-    public static int Count => 1;
+    public static int Count => SimdScalar.Count;
 
-    public static float Zero => 0f;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Load(ref float source) => source;
+    public static float Zero => SimdScalar.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store(float value, ref float destination) => destination = value;
+    public static float Load(ref float source) => SimdScalar.Load(ref source);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Broadcast(float value) => value;
+    public static void Store(float value, ref float destination) => SimdScalar.Store(value, ref destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Broadcast(float value) => SimdScalar.Broadcast(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MultiplyAdd(float left, float right, float addend) => SimdScalar.MultiplyAdd(left, right, addend);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Sum(float value) => value;
+    public static float Sum(float value) => SimdScalar.Sum(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Add(float left, float right) => left + right;
+    public static float Add(float left, float right) => SimdScalar.Add(left, right);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Max(float left, float right) => SimdScalar.Max(left, right);

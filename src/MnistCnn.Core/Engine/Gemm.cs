@@ -44,49 +44,33 @@ internal static class Gemm
     /// <summary><c>C[m x n] = (accumulate ? C : 0) + A[m x k] * B[k x n]</c>; rows of A, B, C start every lda, ldb, ldc floats.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A size is negative or a stride is shorter than its row.</exception>
     /// <exception cref="ArgumentException">A span is too short for its rows and stride.</exception>
-    public static void Multiply(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate)
-    {
-        CheckSizes(m, n, k);
-        CheckMatrix(a.Length, m, k, lda, nameof(a), nameof(lda));
-        CheckMatrix(b.Length, k, n, ldb, nameof(b), nameof(ldb));
-        CheckMatrix(c.Length, m, n, ldc, nameof(c), nameof(ldc));
-        Run(m, n, k, ref MemoryMarshal.GetReference(a), lda, 1, ref MemoryMarshal.GetReference(b), ldb, false, ref MemoryMarshal.GetReference(c), ldc,
-            accumulate);
-    }
+    public static void Multiply(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate) =>
+        CheckAndRun(m, n, k, a, lda, transposedA: false, b, ldb, transposedB: false, c, ldc, accumulate);
 
     /// <summary>The same with A stored transposed: <paramref name="a"/> is k x m (row stride lda &gt;= m), <c>C (+)= Aᵀ·B</c>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A size is negative or a stride is shorter than its row.</exception>
-    /// <exception cref="ArgumentException">A span is too short for its rows and stride.</exception>
+    /// <inheritdoc cref="Multiply" path="/exception"/>
     public static void MultiplyTransposedA(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
-        bool accumulate)
-    {
-        CheckSizes(m, n, k);
-        CheckMatrix(a.Length, k, m, lda, nameof(a), nameof(lda));
-        CheckMatrix(b.Length, k, n, ldb, nameof(b), nameof(ldb));
-        CheckMatrix(c.Length, m, n, ldc, nameof(c), nameof(ldc));
-        Run(m, n, k, ref MemoryMarshal.GetReference(a), 1, lda, ref MemoryMarshal.GetReference(b), ldb, false, ref MemoryMarshal.GetReference(c), ldc,
-            accumulate);
-    }
+        bool accumulate) =>
+        CheckAndRun(m, n, k, a, lda, transposedA: true, b, ldb, transposedB: false, c, ldc, accumulate);
 
     /// <summary>The same with B stored transposed: <paramref name="b"/> is n x k (row stride ldb &gt;= k), <c>C (+)= A·Bᵀ</c>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A size is negative or a stride is shorter than its row.</exception>
-    /// <exception cref="ArgumentException">A span is too short for its rows and stride.</exception>
+    /// <inheritdoc cref="Multiply" path="/exception"/>
     public static void MultiplyTransposedB(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
-        bool accumulate)
-    {
-        CheckSizes(m, n, k);
-        CheckMatrix(a.Length, m, k, lda, nameof(a), nameof(lda));
-        CheckMatrix(b.Length, n, k, ldb, nameof(b), nameof(ldb));
-        CheckMatrix(c.Length, m, n, ldc, nameof(c), nameof(ldc));
-        Run(m, n, k, ref MemoryMarshal.GetReference(a), lda, 1, ref MemoryMarshal.GetReference(b), ldb, true, ref MemoryMarshal.GetReference(c), ldc,
-            accumulate);
-    }
+        bool accumulate) =>
+        CheckAndRun(m, n, k, a, lda, transposedA: false, b, ldb, transposedB: true, c, ldc, accumulate);
 
-    private static void CheckSizes(int m, int n, int k)
+    /// <summary>Checks every variant's sizes, strides and spans (A is k x m when transposed, B n x k), then runs it.</summary>
+    private static void CheckAndRun(int m, int n, int k, ReadOnlySpan<float> a, int lda, bool transposedA, ReadOnlySpan<float> b, int ldb, bool transposedB,
+        Span<float> c, int ldc, bool accumulate)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(m);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         ArgumentOutOfRangeException.ThrowIfNegative(k);
+        CheckMatrix(a.Length, transposedA ? k : m, transposedA ? m : k, lda, nameof(a), nameof(lda));
+        CheckMatrix(b.Length, transposedB ? n : k, transposedB ? k : n, ldb, nameof(b), nameof(ldb));
+        CheckMatrix(c.Length, m, n, ldc, nameof(c), nameof(ldc));
+        Run(m, n, k, ref MemoryMarshal.GetReference(a), transposedA ? 1 : lda, transposedA ? lda : 1, ref MemoryMarshal.GetReference(b), ldb, transposedB,
+            ref MemoryMarshal.GetReference(c), ldc, accumulate);
     }
 
     private static void CheckMatrix(int length, int rows, int columns, int stride, string name, string strideName)
@@ -175,63 +159,43 @@ internal static class Gemm
         where TOps : struct, ISimdOps<TVector>
         where TVector : struct
     {
-        var width = TOps.Count;
-        if (width == Vector512<float>.Count)
+        if (TOps.Count == Vector512<float>.Count)
         {
             // AVX-512 has 32 registers: 6 x 4 accumulators, 4 of B and a broadcast fit.
-            for (; j + (4 * width) <= o.N; j += 4 * width)
-            {
-                ref var panel = ref PanelOfB(in o, ref b, j, 4 * width, out var stride);
-                ref var cj = ref Unsafe.Add(ref c, j);
-                var i = 0;
-                for (; i + 6 <= o.M; i += 6)
-                {
-                    Tile6x4<TOps, TVector>(o.K, ref Unsafe.Add(ref a, i * o.ARow), o.ARow, o.AColumn, ref panel, stride, ref Unsafe.Add(ref cj, i * o.Ldc),
-                        o.Ldc, o.Accumulate);
-                }
-
-                for (; i < o.M; i++)
-                {
-                    Tile1x4<TOps, TVector>(o.K, ref Unsafe.Add(ref a, i * o.ARow), o.ARow, o.AColumn, ref panel, stride, ref Unsafe.Add(ref cj, i * o.Ldc),
-                        o.Ldc, o.Accumulate);
-                }
-            }
+            Blocks<TOps, TVector, Six, Four>(in o, ref a, ref b, ref c, ref j);
         }
 
         // 6 x 2 accumulators, 2 of B and a broadcast fit in the 16 registers of AVX2 or SSE.
-        for (; j + (2 * width) <= o.N; j += 2 * width)
+        Blocks<TOps, TVector, Six, Two>(in o, ref a, ref b, ref c, ref j);
+        Blocks<TOps, TVector, Four, One>(in o, ref a, ref b, ref c, ref j);
+    }
+
+    /// <summary>
+    /// Computes the column blocks of <typeparamref name="TVectors"/> vectors from <paramref name="j"/> on that fit, in tiles of
+    /// <typeparamref name="TRows"/> rows then single rows, and moves j past them.
+    /// </summary>
+    private static void Blocks<TOps, TVector, TRows, TVectors>(in Operands o, ref float a, ref float b, ref float c, ref int j)
+        where TOps : struct, ISimdOps<TVector>
+        where TVector : struct
+        where TRows : struct, ITileSize
+        where TVectors : struct, ITileSize
+    {
+        var columns = TVectors.Value * TOps.Count;
+        for (; j + columns <= o.N; j += columns)
         {
-            ref var panel = ref PanelOfB(in o, ref b, j, 2 * width, out var stride);
+            ref var panel = ref PanelOfB(in o, ref b, j, columns, out var stride);
             ref var cj = ref Unsafe.Add(ref c, j);
             var i = 0;
-            for (; i + 6 <= o.M; i += 6)
+            for (; i + TRows.Value <= o.M; i += TRows.Value)
             {
-                Tile6x2<TOps, TVector>(o.K, ref Unsafe.Add(ref a, i * o.ARow), o.ARow, o.AColumn, ref panel, stride, ref Unsafe.Add(ref cj, i * o.Ldc), o.Ldc,
-                    o.Accumulate);
+                Tile<TOps, TVector, TRows, TVectors>(o.K, ref Unsafe.Add(ref a, i * o.ARow), o.ARow, o.AColumn, ref panel, stride,
+                    ref Unsafe.Add(ref cj, i * o.Ldc), o.Ldc, o.Accumulate);
             }
 
             for (; i < o.M; i++)
             {
-                Tile1x2<TOps, TVector>(o.K, ref Unsafe.Add(ref a, i * o.ARow), o.ARow, o.AColumn, ref panel, stride, ref Unsafe.Add(ref cj, i * o.Ldc), o.Ldc,
-                    o.Accumulate);
-            }
-        }
-
-        for (; j + width <= o.N; j += width)
-        {
-            ref var panel = ref PanelOfB(in o, ref b, j, width, out var stride);
-            ref var cj = ref Unsafe.Add(ref c, j);
-            var i = 0;
-            for (; i + 4 <= o.M; i += 4)
-            {
-                Tile4x1<TOps, TVector>(o.K, ref Unsafe.Add(ref a, i * o.ARow), o.ARow, o.AColumn, ref panel, stride, ref Unsafe.Add(ref cj, i * o.Ldc), o.Ldc,
-                    o.Accumulate);
-            }
-
-            for (; i < o.M; i++)
-            {
-                Tile1x1<TOps, TVector>(o.K, ref Unsafe.Add(ref a, i * o.ARow), o.ARow, o.AColumn, ref panel, stride, ref Unsafe.Add(ref cj, i * o.Ldc), o.Ldc,
-                    o.Accumulate);
+                Tile<TOps, TVector, One, TVectors>(o.K, ref Unsafe.Add(ref a, i * o.ARow), o.ARow, o.AColumn, ref panel, stride,
+                    ref Unsafe.Add(ref cj, i * o.Ldc), o.Ldc, o.Accumulate);
             }
         }
     }
@@ -379,361 +343,162 @@ internal static class Gemm
         }
     }
 
-    private static void Tile6x4<TOps, TVector>(int k, ref float a, nint aRow, nint aColumn, ref float b, nint ldb, ref float c, nint ldc, bool accumulate)
+    /// <summary>
+    /// C (+)= A·B over one tile of <typeparamref name="TRows"/> rows (at most 6) by <typeparamref name="TVectors"/> vectors of
+    /// columns (1, 2 or 4), its accumulators held in registers over the whole of k: for p = 0, 1, ..., k - 1, the p-th
+    /// row of B's panel is loaded, then each row of the tile broadcasts A[i, p] and adds its products to its accumulators.
+    /// The JIT compiles one copy per shape, with the sizes as constants: rows and vectors beyond the shape are dead code.
+    /// </summary>
+    private static void Tile<TOps, TVector, TRows, TVectors>(int k, ref float a, nint aRow, nint aColumn, ref float b, nint ldb, ref float c, nint ldc,
+        bool accumulate)
         where TOps : struct, ISimdOps<TVector>
         where TVector : struct
+        where TRows : struct, ITileSize
+        where TVectors : struct, ITileSize
     {
         nint v = TOps.Count;
-        ref var c0 = ref Unsafe.Add(ref c, 0 * ldc);
-        ref var c1 = ref Unsafe.Add(ref c, 1 * ldc);
-        ref var c2 = ref Unsafe.Add(ref c, 2 * ldc);
-        ref var c3 = ref Unsafe.Add(ref c, 3 * ldc);
-        ref var c4 = ref Unsafe.Add(ref c, 4 * ldc);
-        ref var c5 = ref Unsafe.Add(ref c, 5 * ldc);
-        TVector s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33, s40, s41, s42, s43, s50, s51, s52, s53;
+
+        // Rows beyond the tile point at row 0, so no reference leaves the matrices; their code is never compiled.
+        ref var c1 = ref TRows.Value > 1 ? ref Unsafe.Add(ref c, 1 * ldc) : ref c;
+        ref var c2 = ref TRows.Value > 2 ? ref Unsafe.Add(ref c, 2 * ldc) : ref c;
+        ref var c3 = ref TRows.Value > 3 ? ref Unsafe.Add(ref c, 3 * ldc) : ref c;
+        ref var c4 = ref TRows.Value > 4 ? ref Unsafe.Add(ref c, 4 * ldc) : ref c;
+        ref var c5 = ref TRows.Value > 5 ? ref Unsafe.Add(ref c, 5 * ldc) : ref c;
+        TVector s00 = TOps.Zero, s01 = TOps.Zero, s02 = TOps.Zero, s03 = TOps.Zero, s10 = TOps.Zero, s11 = TOps.Zero, s12 = TOps.Zero, s13 = TOps.Zero;
+        TVector s20 = TOps.Zero, s21 = TOps.Zero, s22 = TOps.Zero, s23 = TOps.Zero, s30 = TOps.Zero, s31 = TOps.Zero, s32 = TOps.Zero, s33 = TOps.Zero;
+        TVector s40 = TOps.Zero, s41 = TOps.Zero, s42 = TOps.Zero, s43 = TOps.Zero, s50 = TOps.Zero, s51 = TOps.Zero, s52 = TOps.Zero, s53 = TOps.Zero;
         if (accumulate)
         {
-            s00 = TOps.Load(ref Unsafe.Add(ref c0, 0 * v));
-            s01 = TOps.Load(ref Unsafe.Add(ref c0, 1 * v));
-            s02 = TOps.Load(ref Unsafe.Add(ref c0, 2 * v));
-            s03 = TOps.Load(ref Unsafe.Add(ref c0, 3 * v));
-            s10 = TOps.Load(ref Unsafe.Add(ref c1, 0 * v));
-            s11 = TOps.Load(ref Unsafe.Add(ref c1, 1 * v));
-            s12 = TOps.Load(ref Unsafe.Add(ref c1, 2 * v));
-            s13 = TOps.Load(ref Unsafe.Add(ref c1, 3 * v));
-            s20 = TOps.Load(ref Unsafe.Add(ref c2, 0 * v));
-            s21 = TOps.Load(ref Unsafe.Add(ref c2, 1 * v));
-            s22 = TOps.Load(ref Unsafe.Add(ref c2, 2 * v));
-            s23 = TOps.Load(ref Unsafe.Add(ref c2, 3 * v));
-            s30 = TOps.Load(ref Unsafe.Add(ref c3, 0 * v));
-            s31 = TOps.Load(ref Unsafe.Add(ref c3, 1 * v));
-            s32 = TOps.Load(ref Unsafe.Add(ref c3, 2 * v));
-            s33 = TOps.Load(ref Unsafe.Add(ref c3, 3 * v));
-            s40 = TOps.Load(ref Unsafe.Add(ref c4, 0 * v));
-            s41 = TOps.Load(ref Unsafe.Add(ref c4, 1 * v));
-            s42 = TOps.Load(ref Unsafe.Add(ref c4, 2 * v));
-            s43 = TOps.Load(ref Unsafe.Add(ref c4, 3 * v));
-            s50 = TOps.Load(ref Unsafe.Add(ref c5, 0 * v));
-            s51 = TOps.Load(ref Unsafe.Add(ref c5, 1 * v));
-            s52 = TOps.Load(ref Unsafe.Add(ref c5, 2 * v));
-            s53 = TOps.Load(ref Unsafe.Add(ref c5, 3 * v));
-        }
-        else
-        {
-            s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = s20 = s21 = s22 = s23 = TOps.Zero;
-            s30 = s31 = s32 = s33 = s40 = s41 = s42 = s43 = s50 = s51 = s52 = s53 = TOps.Zero;
+            LoadRow<TOps, TVector, TRows, TVectors>(0, ref c, v, ref s00, ref s01, ref s02, ref s03);
+            LoadRow<TOps, TVector, TRows, TVectors>(1, ref c1, v, ref s10, ref s11, ref s12, ref s13);
+            LoadRow<TOps, TVector, TRows, TVectors>(2, ref c2, v, ref s20, ref s21, ref s22, ref s23);
+            LoadRow<TOps, TVector, TRows, TVectors>(3, ref c3, v, ref s30, ref s31, ref s32, ref s33);
+            LoadRow<TOps, TVector, TRows, TVectors>(4, ref c4, v, ref s40, ref s41, ref s42, ref s43);
+            LoadRow<TOps, TVector, TRows, TVectors>(5, ref c5, v, ref s50, ref s51, ref s52, ref s53);
         }
 
-        ref var a0 = ref Unsafe.Add(ref a, 0 * aRow);
-        ref var a1 = ref Unsafe.Add(ref a, 1 * aRow);
-        ref var a2 = ref Unsafe.Add(ref a, 2 * aRow);
-        ref var a3 = ref Unsafe.Add(ref a, 3 * aRow);
-        ref var a4 = ref Unsafe.Add(ref a, 4 * aRow);
-        ref var a5 = ref Unsafe.Add(ref a, 5 * aRow);
+        ref var a1 = ref TRows.Value > 1 ? ref Unsafe.Add(ref a, 1 * aRow) : ref a;
+        ref var a2 = ref TRows.Value > 2 ? ref Unsafe.Add(ref a, 2 * aRow) : ref a;
+        ref var a3 = ref TRows.Value > 3 ? ref Unsafe.Add(ref a, 3 * aRow) : ref a;
+        ref var a4 = ref TRows.Value > 4 ? ref Unsafe.Add(ref a, 4 * aRow) : ref a;
+        ref var a5 = ref TRows.Value > 5 ? ref Unsafe.Add(ref a, 5 * aRow) : ref a;
         nint ap = 0;
         ref var bp = ref b;
         for (var p = 0; p < k; p++)
         {
-            var b0 = TOps.Load(ref Unsafe.Add(ref bp, 0 * v));
-            var b1 = TOps.Load(ref Unsafe.Add(ref bp, 1 * v));
-            var b2 = TOps.Load(ref Unsafe.Add(ref bp, 2 * v));
-            var b3 = TOps.Load(ref Unsafe.Add(ref bp, 3 * v));
-            var x0 = TOps.Broadcast(Unsafe.Add(ref a0, ap));
-            s00 = TOps.MultiplyAdd(x0, b0, s00);
-            s01 = TOps.MultiplyAdd(x0, b1, s01);
-            s02 = TOps.MultiplyAdd(x0, b2, s02);
-            s03 = TOps.MultiplyAdd(x0, b3, s03);
-            var x1 = TOps.Broadcast(Unsafe.Add(ref a1, ap));
-            s10 = TOps.MultiplyAdd(x1, b0, s10);
-            s11 = TOps.MultiplyAdd(x1, b1, s11);
-            s12 = TOps.MultiplyAdd(x1, b2, s12);
-            s13 = TOps.MultiplyAdd(x1, b3, s13);
-            var x2 = TOps.Broadcast(Unsafe.Add(ref a2, ap));
-            s20 = TOps.MultiplyAdd(x2, b0, s20);
-            s21 = TOps.MultiplyAdd(x2, b1, s21);
-            s22 = TOps.MultiplyAdd(x2, b2, s22);
-            s23 = TOps.MultiplyAdd(x2, b3, s23);
-            var x3 = TOps.Broadcast(Unsafe.Add(ref a3, ap));
-            s30 = TOps.MultiplyAdd(x3, b0, s30);
-            s31 = TOps.MultiplyAdd(x3, b1, s31);
-            s32 = TOps.MultiplyAdd(x3, b2, s32);
-            s33 = TOps.MultiplyAdd(x3, b3, s33);
-            var x4 = TOps.Broadcast(Unsafe.Add(ref a4, ap));
-            s40 = TOps.MultiplyAdd(x4, b0, s40);
-            s41 = TOps.MultiplyAdd(x4, b1, s41);
-            s42 = TOps.MultiplyAdd(x4, b2, s42);
-            s43 = TOps.MultiplyAdd(x4, b3, s43);
-            var x5 = TOps.Broadcast(Unsafe.Add(ref a5, ap));
-            s50 = TOps.MultiplyAdd(x5, b0, s50);
-            s51 = TOps.MultiplyAdd(x5, b1, s51);
-            s52 = TOps.MultiplyAdd(x5, b2, s52);
-            s53 = TOps.MultiplyAdd(x5, b3, s53);
+            var b0 = TOps.Load(ref bp);
+            var b1 = TVectors.Value > 1 ? TOps.Load(ref Unsafe.Add(ref bp, 1 * v)) : TOps.Zero;
+            var b2 = TVectors.Value > 2 ? TOps.Load(ref Unsafe.Add(ref bp, 2 * v)) : TOps.Zero;
+            var b3 = TVectors.Value > 3 ? TOps.Load(ref Unsafe.Add(ref bp, 3 * v)) : TOps.Zero;
+            MultiplyAddRow<TOps, TVector, TRows, TVectors>(0, ref a, ap, b0, b1, b2, b3, ref s00, ref s01, ref s02, ref s03);
+            MultiplyAddRow<TOps, TVector, TRows, TVectors>(1, ref a1, ap, b0, b1, b2, b3, ref s10, ref s11, ref s12, ref s13);
+            MultiplyAddRow<TOps, TVector, TRows, TVectors>(2, ref a2, ap, b0, b1, b2, b3, ref s20, ref s21, ref s22, ref s23);
+            MultiplyAddRow<TOps, TVector, TRows, TVectors>(3, ref a3, ap, b0, b1, b2, b3, ref s30, ref s31, ref s32, ref s33);
+            MultiplyAddRow<TOps, TVector, TRows, TVectors>(4, ref a4, ap, b0, b1, b2, b3, ref s40, ref s41, ref s42, ref s43);
+            MultiplyAddRow<TOps, TVector, TRows, TVectors>(5, ref a5, ap, b0, b1, b2, b3, ref s50, ref s51, ref s52, ref s53);
             ap += aColumn;
             bp = ref Unsafe.Add(ref bp, ldb);
         }
 
-        TOps.Store(s00, ref Unsafe.Add(ref c0, 0 * v));
-        TOps.Store(s01, ref Unsafe.Add(ref c0, 1 * v));
-        TOps.Store(s02, ref Unsafe.Add(ref c0, 2 * v));
-        TOps.Store(s03, ref Unsafe.Add(ref c0, 3 * v));
-        TOps.Store(s10, ref Unsafe.Add(ref c1, 0 * v));
-        TOps.Store(s11, ref Unsafe.Add(ref c1, 1 * v));
-        TOps.Store(s12, ref Unsafe.Add(ref c1, 2 * v));
-        TOps.Store(s13, ref Unsafe.Add(ref c1, 3 * v));
-        TOps.Store(s20, ref Unsafe.Add(ref c2, 0 * v));
-        TOps.Store(s21, ref Unsafe.Add(ref c2, 1 * v));
-        TOps.Store(s22, ref Unsafe.Add(ref c2, 2 * v));
-        TOps.Store(s23, ref Unsafe.Add(ref c2, 3 * v));
-        TOps.Store(s30, ref Unsafe.Add(ref c3, 0 * v));
-        TOps.Store(s31, ref Unsafe.Add(ref c3, 1 * v));
-        TOps.Store(s32, ref Unsafe.Add(ref c3, 2 * v));
-        TOps.Store(s33, ref Unsafe.Add(ref c3, 3 * v));
-        TOps.Store(s40, ref Unsafe.Add(ref c4, 0 * v));
-        TOps.Store(s41, ref Unsafe.Add(ref c4, 1 * v));
-        TOps.Store(s42, ref Unsafe.Add(ref c4, 2 * v));
-        TOps.Store(s43, ref Unsafe.Add(ref c4, 3 * v));
-        TOps.Store(s50, ref Unsafe.Add(ref c5, 0 * v));
-        TOps.Store(s51, ref Unsafe.Add(ref c5, 1 * v));
-        TOps.Store(s52, ref Unsafe.Add(ref c5, 2 * v));
-        TOps.Store(s53, ref Unsafe.Add(ref c5, 3 * v));
+        StoreRow<TOps, TVector, TRows, TVectors>(0, ref c, v, s00, s01, s02, s03);
+        StoreRow<TOps, TVector, TRows, TVectors>(1, ref c1, v, s10, s11, s12, s13);
+        StoreRow<TOps, TVector, TRows, TVectors>(2, ref c2, v, s20, s21, s22, s23);
+        StoreRow<TOps, TVector, TRows, TVectors>(3, ref c3, v, s30, s31, s32, s33);
+        StoreRow<TOps, TVector, TRows, TVectors>(4, ref c4, v, s40, s41, s42, s43);
+        StoreRow<TOps, TVector, TRows, TVectors>(5, ref c5, v, s50, s51, s52, s53);
     }
 
-    private static void Tile6x2<TOps, TVector>(int k, ref float a, nint aRow, nint aColumn, ref float b, nint ldb, ref float c, nint ldc, bool accumulate)
+    /// <summary>Row <paramref name="row"/> of a tile (nothing when the tile has fewer rows): its accumulators from C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LoadRow<TOps, TVector, TRows, TVectors>(int row, ref float c, nint v, ref TVector s0, ref TVector s1, ref TVector s2,
+        ref TVector s3)
         where TOps : struct, ISimdOps<TVector>
         where TVector : struct
+        where TRows : struct, ITileSize
+        where TVectors : struct, ITileSize
     {
-        nint v = TOps.Count;
-        ref var c0 = ref Unsafe.Add(ref c, 0 * ldc);
-        ref var c1 = ref Unsafe.Add(ref c, 1 * ldc);
-        ref var c2 = ref Unsafe.Add(ref c, 2 * ldc);
-        ref var c3 = ref Unsafe.Add(ref c, 3 * ldc);
-        ref var c4 = ref Unsafe.Add(ref c, 4 * ldc);
-        ref var c5 = ref Unsafe.Add(ref c, 5 * ldc);
-        TVector s00, s01, s10, s11, s20, s21, s30, s31, s40, s41, s50, s51;
-        if (accumulate)
+        if (row >= TRows.Value)
         {
-            s00 = TOps.Load(ref Unsafe.Add(ref c0, 0 * v));
-            s01 = TOps.Load(ref Unsafe.Add(ref c0, 1 * v));
-            s10 = TOps.Load(ref Unsafe.Add(ref c1, 0 * v));
-            s11 = TOps.Load(ref Unsafe.Add(ref c1, 1 * v));
-            s20 = TOps.Load(ref Unsafe.Add(ref c2, 0 * v));
-            s21 = TOps.Load(ref Unsafe.Add(ref c2, 1 * v));
-            s30 = TOps.Load(ref Unsafe.Add(ref c3, 0 * v));
-            s31 = TOps.Load(ref Unsafe.Add(ref c3, 1 * v));
-            s40 = TOps.Load(ref Unsafe.Add(ref c4, 0 * v));
-            s41 = TOps.Load(ref Unsafe.Add(ref c4, 1 * v));
-            s50 = TOps.Load(ref Unsafe.Add(ref c5, 0 * v));
-            s51 = TOps.Load(ref Unsafe.Add(ref c5, 1 * v));
-        }
-        else
-        {
-            s00 = s01 = s10 = s11 = s20 = s21 = s30 = s31 = s40 = s41 = s50 = s51 = TOps.Zero;
+            return;
         }
 
-        ref var a0 = ref Unsafe.Add(ref a, 0 * aRow);
-        ref var a1 = ref Unsafe.Add(ref a, 1 * aRow);
-        ref var a2 = ref Unsafe.Add(ref a, 2 * aRow);
-        ref var a3 = ref Unsafe.Add(ref a, 3 * aRow);
-        ref var a4 = ref Unsafe.Add(ref a, 4 * aRow);
-        ref var a5 = ref Unsafe.Add(ref a, 5 * aRow);
-        nint ap = 0;
-        ref var bp = ref b;
-        for (var p = 0; p < k; p++)
+        s0 = TOps.Load(ref c);
+        if (TVectors.Value > 1)
         {
-            var b0 = TOps.Load(ref Unsafe.Add(ref bp, 0 * v));
-            var b1 = TOps.Load(ref Unsafe.Add(ref bp, 1 * v));
-            var x0 = TOps.Broadcast(Unsafe.Add(ref a0, ap));
-            s00 = TOps.MultiplyAdd(x0, b0, s00);
-            s01 = TOps.MultiplyAdd(x0, b1, s01);
-            var x1 = TOps.Broadcast(Unsafe.Add(ref a1, ap));
-            s10 = TOps.MultiplyAdd(x1, b0, s10);
-            s11 = TOps.MultiplyAdd(x1, b1, s11);
-            var x2 = TOps.Broadcast(Unsafe.Add(ref a2, ap));
-            s20 = TOps.MultiplyAdd(x2, b0, s20);
-            s21 = TOps.MultiplyAdd(x2, b1, s21);
-            var x3 = TOps.Broadcast(Unsafe.Add(ref a3, ap));
-            s30 = TOps.MultiplyAdd(x3, b0, s30);
-            s31 = TOps.MultiplyAdd(x3, b1, s31);
-            var x4 = TOps.Broadcast(Unsafe.Add(ref a4, ap));
-            s40 = TOps.MultiplyAdd(x4, b0, s40);
-            s41 = TOps.MultiplyAdd(x4, b1, s41);
-            var x5 = TOps.Broadcast(Unsafe.Add(ref a5, ap));
-            s50 = TOps.MultiplyAdd(x5, b0, s50);
-            s51 = TOps.MultiplyAdd(x5, b1, s51);
-            ap += aColumn;
-            bp = ref Unsafe.Add(ref bp, ldb);
+            s1 = TOps.Load(ref Unsafe.Add(ref c, 1 * v));
         }
 
-        TOps.Store(s00, ref Unsafe.Add(ref c0, 0 * v));
-        TOps.Store(s01, ref Unsafe.Add(ref c0, 1 * v));
-        TOps.Store(s10, ref Unsafe.Add(ref c1, 0 * v));
-        TOps.Store(s11, ref Unsafe.Add(ref c1, 1 * v));
-        TOps.Store(s20, ref Unsafe.Add(ref c2, 0 * v));
-        TOps.Store(s21, ref Unsafe.Add(ref c2, 1 * v));
-        TOps.Store(s30, ref Unsafe.Add(ref c3, 0 * v));
-        TOps.Store(s31, ref Unsafe.Add(ref c3, 1 * v));
-        TOps.Store(s40, ref Unsafe.Add(ref c4, 0 * v));
-        TOps.Store(s41, ref Unsafe.Add(ref c4, 1 * v));
-        TOps.Store(s50, ref Unsafe.Add(ref c5, 0 * v));
-        TOps.Store(s51, ref Unsafe.Add(ref c5, 1 * v));
+        if (TVectors.Value > 2)
+        {
+            s2 = TOps.Load(ref Unsafe.Add(ref c, 2 * v));
+        }
+
+        if (TVectors.Value > 3)
+        {
+            s3 = TOps.Load(ref Unsafe.Add(ref c, 3 * v));
+        }
     }
 
-    private static void Tile4x1<TOps, TVector>(int k, ref float a, nint aRow, nint aColumn, ref float b, nint ldb, ref float c, nint ldc, bool accumulate)
+    /// <summary>Row <paramref name="row"/> of a tile (nothing when the tile has fewer rows): adds A[i, p] (<c>ai[ap]</c>) times B's p-th row to it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MultiplyAddRow<TOps, TVector, TRows, TVectors>(int row, ref float ai, nint ap, TVector b0, TVector b1, TVector b2, TVector b3,
+        ref TVector s0, ref TVector s1, ref TVector s2, ref TVector s3)
         where TOps : struct, ISimdOps<TVector>
         where TVector : struct
+        where TRows : struct, ITileSize
+        where TVectors : struct, ITileSize
     {
-        nint v = TOps.Count;
-        ref var c0 = ref Unsafe.Add(ref c, 0 * ldc);
-        ref var c1 = ref Unsafe.Add(ref c, 1 * ldc);
-        ref var c2 = ref Unsafe.Add(ref c, 2 * ldc);
-        ref var c3 = ref Unsafe.Add(ref c, 3 * ldc);
-        TVector s00, s10, s20, s30;
-        if (accumulate)
+        if (row >= TRows.Value)
         {
-            s00 = TOps.Load(ref Unsafe.Add(ref c0, 0 * v));
-            s10 = TOps.Load(ref Unsafe.Add(ref c1, 0 * v));
-            s20 = TOps.Load(ref Unsafe.Add(ref c2, 0 * v));
-            s30 = TOps.Load(ref Unsafe.Add(ref c3, 0 * v));
-        }
-        else
-        {
-            s00 = s10 = s20 = s30 = TOps.Zero;
+            return;
         }
 
-        ref var a0 = ref Unsafe.Add(ref a, 0 * aRow);
-        ref var a1 = ref Unsafe.Add(ref a, 1 * aRow);
-        ref var a2 = ref Unsafe.Add(ref a, 2 * aRow);
-        ref var a3 = ref Unsafe.Add(ref a, 3 * aRow);
-        nint ap = 0;
-        ref var bp = ref b;
-        for (var p = 0; p < k; p++)
+        var x = TOps.Broadcast(Unsafe.Add(ref ai, ap));
+        s0 = TOps.MultiplyAdd(x, b0, s0);
+        if (TVectors.Value > 1)
         {
-            var b0 = TOps.Load(ref Unsafe.Add(ref bp, 0 * v));
-            var x0 = TOps.Broadcast(Unsafe.Add(ref a0, ap));
-            s00 = TOps.MultiplyAdd(x0, b0, s00);
-            var x1 = TOps.Broadcast(Unsafe.Add(ref a1, ap));
-            s10 = TOps.MultiplyAdd(x1, b0, s10);
-            var x2 = TOps.Broadcast(Unsafe.Add(ref a2, ap));
-            s20 = TOps.MultiplyAdd(x2, b0, s20);
-            var x3 = TOps.Broadcast(Unsafe.Add(ref a3, ap));
-            s30 = TOps.MultiplyAdd(x3, b0, s30);
-            ap += aColumn;
-            bp = ref Unsafe.Add(ref bp, ldb);
+            s1 = TOps.MultiplyAdd(x, b1, s1);
         }
 
-        TOps.Store(s00, ref Unsafe.Add(ref c0, 0 * v));
-        TOps.Store(s10, ref Unsafe.Add(ref c1, 0 * v));
-        TOps.Store(s20, ref Unsafe.Add(ref c2, 0 * v));
-        TOps.Store(s30, ref Unsafe.Add(ref c3, 0 * v));
+        if (TVectors.Value > 2)
+        {
+            s2 = TOps.MultiplyAdd(x, b2, s2);
+        }
+
+        if (TVectors.Value > 3)
+        {
+            s3 = TOps.MultiplyAdd(x, b3, s3);
+        }
     }
 
-    private static void Tile1x4<TOps, TVector>(int k, ref float a, nint aRow, nint aColumn, ref float b, nint ldb, ref float c, nint ldc, bool accumulate)
+    /// <summary>Row <paramref name="row"/> of a tile (nothing when the tile has fewer rows): its accumulators into C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow<TOps, TVector, TRows, TVectors>(int row, ref float c, nint v, TVector s0, TVector s1, TVector s2, TVector s3)
         where TOps : struct, ISimdOps<TVector>
         where TVector : struct
+        where TRows : struct, ITileSize
+        where TVectors : struct, ITileSize
     {
-        nint v = TOps.Count;
-        ref var c0 = ref Unsafe.Add(ref c, 0 * ldc);
-        TVector s00, s01, s02, s03;
-        if (accumulate)
+        if (row >= TRows.Value)
         {
-            s00 = TOps.Load(ref Unsafe.Add(ref c0, 0 * v));
-            s01 = TOps.Load(ref Unsafe.Add(ref c0, 1 * v));
-            s02 = TOps.Load(ref Unsafe.Add(ref c0, 2 * v));
-            s03 = TOps.Load(ref Unsafe.Add(ref c0, 3 * v));
-        }
-        else
-        {
-            s00 = s01 = s02 = s03 = TOps.Zero;
+            return;
         }
 
-        ref var a0 = ref Unsafe.Add(ref a, 0 * aRow);
-        nint ap = 0;
-        ref var bp = ref b;
-        for (var p = 0; p < k; p++)
+        TOps.Store(s0, ref c);
+        if (TVectors.Value > 1)
         {
-            var b0 = TOps.Load(ref Unsafe.Add(ref bp, 0 * v));
-            var b1 = TOps.Load(ref Unsafe.Add(ref bp, 1 * v));
-            var b2 = TOps.Load(ref Unsafe.Add(ref bp, 2 * v));
-            var b3 = TOps.Load(ref Unsafe.Add(ref bp, 3 * v));
-            var x0 = TOps.Broadcast(Unsafe.Add(ref a0, ap));
-            s00 = TOps.MultiplyAdd(x0, b0, s00);
-            s01 = TOps.MultiplyAdd(x0, b1, s01);
-            s02 = TOps.MultiplyAdd(x0, b2, s02);
-            s03 = TOps.MultiplyAdd(x0, b3, s03);
-            ap += aColumn;
-            bp = ref Unsafe.Add(ref bp, ldb);
+            TOps.Store(s1, ref Unsafe.Add(ref c, 1 * v));
         }
 
-        TOps.Store(s00, ref Unsafe.Add(ref c0, 0 * v));
-        TOps.Store(s01, ref Unsafe.Add(ref c0, 1 * v));
-        TOps.Store(s02, ref Unsafe.Add(ref c0, 2 * v));
-        TOps.Store(s03, ref Unsafe.Add(ref c0, 3 * v));
-    }
-
-    private static void Tile1x2<TOps, TVector>(int k, ref float a, nint aRow, nint aColumn, ref float b, nint ldb, ref float c, nint ldc, bool accumulate)
-        where TOps : struct, ISimdOps<TVector>
-        where TVector : struct
-    {
-        nint v = TOps.Count;
-        ref var c0 = ref Unsafe.Add(ref c, 0 * ldc);
-        TVector s00, s01;
-        if (accumulate)
+        if (TVectors.Value > 2)
         {
-            s00 = TOps.Load(ref Unsafe.Add(ref c0, 0 * v));
-            s01 = TOps.Load(ref Unsafe.Add(ref c0, 1 * v));
-        }
-        else
-        {
-            s00 = s01 = TOps.Zero;
+            TOps.Store(s2, ref Unsafe.Add(ref c, 2 * v));
         }
 
-        ref var a0 = ref Unsafe.Add(ref a, 0 * aRow);
-        nint ap = 0;
-        ref var bp = ref b;
-        for (var p = 0; p < k; p++)
+        if (TVectors.Value > 3)
         {
-            var b0 = TOps.Load(ref Unsafe.Add(ref bp, 0 * v));
-            var b1 = TOps.Load(ref Unsafe.Add(ref bp, 1 * v));
-            var x0 = TOps.Broadcast(Unsafe.Add(ref a0, ap));
-            s00 = TOps.MultiplyAdd(x0, b0, s00);
-            s01 = TOps.MultiplyAdd(x0, b1, s01);
-            ap += aColumn;
-            bp = ref Unsafe.Add(ref bp, ldb);
+            TOps.Store(s3, ref Unsafe.Add(ref c, 3 * v));
         }
-
-        TOps.Store(s00, ref Unsafe.Add(ref c0, 0 * v));
-        TOps.Store(s01, ref Unsafe.Add(ref c0, 1 * v));
-    }
-
-    private static void Tile1x1<TOps, TVector>(int k, ref float a, nint aRow, nint aColumn, ref float b, nint ldb, ref float c, nint ldc, bool accumulate)
-        where TOps : struct, ISimdOps<TVector>
-        where TVector : struct
-    {
-        nint v = TOps.Count;
-        ref var c0 = ref Unsafe.Add(ref c, 0 * ldc);
-        TVector s00;
-        if (accumulate)
-        {
-            s00 = TOps.Load(ref Unsafe.Add(ref c0, 0 * v));
-        }
-        else
-        {
-            s00 = TOps.Zero;
-        }
-
-        ref var a0 = ref Unsafe.Add(ref a, 0 * aRow);
-        nint ap = 0;
-        ref var bp = ref b;
-        for (var p = 0; p < k; p++)
-        {
-            var b0 = TOps.Load(ref Unsafe.Add(ref bp, 0 * v));
-            var x0 = TOps.Broadcast(Unsafe.Add(ref a0, ap));
-            s00 = TOps.MultiplyAdd(x0, b0, s00);
-            ap += aColumn;
-            bp = ref Unsafe.Add(ref bp, ldb);
-        }
-
-        TOps.Store(s00, ref Unsafe.Add(ref c0, 0 * v));
     }
 
     /// <summary>The sizes, strides and options of one call, passed down by reference.</summary>
@@ -756,5 +521,32 @@ internal static class Gemm
         public nint Ldc { get; } = ldc;
 
         public bool Accumulate { get; } = accumulate;
+    }
+
+    /// <summary>A tile's size (rows of C, or vectors of columns) as a type, so the JIT compiles each shape's kernel with it as a constant.</summary>
+    private interface ITileSize
+    {
+        /// <summary>The size.</summary>
+        static abstract int Value { get; }
+    }
+
+    private readonly struct One : ITileSize
+    {
+        public static int Value => 1;
+    }
+
+    private readonly struct Two : ITileSize
+    {
+        public static int Value => 2;
+    }
+
+    private readonly struct Four : ITileSize
+    {
+        public static int Value => 4;
+    }
+
+    private readonly struct Six : ITileSize
+    {
+        public static int Value => 6;
     }
 }

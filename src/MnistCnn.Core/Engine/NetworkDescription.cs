@@ -16,7 +16,7 @@ internal sealed class NetworkDescription
             Layer.Conv2d("conv1", 1, 3, 3), Layer.Sigmoid,
             Layer.Conv2d("conv2", 3, 6, 3), Layer.Sigmoid,
             Layer.Flatten,
-            Layer.Linear("linear1", 6 * 24 * 24, 10),
+            Layer.Linear("linear1", 6 * 24 * 24, ClassCount),
         ]);
 
     /// <summary>
@@ -30,7 +30,7 @@ internal sealed class NetworkDescription
             Layer.Conv2d("conv2", 20, 50, 5), Layer.ReLU, Layer.MaxPool2d,
             Layer.Flatten,
             Layer.Linear("fc1", 50 * 4 * 4, 500), Layer.ReLU,
-            Layer.Linear("fc2", 500, 10),
+            Layer.Linear("fc2", 500, ClassCount),
         ]);
 
     /// <summary>
@@ -45,7 +45,7 @@ internal sealed class NetworkDescription
             Layer.Conv2d("conv2", 24, 32, 3), Layer.MaxPool2d, Layer.ReLU,
             Layer.Flatten,
             Layer.Linear("fc1", 32 * 5 * 5, 256), Layer.ReLU,
-            Layer.Linear("fc2", 256, 10),
+            Layer.Linear("fc2", 256, ClassCount),
         ]);
 
     /// <summary>Every architecture the engine knows, by name: what a weights file's <c>architecture</c> may say.</summary>
@@ -56,6 +56,9 @@ internal sealed class NetworkDescription
 
     /// <summary>Pixels of one input image (one channel).</summary>
     public const int ImagePixels = ImageSize * ImageSize;
+
+    /// <summary>The number of classes (logits) every architecture produces.</summary>
+    public const int ClassCount = 10;
 
     /// <param name="name">The architecture's name, as weights files record it.</param>
     /// <param name="layers">The layers in forward order.</param>

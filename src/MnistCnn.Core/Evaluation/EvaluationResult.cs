@@ -1,12 +1,24 @@
 namespace MnistCnn.Core.Evaluation;
 
 /// <summary>What <see cref="Validator"/> measured over a whole loader.</summary>
-/// <param name="Count">The number of images evaluated.</param>
-/// <param name="Correct">The number of images whose highest logit is their label.</param>
-/// <param name="Loss">The mean cross-entropy over all images.</param>
-/// <param name="ConfusionMatrix">Counts indexed [true label][predicted label].</param>
-public sealed record EvaluationResult(int Count, int Correct, double Loss, IReadOnlyList<IReadOnlyList<int>> ConfusionMatrix)
+/// <remarks>
+/// Init-only properties rather than a positional record, so that a field added in a later version breaks no caller
+/// (no constructor or <c>Deconstruct</c> changes shape).
+/// </remarks>
+public sealed record EvaluationResult
 {
+    /// <summary>The number of images evaluated.</summary>
+    public required int Count { get; init; }
+
+    /// <summary>The number of images whose highest logit is their label.</summary>
+    public required int Correct { get; init; }
+
+    /// <summary>The mean cross-entropy over all images.</summary>
+    public required double Loss { get; init; }
+
+    /// <summary>Counts indexed [true label][predicted label].</summary>
+    public required IReadOnlyList<IReadOnlyList<int>> ConfusionMatrix { get; init; }
+
     /// <summary>Gets the accuracy in percent: 100 * <see cref="Correct"/> / <see cref="Count"/>.</summary>
     public double Accuracy => 100.0 * Correct / Count;
 

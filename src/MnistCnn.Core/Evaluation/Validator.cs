@@ -141,7 +141,14 @@ public static class Validator
             var labelRanks = ranksOnCpu.data<long>().ToArray().Select((n, rank) => checked((int)(n + managedRanks[rank]))).ToArray();
             var total = checked((int)counts.Sum());
             var correct = Enumerable.Range(0, classes).Sum(c => matrix[c][c]);
-            return new EvaluationResult(total, correct, (lossOnCpu.item<double>() + managedLoss) / total, matrix) { LabelRankCounts = labelRanks };
+            return new EvaluationResult
+            {
+                Count = total,
+                Correct = correct,
+                Loss = (lossOnCpu.item<double>() + managedLoss) / total,
+                ConfusionMatrix = matrix,
+                LabelRankCounts = labelRanks,
+            };
         }
         finally
         {

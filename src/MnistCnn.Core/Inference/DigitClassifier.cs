@@ -7,8 +7,8 @@ using static TorchSharp.torch;
 namespace MnistCnn.Core.Inference;
 
 /// <summary>
-/// Classifies 28x28 MNIST-style digit images with a trained network (<see cref="LeNet"/> or the case study's
-/// <see cref="ConvNet"/>), in managed code: no TorchSharp native backend is needed to predict, so it runs
+/// Classifies 28x28 MNIST-style digit images with a trained network (<see cref="LeNet"/>, the case study's
+/// <see cref="ConvNet"/> or <see cref="SpeedrunNet"/>), in managed code: no TorchSharp native backend is needed to predict, so it runs
 /// wherever .NET runs.
 /// </summary>
 /// <remarks>
@@ -55,7 +55,7 @@ public sealed partial class DigitClassifier
         Metadata = metadata;
     }
 
-    /// <summary>Gets the name of the network's architecture: <c>LeNet</c> or <c>ConvNet</c> (as weights files record it).</summary>
+    /// <summary>Gets the name of the network's architecture: <c>LeNet</c>, <c>ConvNet</c> or <c>SpeedrunNet</c> (as weights files record it).</summary>
     public string Architecture => _weights.Description.Name;
 
     /// <summary>Gets the number of classes (logits) the network scores: 10.</summary>
@@ -92,7 +92,7 @@ public sealed partial class DigitClassifier
     };
 
     /// <summary>
-    /// Creates a classifier from a safetensors weights file of a <see cref="LeNet"/> or a <see cref="ConvNet"/>
+    /// Creates a classifier from a safetensors weights file of a <see cref="LeNet"/>, a <see cref="ConvNet"/> or a <see cref="SpeedrunNet"/>
     /// (written by <see cref="ModelWeights.Save"/>, <see cref="SaveWeights"/>, the training sample, or PyTorch with
     /// the same parameter names). The architecture is the one the file's <c>__metadata__</c> names
     /// (<c>architecture</c>); a file without it is taken for the architecture whose tensors it holds. The file is
@@ -126,18 +126,18 @@ public sealed partial class DigitClassifier
         return FromBytes(File.ReadAllBytes(path), path);
     }
 
-    /// <summary>Creates a classifier over a copy of a trained <see cref="LeNet"/>'s or <see cref="ConvNet"/>'s current weights (this needs torch).</summary>
+    /// <summary>Creates a classifier over a copy of a trained <see cref="DigitNetwork"/>'s current weights (this needs torch).</summary>
     /// <param name="model">The model, on any device; it is not changed, and later changes to it do not affect the classifier.</param>
     /// <returns>A classifier that gives the model's answers.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
-    /// <exception cref="ArgumentException">The model is neither a <see cref="LeNet"/> nor a <see cref="ConvNet"/>, or
+    /// <exception cref="ArgumentException">The model is not one of the library's networks (<see cref="DigitNetwork"/>), or
     /// one of its weights is NaN or infinite.</exception>
     public static DigitClassifier FromModel(nn.Module<Tensor, Tensor> model)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (model is not IEngineNetwork network)
         {
-            throw new ArgumentException($"A classifier runs LeNet or ConvNet; got {model.GetType().Name}.", nameof(model));
+            throw new ArgumentException($"A classifier runs the library's networks (ConvNet, LeNet, SpeedrunNet); got {model.GetType().Name}.", nameof(model));
         }
 
         var parameters = network.EngineParameters();

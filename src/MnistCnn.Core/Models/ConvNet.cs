@@ -18,9 +18,6 @@ namespace MnistCnn.Core.Models;
 /// </remarks>
 public sealed class ConvNet : DigitNetwork
 {
-    /// <summary>The number of classes (logits) the network produces.</summary>
-    public const int ClassCount = 10;
-
     /// <summary>The number of trainable parameters: 30 + 168 + 34,570.</summary>
     public const int ParameterCount = 34_768;
 

@@ -18,6 +18,9 @@ namespace MnistCnn.Core.Models;
 /// </remarks>
 public abstract class DigitNetwork : nn.Module<Tensor, Tensor>, IEngineNetwork
 {
+    /// <summary>The number of classes (logits) every one of the library's networks produces.</summary>
+    public const int ClassCount = NetworkDescription.ClassCount;
+
     // The side of an input image, owned by the engine's description (published as DigitImage.Size).
     private const int DigitImageSize = NetworkDescription.ImageSize;
 

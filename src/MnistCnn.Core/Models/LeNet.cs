@@ -24,9 +24,6 @@ namespace MnistCnn.Core.Models;
 /// </remarks>
 public sealed class LeNet : DigitNetwork
 {
-    /// <summary>The number of classes (logits) the network produces.</summary>
-    public const int ClassCount = 10;
-
     /// <summary>The number of trainable parameters: 520 + 25,050 + 400,500 + 5,010.</summary>
     public const int ParameterCount = 431_080;
 

@@ -23,9 +23,6 @@ namespace MnistCnn.Core.Models;
 /// </remarks>
 public sealed class SpeedrunNet : DigitNetwork
 {
-    /// <summary>The number of classes (logits) the network produces.</summary>
-    public const int ClassCount = 10;
-
     /// <summary>The number of trainable parameters: 624 + 6,944 + 205,056 + 2,570.</summary>
     public const int ParameterCount = 215_194;
 

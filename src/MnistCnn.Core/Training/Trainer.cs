@@ -103,12 +103,8 @@ public sealed class Trainer : ITrainer
         DigitDataLoader trainLoader,
         DigitDataLoader? valLoader = null,
         IProgress<TrainingProgress>? progress = null,
-        CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(trainLoader);
-        return OffCallerThread(() => Run(model, trainLoader, valLoader, progress, checkpointPath: null, cancellationToken), cancellationToken);
-    }
+        CancellationToken cancellationToken = default) =>
+        RunOffCallerThread(model, trainLoader, valLoader, progress, checkpointPath: null, cancellationToken);
 
     /// <inheritdoc/>
     public async IAsyncEnumerable<EpochResult> FitEpochsAsync(
@@ -213,9 +209,7 @@ public sealed class Trainer : ITrainer
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(checkpointPath);
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(trainLoader);
-        return OffCallerThread(() => Run(model, trainLoader, valLoader, progress, checkpointPath, cancellationToken), cancellationToken);
+        return RunOffCallerThread(model, trainLoader, valLoader, progress, checkpointPath, cancellationToken);
     }
 
     /// <summary>Resolves a <see cref="TrainingDevice"/> to a torch device, and says why it was chosen.</summary>
@@ -250,7 +244,7 @@ public sealed class Trainer : ITrainer
     /// <summary>
     /// One training step: forward, mean cross-entropy, zero_grad, backward, gradient clipping when
     /// <paramref name="gradientClipNorm"/> is set, optimizer step. Returns the batch's loss before the update. For an
-    /// engine network (<see cref="ConvNet"/>, <see cref="LeNet"/>) on the CPU in float32 the forward and backward
+    /// engine network (<see cref="ConvNet"/>, <see cref="LeNet"/>, <see cref="SpeedrunNet"/>) on the CPU in float32 the forward and backward
     /// passes are computed in managed code (<see cref="ManagedTraining"/>), with the same results. Runs
     /// inside the caller's dispose scope. The model's output shape is checked once per run, before the first
     /// step (<see cref="ClassifierCheck"/>).
@@ -280,6 +274,20 @@ public sealed class Trainer : ITrainer
         maxNorm is { } max ? GradientClipping.Clip(optimizer, max) : 0;
 
     // The blocking torch work runs on a thread of its own (it lasts minutes), never on the caller's.
+    /// <summary>A run on a thread of its own; the model and the training loader are checked at once, not through the task.</summary>
+    private Task<TrainingHistory> RunOffCallerThread(
+        nn.Module<Tensor, Tensor> model,
+        DigitDataLoader trainLoader,
+        DigitDataLoader? valLoader,
+        IProgress<TrainingProgress>? progress,
+        string? checkpointPath,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(trainLoader);
+        return OffCallerThread(() => Run(model, trainLoader, valLoader, progress, checkpointPath, cancellationToken), cancellationToken);
+    }
+
     private static Task<T> OffCallerThread<T>(Func<T> work, CancellationToken cancellationToken) =>
         Task.Factory.StartNew(work, cancellationToken, TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
 

@@ -66,7 +66,12 @@ internal sealed class TrainingRun(
                 callback.OnFitEnd(context);
             }
 
-            return new TrainingHistory(_history.ToArray(), _deviceName, context.StopRequested && _history.Count < _options.Epochs);
+            return new TrainingHistory
+            {
+                Epochs = _history.ToArray(),
+                Device = _deviceName,
+                StoppedEarly = context.StopRequested && _history.Count < _options.Epochs,
+            };
         }
         catch (Exception e)
         {
@@ -173,8 +178,15 @@ internal sealed class TrainingRun(
                 }
 
                 lossSum += lastLoss;
-                progress?.Report(new TrainingProgress(TrainingPhase.TrainingBatch, epoch + 1, _options.Epochs, batchIndex, trainLoader.BatchCount, lastLoss,
-                    null));
+                progress?.Report(new TrainingProgress
+                {
+                    Phase = TrainingPhase.TrainingBatch,
+                    Epoch = epoch + 1,
+                    EpochCount = _options.Epochs,
+                    Batch = batchIndex,
+                    BatchCount = trainLoader.BatchCount,
+                    Loss = lastLoss,
+                });
             }
         }
 
@@ -189,8 +201,15 @@ internal sealed class TrainingRun(
             return (null, TimeSpan.Zero);
         }
 
-        progress?.Report(new TrainingProgress(TrainingPhase.Validating, epoch + 1, _options.Epochs, trainLoader.BatchCount, trainLoader.BatchCount, lossMean,
-            null));
+        progress?.Report(new TrainingProgress
+        {
+            Phase = TrainingPhase.Validating,
+            Epoch = epoch + 1,
+            EpochCount = _options.Epochs,
+            Batch = trainLoader.BatchCount,
+            BatchCount = trainLoader.BatchCount,
+            Loss = lossMean,
+        });
         var clock = Stopwatch.StartNew();
         var result = _options.ValidationBatchSize is { } validationBatch
             ? Validator.Evaluate(model, valLoader, validationBatch, cancellationToken)
@@ -214,8 +233,16 @@ internal sealed class TrainingRun(
             TrainerLog.CheckpointWritten(logger, result.Epoch, path);
         }
 
-        progress?.Report(new TrainingProgress(TrainingPhase.EpochCompleted, result.Epoch, _options.Epochs, trainLoader.BatchCount, trainLoader.BatchCount,
-            result.TrainLossMean, result));
+        progress?.Report(new TrainingProgress
+        {
+            Phase = TrainingPhase.EpochCompleted,
+            Epoch = result.Epoch,
+            EpochCount = _options.Epochs,
+            Batch = trainLoader.BatchCount,
+            BatchCount = trainLoader.BatchCount,
+            Loss = result.TrainLossMean,
+            Result = result,
+        });
         if (context.StopRequested)
         {
             TrainerLog.StopRequested(logger, result.Epoch);

@@ -6,11 +6,13 @@ public sealed class EvaluationResultTests
 {
     // Rows: true label; columns: predicted. Class 0: 5 images, 4 right, 1 taken for 1; class 1: 3 images, 2 right,
     // 1 taken for 2; class 2: 2 images, both taken for 0; class 3: absent and never predicted.
-    private static readonly EvaluationResult Result = new(
-        10,
-        6,
-        0.5,
-        [[4, 1, 0, 0], [0, 2, 1, 0], [2, 0, 0, 0], [0, 0, 0, 0]]);
+    private static readonly EvaluationResult Result = new()
+    {
+        Count = 10,
+        Correct = 6,
+        Loss = 0.5,
+        ConfusionMatrix = [[4, 1, 0, 0], [0, 2, 1, 0], [2, 0, 0, 0], [0, 0, 0, 0]],
+    };
 
     [Fact]
     public void PrecisionRecallF1_SmallConfusionMatrix_AreTheCountsRatios()
@@ -33,7 +35,7 @@ public sealed class EvaluationResultTests
     [Fact]
     public void Metrics_PerfectPredictions_AreAllOne()
     {
-        var perfect = new EvaluationResult(3, 3, 0.1, [[1, 0, 0], [0, 1, 0], [0, 0, 1]]);
+        var perfect = new EvaluationResult { Count = 3, Correct = 3, Loss = 0.1, ConfusionMatrix = [[1, 0, 0], [0, 1, 0], [0, 0, 1]] };
 
         perfect.Precision.Should().AllBeEquivalentTo(1.0);
         perfect.Recall.Should().AllBeEquivalentTo(1.0);

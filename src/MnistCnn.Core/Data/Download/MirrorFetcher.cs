@@ -27,7 +27,7 @@ internal sealed class MirrorFetcher(RetryPolicy retries, TimeSpan requestTimeout
             DownloadLog.AttemptFailed(logger, dataset.Name, file.Name, mirror.Configured, failure.Value.Reason);
             if (!failure.Value.IsTransient || attempt == retries.Attempts)
             {
-                return new MnistMirrorFailure(mirror.Configured, failure.Value.Reason, attempt);
+                return new MnistMirrorFailure { Mirror = mirror.Configured, Reason = failure.Value.Reason, Attempts = attempt };
             }
 
             var delay = retries.DelayAfter(attempt);
@@ -63,7 +63,7 @@ internal sealed class MirrorFetcher(RetryPolicy retries, TimeSpan requestTimeout
         }
 
         DownloadLog.AttemptFailed(logger, dataset.Name, file.Name, mirror.Configured, failure.Value.Reason);
-        return new MnistMirrorFailure(mirror.Configured, failure.Value.Reason, 1);
+        return new MnistMirrorFailure { Mirror = mirror.Configured, Reason = failure.Value.Reason, Attempts = 1 };
     }
 
     public async Task<DownloadFailure?> TryLocalFileAsync(

@@ -136,7 +136,7 @@ public sealed class MnistDownloader
             (fetched ? downloaded : existing).Add(file.Name);
         }
 
-        return new MnistDownloadResult(fullDirectory, downloaded, existing);
+        return new MnistDownloadResult { Directory = fullDirectory, DownloadedFiles = downloaded, ExistingFiles = existing };
     }
 
     /// <summary>Checks that <paramref name="directory"/> holds the four MNIST files with their expected SHA-256.</summary>
@@ -241,7 +241,7 @@ public sealed class MnistDownloader
             }
 
             DownloadLog.AttemptFailed(_logger, dataset.Name, file.Name, directory, failure.Value.Reason);
-            failures.Add(new MnistMirrorFailure(directory, failure.Value.Reason, 1));
+            failures.Add(new MnistMirrorFailure { Mirror = directory, Reason = failure.Value.Reason, Attempts = 1 });
         }
 
         foreach (var mirror in mirrors)

@@ -32,7 +32,13 @@ internal sealed class VerifiedFileStore(TimeSpan requestTimeout)
             {
                 md5 = await CopyHashingAsync(
                     source, gzipOut, HashAlgorithmName.MD5, file.MaxGzipLength,
-                    received => progress?.Report(new MnistDownloadProgress(file.Name, received, totalBytes, mirror)),
+                    received => progress?.Report(new MnistDownloadProgress
+                    {
+                        FileName = file.Name,
+                        BytesReceived = received,
+                        TotalBytes = totalBytes,
+                        Mirror = mirror,
+                    }),
                     idleTimeout, ct).ConfigureAwait(false);
             }
 
@@ -89,7 +95,13 @@ internal sealed class VerifiedFileStore(TimeSpan requestTimeout)
         var total = source.Length;
         return await StoreIfVerifiedAsync(file, finalPath, (plainOut, token) => CopyHashingAsync(
                 source, plainOut, HashAlgorithmName.SHA256, file.Length,
-                received => progress?.Report(new MnistDownloadProgress(file.Name, received, total, mirror)),
+                received => progress?.Report(new MnistDownloadProgress
+                {
+                    FileName = file.Name,
+                    BytesReceived = received,
+                    TotalBytes = total,
+                    Mirror = mirror,
+                }),
                 null, token), ct).ConfigureAwait(false);
     }
 

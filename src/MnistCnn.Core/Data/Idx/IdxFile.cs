@@ -77,15 +77,7 @@ public static class IdxFile
     public static void WriteImages(string path, ReadOnlySpan<byte> pixels, int count, int height, int width, bool gzip = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
-        var expected = (long)count * height * width;
-        if (pixels.Length != expected)
-        {
-            throw new ArgumentException($"{count} images of {height}x{width} need {expected} bytes; got {pixels.Length}.", nameof(pixels));
-        }
-
+        IdxImages.CheckSizes(pixels.Length, count, height, width, nameof(pixels));
         Write(path, [count, height, width], pixels, gzip);
     }
 

@@ -18,15 +18,7 @@ public sealed class IdxImages
     public IdxImages(byte[] pixels, int count, int height, int width)
     {
         ArgumentNullException.ThrowIfNull(pixels);
-        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
-        var expected = (long)count * height * width;
-        if (pixels.LongLength != expected)
-        {
-            throw new ArgumentException($"{count} images of {height}x{width} need {expected} bytes; got {pixels.LongLength}.", nameof(pixels));
-        }
-
+        CheckSizes(pixels.LongLength, count, height, width, nameof(pixels));
         Pixels = pixels;
         Count = count;
         Height = height;
@@ -44,4 +36,19 @@ public sealed class IdxImages
 
     /// <summary>Gets the pixels, row-major, image after image: <c>Count * Height * Width</c> bytes.</summary>
     public byte[] Pixels { get; }
+
+    /// <summary>The rule of every image array: sizes at least 1, and exactly <c>count * height * width</c> bytes.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is below 1.</exception>
+    /// <exception cref="ArgumentException">The length is another than the sizes need.</exception>
+    internal static void CheckSizes(long length, int count, int height, int width, string pixelsName)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        var expected = (long)count * height * width;
+        if (length != expected)
+        {
+            throw new ArgumentException($"{count} images of {height}x{width} need {expected} bytes; got {length}.", pixelsName);
+        }
+    }
 }
