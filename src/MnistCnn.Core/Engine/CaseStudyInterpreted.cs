@@ -7,9 +7,8 @@ namespace MnistCnn.Core.Engine;
 
 /// <summary>
 /// The case study's prediction (<see cref="CaseStudyForward"/>'s conv1, conv2 and linear layer) in 128-bit vectors,
-/// written for the WebAssembly interpreter of a browser tab, which runs it about as fast as the 256-bit kernels'
-/// generic 128-bit form runs under a JIT only when the code is shaped as below. Prediction only: training keeps
-/// <see cref="CaseStudyLanes{TOps, TVector}"/>.
+/// written for the WebAssembly interpreter of a browser tab, where it runs 7-20x faster than the generic 128-bit
+/// kernels (docs/performance.md). Prediction only: training keeps <see cref="CaseStudyLanes{TOps, TVector}"/>.
 /// </summary>
 /// <remarks>
 /// <para>
