@@ -133,6 +133,8 @@ public sealed partial class DigitPad : ComponentBase
         _classifier = new PadClassifier(DigitClassifier.Pretrained(ChosenModel()));
         _modelName = _classifier.ModelName;
         await JS.InvokeVoidAsync("performance.mark", "digit-pad-model-loaded");
+        _classifier.WarmUp();
+        await JS.InvokeVoidAsync("performance.mark", "digit-pad-warmed-up");
         _self = DotNetObjectReference.Create(this);
         _module = await module;
         // pad.js clears the pad (which shows the empty state) and marks the page ready to predict.

@@ -10,14 +10,14 @@ internal sealed record PageAnswer(int Digit, bool IsLikelyDigit, float[] Probabi
 /// <summary>
 /// Milliseconds from the start of navigation: the last framework file received before the first render (the
 /// runtime starts while files still arrive), the page's first render (runtime and Blazor started), the model
-/// read, and the pad ready to predict (pad.js attached).
+/// read, the network warmed up (a few predictions of a blank digit), and the pad ready to predict (pad.js attached).
 /// </summary>
-internal sealed record ReadyBreakdown(double FrameworkDownloadedMs, double RenderedMs, double ModelLoadedMs, double ReadyMs)
+internal sealed record ReadyBreakdown(double FrameworkDownloadedMs, double RenderedMs, double ModelLoadedMs, double WarmedUpMs, double ReadyMs)
 {
     /// <inheritdoc/>
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"framework files received by {FrameworkDownloadedMs:0} ms, first render at {RenderedMs:0} ms, model read by {ModelLoadedMs:0} ms ({ModelLoadedMs - RenderedMs:0} ms), pad ready at {ReadyMs:0} ms");
+        $"framework files received by {FrameworkDownloadedMs:0} ms, first render at {RenderedMs:0} ms, model read by {ModelLoadedMs:0} ms ({ModelLoadedMs - RenderedMs:0} ms), network warmed up by {WarmedUpMs:0} ms ({WarmedUpMs - ModelLoadedMs:0} ms), pad ready at {ReadyMs:0} ms");
 }
 
 /// <summary>
@@ -48,7 +48,7 @@ internal sealed class PadPage : IAsyncDisposable
     public double ReadyMs { get; private set; }
 
     /// <summary>Gets where the time to <see cref="ReadyMs"/> went.</summary>
-    public ReadyBreakdown ReadyBreakdown { get; private set; } = new(0, 0, 0, 0);
+    public ReadyBreakdown ReadyBreakdown { get; private set; } = new(0, 0, 0, 0, 0);
 
     /// <summary>Gets the console errors and uncaught exceptions seen so far.</summary>
     public IReadOnlyCollection<string> Errors => _errors;
@@ -81,10 +81,10 @@ internal sealed class PadPage : IAsyncDisposable
             () => {
               const at = name => performance.getEntriesByName(name)[0]?.startTime ?? -1;
               const framework = performance.getEntriesByType('resource').filter(r => r.name.includes('/_framework/') && r.responseEnd <= at('digit-pad-rendered'));
-              return [Math.max(0, ...framework.map(r => r.responseEnd)), at('digit-pad-rendered'), at('digit-pad-model-loaded')];
+              return [Math.max(0, ...framework.map(r => r.responseEnd)), at('digit-pad-rendered'), at('digit-pad-model-loaded'), at('digit-pad-warmed-up')];
             }
             """);
-        pad.ReadyBreakdown = new ReadyBreakdown(marks[0], marks[1], marks[2], pad.ReadyMs);
+        pad.ReadyBreakdown = new ReadyBreakdown(marks[0], marks[1], marks[2], marks[3], pad.ReadyMs);
         pad._requestsAtReady = pad._requests.Count;
         return pad;
     }

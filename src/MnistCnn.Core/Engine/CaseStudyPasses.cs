@@ -23,6 +23,13 @@ internal sealed class CaseStudyPasses : NetworkPasses
     [System.Runtime.CompilerServices.SkipLocalsInit]
     public override void Logits(ParameterView parameters, ReadOnlySpan<float> image, Span<float> logits)
     {
+        // 128-bit vectors (a browser's WebAssembly runtime): the kernels shaped for its interpreter.
+        if (VectorWidth.Bits == 128)
+        {
+            CaseStudyInterpreted.Logits(image, parameters[0], parameters[1], parameters[2], parameters[3], parameters[4], parameters[5], logits);
+            return;
+        }
+
         Span<float> input = stackalloc float[CaseStudyForward.InputLength];
         input.Clear();
         CaseStudyForward.LoadImage(image, input);

@@ -70,7 +70,9 @@ internal sealed class LayerPasses : NetworkPasses
     }
 
     /// <inheritdoc/>
-    public override Predictor CreatePredictor(ParameterView parameters) => new LayerPredictor(Description, parameters);
+    // 128-bit vectors (a browser's WebAssembly runtime): the predictor shaped for its interpreter.
+    public override Predictor CreatePredictor(ParameterView parameters) =>
+        VectorWidth.Bits == 128 ? new InterpretedLayerPredictor(Description, parameters) : new LayerPredictor(Description, parameters);
 
     /// <inheritdoc/>
     public override GradientStep CreateGradientStep() => new DenseStep(this);

@@ -87,6 +87,34 @@ public sealed class CaseStudyWidthTests
     }
 
     [Fact]
+    public void InterpretedLogits_RealTestImages_EqualThe256BitKernelsToOneMillionth()
+    {
+        // The browser's path, called directly, against the 256-bit kernels (or, on a machine without them, the scalar code).
+        var passes = new CaseStudyPasses(NetworkDescription.ConvNet);
+        var referenceBits = VectorWidth.HardwareBits >= 256 ? 512 : 0;
+        var images = PreparedImages(RealMnistImages.Test.Pixels, RealMnistImages.Test.Count);
+        var count = RealMnistImages.Test.Count;
+        float[] reference;
+        using (VectorWidth.Limit(referenceBits))
+        {
+            reference = Logits(passes, images, count);
+        }
+
+        var interpreted = new float[count * 10];
+        for (var i = 0; i < count; i++)
+        {
+            CaseStudyInterpreted.Logits(
+                images.AsSpan(i * 784, 784), _view[0], _view[1], _view[2], _view[3], _view[4], _view[5], interpreted.AsSpan(i * 10, 10));
+        }
+
+        var largest = LargestDifference(reference, interpreted);
+        TestArtifacts.Write("case-study-interpreted-logits.txt", [string.Create(CultureInfo.InvariantCulture,
+            $"interpreter-shaped 128-bit path against the {(referenceBits == 0 ? "scalar" : "256-bit")} kernels, {count} test images: largest logit difference {largest:E2}")]);
+        largest.Should().BeLessThanOrEqualTo(Tolerance);
+        interpreted.Should().NotContain(float.NaN);
+    }
+
+    [Fact]
     public void GradientStep_NarrowerWidths_EqualThe256BitKernelsToOneMillionth()
     {
         var passes = new CaseStudyPasses(NetworkDescription.ConvNet);
