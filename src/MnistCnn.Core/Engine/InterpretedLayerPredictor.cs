@@ -52,20 +52,7 @@ internal sealed unsafe class InterpretedLayerPredictor : Predictor
             {
                 case LayerKind.Conv2d:
                     {
-                        // conv [ReLU] pool [ReLU] is one stage when the pool drops nothing (even sides), as in LayerPredictor.
-                        var next = i + 1;
-                        var relu = next < description.FlattenIndex && layers[next].Kind == LayerKind.ReLU;
-                        next += relu ? 1 : 0;
-                        var pooled = next < description.FlattenIndex && layers[next].Kind == LayerKind.MaxPool2d && outHeight % 2 == 0 && outWidth % 2 == 0;
-                        if (pooled)
-                        {
-                            next++;
-                            if (next < description.FlattenIndex && layers[next].Kind == LayerKind.ReLU)
-                            {
-                                relu = true;
-                                next++;
-                            }
-                        }
+                        var (next, relu, pooled) = description.FusedWithConvolution(i);
 
                         var depth = c * layer.Kernel * layer.Kernel;
                         var positions = outHeight * outWidth;
@@ -87,7 +74,7 @@ internal sealed unsafe class InterpretedLayerPredictor : Predictor
                         var stride = (layer.Outputs + DenseBlock - 1) / DenseBlock * DenseBlock;
                         activation = Math.Max(activation, stride);
                         stages.Add(new Stage(layer.Kind, i, layer.Inputs, 1, 1, 0, layer.Outputs, 1, 1, false, relu, layer.Inputs, stride,
-                            Transpose(parameters.Weight(i), layer.Outputs, layer.Inputs, stride)));
+                            LayerPredictor.Transpose(parameters.Weight(i), layer.Outputs, layer.Inputs, stride)));
                         i += relu ? 1 : 0;
                         break;
                     }
@@ -465,21 +452,6 @@ internal sealed unsafe class InterpretedLayerPredictor : Predictor
         }
 
         return broadcast;
-    }
-
-    // The weight's transpose (inputs x stride), each row padded with zeros.
-    private static float[] Transpose(ReadOnlySpan<float> weight, int rows, int columns, int stride)
-    {
-        var transposed = new float[columns * stride];
-        for (var r = 0; r < rows; r++)
-        {
-            for (var c = 0; c < columns; c++)
-            {
-                transposed[(c * stride) + r] = weight[(r * columns) + c];
-            }
-        }
-
-        return transposed;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

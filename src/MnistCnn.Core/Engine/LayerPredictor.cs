@@ -60,20 +60,7 @@ internal sealed class LayerPredictor : Predictor
             var (outChannels, outHeight, outWidth) = description.Shapes[i + 1];
             if (layer.Kind == LayerKind.Conv2d)
             {
-                // conv [ReLU] pool [ReLU] is one step when the output's sides are even.
-                var next = i + 1;
-                var relu = next < description.FlattenIndex && layers[next].Kind == LayerKind.ReLU;
-                next += relu ? 1 : 0;
-                var pooled = next < description.FlattenIndex && layers[next].Kind == LayerKind.MaxPool2d && outHeight % 2 == 0 && outWidth % 2 == 0;
-                if (pooled)
-                {
-                    next++;
-                    if (next < description.FlattenIndex && layers[next].Kind == LayerKind.ReLU)
-                    {
-                        relu = true;
-                        next++;
-                    }
-                }
+                var (next, relu, pooled) = description.FusedWithConvolution(i);
 
                 var positions = outHeight * outWidth;
                 var depth = c * layer.Kernel * layer.Kernel;
@@ -215,8 +202,11 @@ internal sealed class LayerPredictor : Predictor
         return true;
     }
 
-    // The weight's transpose, each row padded with zeros to stride floats.
-    private static float[] Transpose(ReadOnlySpan<float> weight, int rows, int columns, int stride)
+    /// <summary>
+    /// The weight's transpose (inputs x <paramref name="stride"/>), each row padded with zeros; <see cref="InterpretedLayerPredictor"/>
+    /// stores its linear layers so too.
+    /// </summary>
+    internal static float[] Transpose(ReadOnlySpan<float> weight, int rows, int columns, int stride)
     {
         var transposed = new float[columns * stride];
         for (var r = 0; r < rows; r++)

@@ -143,6 +143,31 @@ internal sealed class NetworkDescription
     /// <summary>The length of the flattened features the dense part starts from.</summary>
     public int Features { get; }
 
+    /// <summary>
+    /// What prediction runs as one step with the convolution at <paramref name="index"/>: <c>conv [ReLU] pool [ReLU]</c>
+    /// when a 2x2 max-pool follows whose input has even sides (so it drops nothing), else <c>conv [ReLU]</c>.
+    /// </summary>
+    /// <returns>The index of the first layer after the step, whether it ends with a ReLU, and whether it pools.</returns>
+    public (int Next, bool Relu, bool Pooled) FusedWithConvolution(int index)
+    {
+        var (_, outHeight, outWidth) = Shapes[index + 1];
+        var next = index + 1;
+        var relu = next < FlattenIndex && Layers[next].Kind == LayerKind.ReLU;
+        next += relu ? 1 : 0;
+        var pooled = next < FlattenIndex && Layers[next].Kind == LayerKind.MaxPool2d && outHeight % 2 == 0 && outWidth % 2 == 0;
+        if (pooled)
+        {
+            next++;
+            if (next < FlattenIndex && Layers[next].Kind == LayerKind.ReLU)
+            {
+                relu = true;
+                next++;
+            }
+        }
+
+        return (next, relu, pooled);
+    }
+
     /// <summary>The layers as text, for metadata and messages: <c>conv(1, 3, kernel 3), sigmoid, ...</c>.</summary>
     public string LayerText => string.Join(", ", Layers);
 
