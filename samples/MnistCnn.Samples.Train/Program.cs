@@ -99,6 +99,7 @@ try
         Epochs = arguments.Epochs,
         Seed = runSeed,
         Device = arguments.Device,
+        Threads = arguments.Threads,
         CheckpointPath = arguments.CheckpointPath,
     });
     if (arguments.FindLearningRate)
