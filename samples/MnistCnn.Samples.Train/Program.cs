@@ -99,6 +99,7 @@ try
         Epochs = arguments.Epochs,
         Seed = runSeed,
         Device = arguments.Device,
+        Threads = arguments.Threads,
         CheckpointPath = arguments.CheckpointPath,
     });
     // Every report names what it describes: the model, the preset and the data set.

@@ -9,7 +9,7 @@ internal sealed record TrainArguments
 {
     public const string Usage =
         "usage: MnistCnn.Samples.Train [--preset faithful|best|speedrun] [--dataset mnist|fashion|kmnist] [--data <folder>] [--download] [--epochs <n>] [--batch-size <n>] [--lr <rate>] " +
-        "[--seed <n>|none] [--device auto|cpu|cuda] [--shuffle] [--augment] [--output <folder>] [--checkpoint <folder> [--resume]] [--find-lr]";
+        "[--seed <n>|none] [--device auto|cpu|cuda] [--threads <n>] [--shuffle] [--augment] [--output <folder>] [--checkpoint <folder> [--resume]] [--find-lr]";
 
     /// <summary>The settings of <c>--preset best</c> before any other option: see <see cref="TrainingPreset.Best"/>.</summary>
     private static readonly TrainArguments BestPreset = new()
@@ -53,6 +53,9 @@ internal sealed record TrainArguments
     public long? Seed { get; init; } = 0;
 
     public TrainingDevice Device { get; init; } = TrainingDevice.Auto;
+
+    /// <summary>Gets the number of CPU threads torch may use for the run (--threads), or null for the count in force.</summary>
+    public int? Threads { get; init; }
 
     public bool Shuffle { get; init; }
 
@@ -100,6 +103,7 @@ internal sealed record TrainArguments
                 "--lr" => result with { LearningRate = Rate(Value(args, ++i, option), option) },
                 "--seed" => result with { Seed = ParseSeed(Value(args, ++i, option)) },
                 "--device" => result with { Device = ParseDevice(Value(args, ++i, option)) },
+                "--threads" => result with { Threads = Positive(Value(args, ++i, option), option) },
                 "--shuffle" => result with { Shuffle = true },
                 "--augment" => result with { Augment = true },
                 "--output" => result with { OutputFolder = Value(args, ++i, option) },
