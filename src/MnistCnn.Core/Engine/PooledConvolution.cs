@@ -198,35 +198,9 @@ internal sealed class PooledConvolution
                 for (var u = 0; u <= _kernel; u++)
                 {
                     ref var from = ref Unsafe.Add(ref (u & 1) == 0 ? ref even : ref odd, u >> 1);
-                    CopyRun(ref from, ref Unsafe.Add(ref target, PlaneStart(c, u, y & 1) + at), _pooledWidth);
+                    PredictKernels.CopyRun(ref from, ref Unsafe.Add(ref target, PlaneStart(c, u, y & 1) + at), _pooledWidth);
                 }
             }
-        }
-    }
-
-    // Copies a short run of floats without a call (runs of at least 4: 128-bit moves, the last one overlapping).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyRun(ref float from, ref float to, int length)
-    {
-        if (Vector128.IsHardwareAccelerated && length >= 4)
-        {
-            var i = 0;
-            for (; i + 4 <= length; i += 4)
-            {
-                Vector128.LoadUnsafe(ref from, (nuint)i).StoreUnsafe(ref to, (nuint)i);
-            }
-
-            if (i < length)
-            {
-                Vector128.LoadUnsafe(ref from, (nuint)(length - 4)).StoreUnsafe(ref to, (nuint)(length - 4));
-            }
-
-            return;
-        }
-
-        for (var i = 0; i < length; i++)
-        {
-            Unsafe.Add(ref to, i) = Unsafe.Add(ref from, i);
         }
     }
 
