@@ -270,31 +270,11 @@ internal sealed class PooledConvolution
             var v1 = TOps.Load(ref Unsafe.Add(ref b1, Unsafe.Add(ref o, corners.B)));
             var v2 = TOps.Load(ref Unsafe.Add(ref b2, Unsafe.Add(ref o, corners.C)));
             var v3 = TOps.Load(ref Unsafe.Add(ref b3, Unsafe.Add(ref o, corners.D)));
-            var x = TOps.Broadcast(Unsafe.Add(ref a0, p));
-            s00 = TOps.MultiplyAdd(x, v0, s00);
-            s01 = TOps.MultiplyAdd(x, v1, s01);
-            s02 = TOps.MultiplyAdd(x, v2, s02);
-            s03 = TOps.MultiplyAdd(x, v3, s03);
-            x = TOps.Broadcast(Unsafe.Add(ref a1, p));
-            s10 = TOps.MultiplyAdd(x, v0, s10);
-            s11 = TOps.MultiplyAdd(x, v1, s11);
-            s12 = TOps.MultiplyAdd(x, v2, s12);
-            s13 = TOps.MultiplyAdd(x, v3, s13);
-            x = TOps.Broadcast(Unsafe.Add(ref a2, p));
-            s20 = TOps.MultiplyAdd(x, v0, s20);
-            s21 = TOps.MultiplyAdd(x, v1, s21);
-            s22 = TOps.MultiplyAdd(x, v2, s22);
-            s23 = TOps.MultiplyAdd(x, v3, s23);
-            x = TOps.Broadcast(Unsafe.Add(ref a3, p));
-            s30 = TOps.MultiplyAdd(x, v0, s30);
-            s31 = TOps.MultiplyAdd(x, v1, s31);
-            s32 = TOps.MultiplyAdd(x, v2, s32);
-            s33 = TOps.MultiplyAdd(x, v3, s33);
-            x = TOps.Broadcast(Unsafe.Add(ref a4, p));
-            s40 = TOps.MultiplyAdd(x, v0, s40);
-            s41 = TOps.MultiplyAdd(x, v1, s41);
-            s42 = TOps.MultiplyAdd(x, v2, s42);
-            s43 = TOps.MultiplyAdd(x, v3, s43);
+            Row4<TOps, TVector>(TOps.Broadcast(Unsafe.Add(ref a0, p)), v0, v1, v2, v3, ref s00, ref s01, ref s02, ref s03);
+            Row4<TOps, TVector>(TOps.Broadcast(Unsafe.Add(ref a1, p)), v0, v1, v2, v3, ref s10, ref s11, ref s12, ref s13);
+            Row4<TOps, TVector>(TOps.Broadcast(Unsafe.Add(ref a2, p)), v0, v1, v2, v3, ref s20, ref s21, ref s22, ref s23);
+            Row4<TOps, TVector>(TOps.Broadcast(Unsafe.Add(ref a3, p)), v0, v1, v2, v3, ref s30, ref s31, ref s32, ref s33);
+            Row4<TOps, TVector>(TOps.Broadcast(Unsafe.Add(ref a4, p)), v0, v1, v2, v3, ref s40, ref s41, ref s42, ref s43);
             o = ref Unsafe.Add(ref o, 4);
         }
 
@@ -325,21 +305,11 @@ internal sealed class PooledConvolution
         {
             var v0 = TOps.Load(ref Unsafe.Add(ref b0, Unsafe.Add(ref o, corner0)));
             var v1 = TOps.Load(ref Unsafe.Add(ref b1, Unsafe.Add(ref o, corner1)));
-            var x = TOps.Broadcast(Unsafe.Add(ref a0, p));
-            s00 = TOps.MultiplyAdd(x, v0, s00);
-            s01 = TOps.MultiplyAdd(x, v1, s01);
-            x = TOps.Broadcast(Unsafe.Add(ref a1, p));
-            s10 = TOps.MultiplyAdd(x, v0, s10);
-            s11 = TOps.MultiplyAdd(x, v1, s11);
-            x = TOps.Broadcast(Unsafe.Add(ref a2, p));
-            s20 = TOps.MultiplyAdd(x, v0, s20);
-            s21 = TOps.MultiplyAdd(x, v1, s21);
-            x = TOps.Broadcast(Unsafe.Add(ref a3, p));
-            s30 = TOps.MultiplyAdd(x, v0, s30);
-            s31 = TOps.MultiplyAdd(x, v1, s31);
-            x = TOps.Broadcast(Unsafe.Add(ref a4, p));
-            s40 = TOps.MultiplyAdd(x, v0, s40);
-            s41 = TOps.MultiplyAdd(x, v1, s41);
+            Row2<TOps, TVector>(TOps.Broadcast(Unsafe.Add(ref a0, p)), v0, v1, ref s00, ref s01);
+            Row2<TOps, TVector>(TOps.Broadcast(Unsafe.Add(ref a1, p)), v0, v1, ref s10, ref s11);
+            Row2<TOps, TVector>(TOps.Broadcast(Unsafe.Add(ref a2, p)), v0, v1, ref s20, ref s21);
+            Row2<TOps, TVector>(TOps.Broadcast(Unsafe.Add(ref a3, p)), v0, v1, ref s30, ref s31);
+            Row2<TOps, TVector>(TOps.Broadcast(Unsafe.Add(ref a4, p)), v0, v1, ref s40, ref s41);
             o = ref Unsafe.Add(ref o, 4);
         }
 
@@ -349,6 +319,29 @@ internal sealed class PooledConvolution
         Store2<TOps, TVector>(ref Unsafe.Add(ref c, 2 * ldc), n, s20, s21);
         Store2<TOps, TVector>(ref Unsafe.Add(ref c, 3 * ldc), n, s30, s31);
         Store2<TOps, TVector>(ref Unsafe.Add(ref c, 4 * ldc), n, s40, s41);
+    }
+
+    /// <summary>One weight row of a tile: <c>s_j = x · v_j + s_j</c> for its four vectors of positions, in that order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row4<TOps, TVector>(
+        TVector x, TVector v0, TVector v1, TVector v2, TVector v3, ref TVector s0, ref TVector s1, ref TVector s2, ref TVector s3)
+        where TOps : struct, ISimdOps<TVector>
+        where TVector : struct
+    {
+        s0 = TOps.MultiplyAdd(x, v0, s0);
+        s1 = TOps.MultiplyAdd(x, v1, s1);
+        s2 = TOps.MultiplyAdd(x, v2, s2);
+        s3 = TOps.MultiplyAdd(x, v3, s3);
+    }
+
+    /// <summary>One weight row of a narrow tile: <c>s_j = x · v_j + s_j</c> for its two vectors of positions, in that order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row2<TOps, TVector>(TVector x, TVector v0, TVector v1, ref TVector s0, ref TVector s1)
+        where TOps : struct, ISimdOps<TVector>
+        where TVector : struct
+    {
+        s0 = TOps.MultiplyAdd(x, v0, s0);
+        s1 = TOps.MultiplyAdd(x, v1, s1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
