@@ -412,4 +412,29 @@ internal static class CaseStudyLanes
     /// </summary>
     public static float Sum8(ReadOnlySpan<float> lanes) =>
         ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+
+    /// <summary>
+    /// e^x in float32, within 2 units in the last place for |x| below 87 (Cephes' expf: x = n ln 2 + r with
+    /// |r| at most ln 2 / 2, a degree-6 polynomial for e^r, and 2^n put into the exponent bits). Inputs are
+    /// clamped to [-87, 88.5], so very negative x gives a tiny number instead of 0, which a sigmoid
+    /// cannot tell apart. Vector256.Exp computes in float64, at about twice the cost.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVector Exp<TOps, TVector>(TVector x)
+        where TOps : struct, ICaseStudyOps<TVector>
+        where TVector : unmanaged
+    {
+        x = TOps.Clamp(x, -87f, 88.5f);
+        var n = TOps.Floor(TOps.MultiplyAdd(x, TOps.Broadcast(1.44269504088896341f), TOps.Broadcast(0.5f)));
+        var r = TOps.MultiplyAdd(n, TOps.Broadcast(-0.693359375f), x);
+        r = TOps.MultiplyAdd(n, TOps.Broadcast(2.12194440e-4f), r);
+        var p = TOps.Broadcast(1.9875691500e-4f);
+        p = TOps.MultiplyAdd(p, r, TOps.Broadcast(1.3981999507e-3f));
+        p = TOps.MultiplyAdd(p, r, TOps.Broadcast(8.3334519073e-3f));
+        p = TOps.MultiplyAdd(p, r, TOps.Broadcast(4.1665795894e-2f));
+        p = TOps.MultiplyAdd(p, r, TOps.Broadcast(1.6666665459e-1f));
+        p = TOps.MultiplyAdd(p, r, TOps.Broadcast(5.0000001201e-1f));
+        p = TOps.Add(TOps.MultiplyAdd(p, TOps.Multiply(r, r), r), TOps.Broadcast(1f));
+        return TOps.Multiply(p, TOps.PowerOfTwo(n));
+    }
 }
