@@ -104,17 +104,9 @@ internal static class CaseStudyForward
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Conv1(ReadOnlySpan<float> weight, ReadOnlySpan<float> biases, ReadOnlySpan<float> input, Span<float> output)
     {
-        if (VectorWidth.Bits < 256)
+        if (CaseStudyLanes.Narrow is { } narrow)
         {
-            if (VectorWidth.Bits >= 128)
-            {
-                CaseStudyLanes<CaseStudy128, Vector128<float>>.Conv1(weight, biases, input, output);
-            }
-            else
-            {
-                CaseStudyLanes<CaseStudyScalar, float>.Conv1(weight, biases, input, output);
-            }
-
+            narrow.Conv1(weight, biases, input, output);
             return;
         }
 
@@ -151,17 +143,9 @@ internal static class CaseStudyForward
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Conv2(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> input, Span<float> output)
     {
-        if (VectorWidth.Bits < 256)
+        if (CaseStudyLanes.Narrow is { } narrow)
         {
-            if (VectorWidth.Bits >= 128)
-            {
-                CaseStudyLanes<CaseStudy128, Vector128<float>>.Conv2(weight, bias, input, output);
-            }
-            else
-            {
-                CaseStudyLanes<CaseStudyScalar, float>.Conv2(weight, bias, input, output);
-            }
-
+            narrow.Conv2(weight, bias, input, output);
             return;
         }
 
@@ -229,17 +213,9 @@ internal static class CaseStudyForward
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Linear(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> features, Span<float> logits)
     {
-        if (VectorWidth.Bits < 256)
+        if (CaseStudyLanes.Narrow is { } narrow)
         {
-            if (VectorWidth.Bits >= 128)
-            {
-                CaseStudyLanes<CaseStudy128, Vector128<float>>.Linear(weight, bias, features, logits);
-            }
-            else
-            {
-                CaseStudyLanes<CaseStudyScalar, float>.Linear(weight, bias, features, logits);
-            }
-
+            narrow.Linear(weight, bias, features, logits);
             return;
         }
 
