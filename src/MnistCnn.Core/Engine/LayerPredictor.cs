@@ -320,17 +320,7 @@ internal sealed class LayerPredictor : Predictor
                 ref var row = ref Unsafe.Add(ref source, ((c * height) + y) * width);
                 ref var even = ref Unsafe.Add(ref phase, (((((c * 2) + (y & 1)) * 2) + 0) * phasePlane) + ((y >> 1) * phaseWidth));
                 ref var odd = ref Unsafe.Add(ref even, phasePlane);
-                var x = 0;
-                for (; x + 1 < width; x += 2)
-                {
-                    Unsafe.Add(ref even, x >> 1) = Unsafe.Add(ref row, x);
-                    Unsafe.Add(ref odd, x >> 1) = Unsafe.Add(ref row, x + 1);
-                }
-
-                if (x < width)
-                {
-                    Unsafe.Add(ref even, x >> 1) = Unsafe.Add(ref row, x);
-                }
+                PredictKernels.SplitColumns(ref row, width, ref even, ref odd);
             }
         }
 

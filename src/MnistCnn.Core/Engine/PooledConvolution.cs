@@ -182,17 +182,7 @@ internal sealed class PooledConvolution
             for (var y = 0; y < _height; y++)
             {
                 ref var row = ref Unsafe.Add(ref source, ((c * _height) + y) * _width);
-                var x = 0;
-                for (; x + 1 < _width; x += 2)
-                {
-                    Unsafe.Add(ref even, x >> 1) = Unsafe.Add(ref row, x);
-                    Unsafe.Add(ref odd, x >> 1) = Unsafe.Add(ref row, x + 1);
-                }
-
-                if (x < _width)
-                {
-                    Unsafe.Add(ref even, x >> 1) = Unsafe.Add(ref row, x);
-                }
+                PredictKernels.SplitColumns(ref row, _width, ref even, ref odd);
 
                 var at = (y >> 1) * _pooledWidth;
                 for (var u = 0; u <= _kernel; u++)

@@ -178,4 +178,21 @@ internal static class PredictKernels
             Unsafe.Add(ref to, i) = Unsafe.Add(ref from, i);
         }
     }
+
+    /// <summary>Copies a row's even columns to <paramref name="even"/> and its odd ones to <paramref name="odd"/>, in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void SplitColumns(ref float row, int width, ref float even, ref float odd)
+    {
+        var x = 0;
+        for (; x + 1 < width; x += 2)
+        {
+            Unsafe.Add(ref even, x >> 1) = Unsafe.Add(ref row, x);
+            Unsafe.Add(ref odd, x >> 1) = Unsafe.Add(ref row, x + 1);
+        }
+
+        if (x < width)
+        {
+            Unsafe.Add(ref even, x >> 1) = Unsafe.Add(ref row, x);
+        }
+    }
 }
