@@ -151,16 +151,16 @@ internal sealed class PooledConvolution
         switch (VectorWidth.Bits)
         {
             case >= 512:
-                Product4<Simd512, Vector512<float>>(shifted, product);
+                Product<Simd512, Vector512<float>>(shifted, product);
                 break;
             case >= 256:
-                Product2<Simd256, Vector256<float>>(shifted, product);
+                Product<Simd256, Vector256<float>>(shifted, product);
                 break;
             case >= 128:
-                Product2<Simd128, Vector128<float>>(shifted, product);
+                Product<Simd128, Vector128<float>>(shifted, product);
                 break;
             default:
-                Product2<SimdScalar, float>(shifted, product);
+                Product<SimdScalar, float>(shifted, product);
                 break;
         }
     }
@@ -194,45 +194,37 @@ internal sealed class PooledConvolution
         }
     }
 
-    // Tiles of 5 channels x 4 vectors of positions (AVX-512: 20 accumulators of 32 registers; LeNet's 20 and 50 channels fill whole tiles).
-    private void Product4<TOps, TVector>(ReadOnlySpan<float> shifted, Span<float> product)
+    // Tiles of 5 channels x 4 vectors of positions with AVX-512 (20 accumulators of 32 registers; LeNet's 20 and 50 channels
+    // fill whole tiles), of 5 channels x 2 vectors otherwise (10 accumulators of AVX2's or SSE's 16 registers).
+    private void Product<TOps, TVector>(ReadOnlySpan<float> shifted, Span<float> product)
         where TOps : struct, ISimdOps<TVector>
         where TVector : struct
     {
+        var wide = typeof(TVector) == typeof(Vector512<float>);
         var v = TOps.Count;
         var (pooled, columns) = (Pooled, 4 * Pooled);
         ref var s = ref MemoryMarshal.GetReference(shifted);
         ref var offsets = ref MemoryMarshal.GetArrayDataReference(_offsets);
-        for (var j = 0; j < columns; j += 4 * v)
+        for (var j = 0; j < columns; j += (wide ? 4 : 2) * v)
         {
             var (c0, i0) = Math.DivRem(j, pooled);
             var (c1, i1) = Math.DivRem(j + v, pooled);
-            var (c2, i2) = Math.DivRem(j + (2 * v), pooled);
-            var (c3, i3) = Math.DivRem(j + (3 * v), pooled);
-            for (var r = 0; r < PaddedChannels; r += Rows)
+            if (wide)
             {
-                Tile5x4<TOps, TVector>(
-                    _depth, ref _weight[r * _depth], ref s, ref offsets, new(c0, c1, c2, c3), new(i0, i1, i2, i3), ref product[(r * columns) + j], columns);
+                var (c2, i2) = Math.DivRem(j + (2 * v), pooled);
+                var (c3, i3) = Math.DivRem(j + (3 * v), pooled);
+                for (var r = 0; r < PaddedChannels; r += Rows)
+                {
+                    Tile5x4<TOps, TVector>(
+                        _depth, ref _weight[r * _depth], ref s, ref offsets, new(c0, c1, c2, c3), new(i0, i1, i2, i3), ref product[(r * columns) + j], columns);
+                }
             }
-        }
-    }
-
-    // Tiles of 5 channels x 2 vectors of positions (10 accumulators of AVX2's or SSE's 16 registers).
-    private void Product2<TOps, TVector>(ReadOnlySpan<float> shifted, Span<float> product)
-        where TOps : struct, ISimdOps<TVector>
-        where TVector : struct
-    {
-        var v = TOps.Count;
-        var (pooled, columns) = (Pooled, 4 * Pooled);
-        ref var s = ref MemoryMarshal.GetReference(shifted);
-        ref var offsets = ref MemoryMarshal.GetArrayDataReference(_offsets);
-        for (var j = 0; j < columns; j += 2 * v)
-        {
-            var (c0, i0) = Math.DivRem(j, pooled);
-            var (c1, i1) = Math.DivRem(j + v, pooled);
-            for (var r = 0; r < PaddedChannels; r += Rows)
+            else
             {
-                Tile5x2<TOps, TVector>(_depth, ref _weight[r * _depth], ref s, ref offsets, c0, i0, c1, i1, ref product[(r * columns) + j], columns);
+                for (var r = 0; r < PaddedChannels; r += Rows)
+                {
+                    Tile5x2<TOps, TVector>(_depth, ref _weight[r * _depth], ref s, ref offsets, c0, i0, c1, i1, ref product[(r * columns) + j], columns);
+                }
             }
         }
     }
