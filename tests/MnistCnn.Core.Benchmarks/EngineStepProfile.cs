@@ -24,7 +24,8 @@ internal static class EngineStepProfile
         {
             "lenet" => NetworkDescription.LeNet,
             "speedrun" => NetworkDescription.Speedrun,
-            _ => throw new ArgumentException($"--network must be lenet or speedrun, not '{network}'.", nameof(network)),
+            "convnet" => NetworkDescription.ConvNet,
+            _ => throw new ArgumentException($"--network must be lenet, speedrun or convnet, not '{network}'.", nameof(network)),
         };
         Console.WriteLine($"CPU: {Cpu()}; load average {File.ReadAllText("/proc/loadavg").Trim()}");
         var idx = IdxFile.ReadImages(Path.Combine(folder, "train-images-idx3-ubyte"));
@@ -52,7 +53,7 @@ internal static class EngineStepProfile
             }
         }, out _);
         var gradients = NetworkWeights.Create(description, (span, _) => span.Clear(), out _);
-        var step = new LayerPasses(description).CreateGradientStep();
+        var step = NetworkPasses.For(description).CreateGradientStep();
 
         var wall = Measure(step, weights, gradients, images, labels, batches, threads, steps);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -7,7 +7,7 @@ using MnistCnn.Core.Benchmarks;
 //   train <folder> [--seed N] [--epochs N] [--threads N] [--json OUT] [--preset best]
 //                                                   the case study (or the best preset: LeNet) through the public API, timed
 //   profile <folder> [--threads N] [--steps N]     per-phase timings of training steps, validation passes
-//   engine-step <folder> [--network lenet|speedrun] [--threads N] [--steps N]
+//   engine-step <folder> [--network lenet|speedrun|convnet] [--threads N] [--steps N]
 //                                                   the managed engine's training step alone (no torch), then its per-layer profile
 //   inference <folder> --model M [--threads N] [--peer PEER.json] [--markdown OUT] [--json OUT]
 //                                                   managed DigitClassifier vs TorchSharp (and PyTorch's figures)

@@ -91,17 +91,9 @@ internal static class CaseStudyBackward
     public static void Conv2OutputGradient(
         ReadOnlySpan<float> linearWeight, ReadOnlySpan<float> logitGradient, ReadOnlySpan<float> features, Span<float> da2, Span<float> conv2BiasGradient)
     {
-        if (VectorWidth.Bits < 256)
+        if (CaseStudyLanes.Narrow is { } narrow)
         {
-            if (VectorWidth.Bits >= 128)
-            {
-                CaseStudyLanes<CaseStudy128, Vector128<float>>.Conv2OutputGradient(linearWeight, logitGradient, features, da2, conv2BiasGradient);
-            }
-            else
-            {
-                CaseStudyLanes<CaseStudyScalar, float>.Conv2OutputGradient(linearWeight, logitGradient, features, da2, conv2BiasGradient);
-            }
-
+            narrow.Conv2OutputGradient(linearWeight, logitGradient, features, da2, conv2BiasGradient);
             return;
         }
 
@@ -157,17 +149,9 @@ internal static class CaseStudyBackward
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Conv2WeightGradient(ReadOnlySpan<float> da2, ReadOnlySpan<float> conv1, Span<float> gradient)
     {
-        if (VectorWidth.Bits < 256)
+        if (CaseStudyLanes.Narrow is { } narrow)
         {
-            if (VectorWidth.Bits >= 128)
-            {
-                CaseStudyLanes<CaseStudy128, Vector128<float>>.Conv2WeightGradient(da2, conv1, gradient);
-            }
-            else
-            {
-                CaseStudyLanes<CaseStudyScalar, float>.Conv2WeightGradient(da2, conv1, gradient);
-            }
-
+            narrow.Conv2WeightGradient(da2, conv1, gradient);
             return;
         }
 
@@ -214,17 +198,9 @@ internal static class CaseStudyBackward
     public static void Conv1OutputGradient(
         ReadOnlySpan<float> da2, ReadOnlySpan<float> flippedConv2Weight, ReadOnlySpan<float> conv1, Span<float> da1, Span<float> conv1BiasGradient)
     {
-        if (VectorWidth.Bits < 256)
+        if (CaseStudyLanes.Narrow is { } narrow)
         {
-            if (VectorWidth.Bits >= 128)
-            {
-                CaseStudyLanes<CaseStudy128, Vector128<float>>.Conv1OutputGradient(da2, flippedConv2Weight, conv1, da1, conv1BiasGradient);
-            }
-            else
-            {
-                CaseStudyLanes<CaseStudyScalar, float>.Conv1OutputGradient(da2, flippedConv2Weight, conv1, da1, conv1BiasGradient);
-            }
-
+            narrow.Conv1OutputGradient(da2, flippedConv2Weight, conv1, da1, conv1BiasGradient);
             return;
         }
 
@@ -285,17 +261,9 @@ internal static class CaseStudyBackward
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Conv1WeightGradient(ReadOnlySpan<float> da1, ReadOnlySpan<float> input, Span<float> gradient)
     {
-        if (VectorWidth.Bits < 256)
+        if (CaseStudyLanes.Narrow is { } narrow)
         {
-            if (VectorWidth.Bits >= 128)
-            {
-                CaseStudyLanes<CaseStudy128, Vector128<float>>.Conv1WeightGradient(da1, input, gradient);
-            }
-            else
-            {
-                CaseStudyLanes<CaseStudyScalar, float>.Conv1WeightGradient(da1, input, gradient);
-            }
-
+            narrow.Conv1WeightGradient(da1, input, gradient);
             return;
         }
 
@@ -337,17 +305,9 @@ internal static class CaseStudyBackward
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LinearWeightGradient(ReadOnlySpan<float> logitGradients, ReadOnlySpan<float> features, int count, int from, int to, Span<float> gradient)
     {
-        if (VectorWidth.Bits < 256)
+        if (CaseStudyLanes.Narrow is { } narrow)
         {
-            if (VectorWidth.Bits >= 128)
-            {
-                CaseStudyLanes<CaseStudy128, Vector128<float>>.LinearWeightGradient(logitGradients, features, count, from, to, gradient);
-            }
-            else
-            {
-                CaseStudyLanes<CaseStudyScalar, float>.LinearWeightGradient(logitGradients, features, count, from, to, gradient);
-            }
-
+            narrow.LinearWeightGradient(logitGradients, features, count, from, to, gradient);
             return;
         }
 

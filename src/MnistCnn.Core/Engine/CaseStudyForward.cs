@@ -18,7 +18,7 @@ namespace MnistCnn.Core.Engine;
 /// Every weight is broadcast from memory as a scalar; each output vector accumulates its 9 (conv1) or 27
 /// (conv2) taps in a register, then goes through the sigmoid once. conv2 computes three output channels
 /// at a time, so each input vector loaded serves three accumulators. The sigmoid's exponential is a
-/// float32 polynomial (<see cref="Exp"/>): <c>Vector256.Exp</c> computes in float64 (measured, one image on
+/// float32 polynomial (<see cref="CaseStudyLanes.Exp{TOps, TVector}"/>): <c>Vector256.Exp</c> computes in float64 (measured, one image on
 /// one thread of a busy machine: 10.7 us per prediction with it, 7.9 us with this one).
 /// </para>
 /// <para>
@@ -104,17 +104,9 @@ internal static class CaseStudyForward
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Conv1(ReadOnlySpan<float> weight, ReadOnlySpan<float> biases, ReadOnlySpan<float> input, Span<float> output)
     {
-        if (VectorWidth.Bits < 256)
+        if (CaseStudyLanes.Narrow is { } narrow)
         {
-            if (VectorWidth.Bits >= 128)
-            {
-                CaseStudyLanes<CaseStudy128, Vector128<float>>.Conv1(weight, biases, input, output);
-            }
-            else
-            {
-                CaseStudyLanes<CaseStudyScalar, float>.Conv1(weight, biases, input, output);
-            }
-
+            narrow.Conv1(weight, biases, input, output);
             return;
         }
 
@@ -139,7 +131,7 @@ internal static class CaseStudyForward
                         sum = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref source, at + 2), Vector256.Create(Unsafe.Add(ref k, (ky * 3) + 2)), sum);
                     }
 
-                    Sigmoid(sum).StoreUnsafe(ref destination, (nuint)((channel * Conv1Plane) + (y * Conv1Stride) + x));
+                    CaseStudy256.Sigmoid(sum).StoreUnsafe(ref destination, (nuint)((channel * Conv1Plane) + (y * Conv1Stride) + x));
                 }
             }
         }
@@ -151,17 +143,9 @@ internal static class CaseStudyForward
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Conv2(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> input, Span<float> output)
     {
-        if (VectorWidth.Bits < 256)
+        if (CaseStudyLanes.Narrow is { } narrow)
         {
-            if (VectorWidth.Bits >= 128)
-            {
-                CaseStudyLanes<CaseStudy128, Vector128<float>>.Conv2(weight, bias, input, output);
-            }
-            else
-            {
-                CaseStudyLanes<CaseStudyScalar, float>.Conv2(weight, bias, input, output);
-            }
-
+            narrow.Conv2(weight, bias, input, output);
             return;
         }
 
@@ -212,15 +196,15 @@ internal static class CaseStudyForward
                 }
 
                 var to = (nuint)((first * Conv2Plane) + (y * Conv2Size));
-                Sigmoid(a0).StoreUnsafe(ref destination, to);
-                Sigmoid(b0).StoreUnsafe(ref destination, to + Lanes);
-                Sigmoid(c0).StoreUnsafe(ref destination, to + (2 * Lanes));
-                Sigmoid(a1).StoreUnsafe(ref destination, to + Conv2Plane);
-                Sigmoid(b1).StoreUnsafe(ref destination, to + Conv2Plane + Lanes);
-                Sigmoid(c1).StoreUnsafe(ref destination, to + Conv2Plane + (2 * Lanes));
-                Sigmoid(a2).StoreUnsafe(ref destination, to + (2 * Conv2Plane));
-                Sigmoid(b2).StoreUnsafe(ref destination, to + (2 * Conv2Plane) + Lanes);
-                Sigmoid(c2).StoreUnsafe(ref destination, to + (2 * Conv2Plane) + (2 * Lanes));
+                CaseStudy256.Sigmoid(a0).StoreUnsafe(ref destination, to);
+                CaseStudy256.Sigmoid(b0).StoreUnsafe(ref destination, to + Lanes);
+                CaseStudy256.Sigmoid(c0).StoreUnsafe(ref destination, to + (2 * Lanes));
+                CaseStudy256.Sigmoid(a1).StoreUnsafe(ref destination, to + Conv2Plane);
+                CaseStudy256.Sigmoid(b1).StoreUnsafe(ref destination, to + Conv2Plane + Lanes);
+                CaseStudy256.Sigmoid(c1).StoreUnsafe(ref destination, to + Conv2Plane + (2 * Lanes));
+                CaseStudy256.Sigmoid(a2).StoreUnsafe(ref destination, to + (2 * Conv2Plane));
+                CaseStudy256.Sigmoid(b2).StoreUnsafe(ref destination, to + (2 * Conv2Plane) + Lanes);
+                CaseStudy256.Sigmoid(c2).StoreUnsafe(ref destination, to + (2 * Conv2Plane) + (2 * Lanes));
             }
         }
     }
@@ -229,17 +213,9 @@ internal static class CaseStudyForward
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Linear(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> features, Span<float> logits)
     {
-        if (VectorWidth.Bits < 256)
+        if (CaseStudyLanes.Narrow is { } narrow)
         {
-            if (VectorWidth.Bits >= 128)
-            {
-                CaseStudyLanes<CaseStudy128, Vector128<float>>.Linear(weight, bias, features, logits);
-            }
-            else
-            {
-                CaseStudyLanes<CaseStudyScalar, float>.Linear(weight, bias, features, logits);
-            }
-
+            narrow.Linear(weight, bias, features, logits);
             return;
         }
 
@@ -262,33 +238,5 @@ internal static class CaseStudyForward
 
             logits[j] = Vector256.Sum((s0 + s1) + (s2 + s3)) + bias[j];
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<float> Sigmoid(Vector256<float> x) =>
-        Vector256<float>.One / (Vector256<float>.One + Exp(-x));
-
-    /// <summary>
-    /// e^x in float32, within 2 units in the last place for |x| below 87 (Cephes' expf: x = n ln 2 + r with
-    /// |r| at most ln 2 / 2, a degree-6 polynomial for e^r, and 2^n put into the exponent bits). Inputs are
-    /// clamped to [-87, 88.5], so very negative x gives a tiny number instead of 0, which a sigmoid
-    /// cannot tell apart. Vector256.Exp computes in float64, at about twice the cost.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<float> Exp(Vector256<float> x)
-    {
-        x = Vector256.Min(Vector256.Max(x, Vector256.Create(-87f)), Vector256.Create(88.5f));
-        var n = Vector256.Floor(Vector256.MultiplyAddEstimate(x, Vector256.Create(1.44269504088896341f), Vector256.Create(0.5f)));
-        var r = Vector256.MultiplyAddEstimate(n, Vector256.Create(-0.693359375f), x);
-        r = Vector256.MultiplyAddEstimate(n, Vector256.Create(2.12194440e-4f), r);
-        var p = Vector256.Create(1.9875691500e-4f);
-        p = Vector256.MultiplyAddEstimate(p, r, Vector256.Create(1.3981999507e-3f));
-        p = Vector256.MultiplyAddEstimate(p, r, Vector256.Create(8.3334519073e-3f));
-        p = Vector256.MultiplyAddEstimate(p, r, Vector256.Create(4.1665795894e-2f));
-        p = Vector256.MultiplyAddEstimate(p, r, Vector256.Create(1.6666665459e-1f));
-        p = Vector256.MultiplyAddEstimate(p, r, Vector256.Create(5.0000001201e-1f));
-        p = Vector256.MultiplyAddEstimate(p, r * r, r) + Vector256<float>.One;
-        var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
-        return p * scale;
     }
 }

@@ -206,7 +206,7 @@ internal static unsafe class CaseStudyInterpreted
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(Vector128<float> value, float* destination) => *(Vector128<float>*)destination = value;
 
-    /// <summary><c>1 / (1 + e^-x)</c> with <see cref="CaseStudyForward.Exp"/>'s steps, each multiply-add a multiply then an add.</summary>
+    /// <summary><c>1 / (1 + e^-x)</c> with <see cref="CaseStudyLanes.Exp{TOps, TVector}"/>'s steps, each multiply-add a multiply then an add.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<float> Sigmoid(Vector128<float> x)
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace MnistCnn.Core.Engine;
 
@@ -18,7 +19,7 @@ namespace MnistCnn.Core.Engine;
 /// </remarks>
 /// <typeparam name="TOps">The operations of one width.</typeparam>
 /// <typeparam name="TVector">Its vector type.</typeparam>
-internal static class CaseStudyLanes<TOps, TVector>
+internal sealed class CaseStudyLanes<TOps, TVector> : ICaseStudyKernels
     where TOps : struct, ICaseStudyOps<TVector>
     where TVector : unmanaged
 {
@@ -35,12 +36,19 @@ internal static class CaseStudyLanes<TOps, TVector>
     private const int Da2Stride = CaseStudyBackward.Da2Stride;
     private const int Da2Plane = CaseStudyBackward.Da2Plane;
 
+    private CaseStudyLanes()
+    {
+    }
+
+    /// <summary>The kernels of this width (they hold no state).</summary>
+    public static CaseStudyLanes<TOps, TVector> Instance { get; } = new();
+
     /// <summary>Vectors per group of eight lanes.</summary>
     private static int Groups => Lanes / TOps.Count;
 
     /// <inheritdoc cref="CaseStudyForward.Conv1"/>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Conv1(ReadOnlySpan<float> weight, ReadOnlySpan<float> biases, ReadOnlySpan<float> input, Span<float> output)
+    public void Conv1(ReadOnlySpan<float> weight, ReadOnlySpan<float> biases, ReadOnlySpan<float> input, Span<float> output)
     {
         Debug.Assert(weight.Length >= CaseStudyForward.Conv1WeightLength && biases.Length >= 3 && input.Length >= CaseStudyForward.InputLength
             && output.Length >= 3 * Conv1Plane);
@@ -77,7 +85,7 @@ internal static class CaseStudyLanes<TOps, TVector>
 
     /// <inheritdoc cref="CaseStudyForward.Conv2"/>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Conv2(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> input, Span<float> output)
+    public void Conv2(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> input, Span<float> output)
     {
         Debug.Assert(weight.Length >= CaseStudyForward.Conv2WeightLength && bias.Length >= 6 && input.Length >= 3 * Conv1Plane && output.Length >= Features);
         ref var source = ref MemoryMarshal.GetReference(input);
@@ -124,7 +132,7 @@ internal static class CaseStudyLanes<TOps, TVector>
     /// <inheritdoc cref="CaseStudyForward.Linear"/>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Linear(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> features, Span<float> logits)
+    public void Linear(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> features, Span<float> logits)
     {
         Debug.Assert(weight.Length >= Classes * Features && bias.Length >= Classes && features.Length >= Features);
         ref var x = ref MemoryMarshal.GetReference(features);
@@ -166,7 +174,7 @@ internal static class CaseStudyLanes<TOps, TVector>
     /// <inheritdoc cref="CaseStudyBackward.Conv2OutputGradient"/>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Conv2OutputGradient(
+    public void Conv2OutputGradient(
         ReadOnlySpan<float> linearWeight, ReadOnlySpan<float> logitGradient, ReadOnlySpan<float> features, Span<float> da2, Span<float> conv2BiasGradient)
     {
         Debug.Assert(linearWeight.Length >= Classes * Features && features.Length >= Features && da2.Length >= CaseStudyBackward.Da2Length
@@ -218,7 +226,7 @@ internal static class CaseStudyLanes<TOps, TVector>
     /// <inheritdoc cref="CaseStudyBackward.Conv2WeightGradient"/>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Conv2WeightGradient(ReadOnlySpan<float> da2, ReadOnlySpan<float> conv1, Span<float> gradient)
+    public void Conv2WeightGradient(ReadOnlySpan<float> da2, ReadOnlySpan<float> conv1, Span<float> gradient)
     {
         Debug.Assert(da2.Length >= CaseStudyBackward.Da2Length && conv1.Length >= 3 * Conv1Plane && gradient.Length >= CaseStudyForward.Conv2WeightLength);
         ref var g = ref MemoryMarshal.GetReference(da2);
@@ -246,7 +254,7 @@ internal static class CaseStudyLanes<TOps, TVector>
     /// <inheritdoc cref="CaseStudyBackward.Conv1OutputGradient"/>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Conv1OutputGradient(
+    public void Conv1OutputGradient(
         ReadOnlySpan<float> da2, ReadOnlySpan<float> flippedConv2Weight, ReadOnlySpan<float> conv1, Span<float> da1, Span<float> conv1BiasGradient)
     {
         Debug.Assert(da2.Length >= CaseStudyBackward.Da2Length && flippedConv2Weight.Length >= CaseStudyForward.Conv2WeightLength
@@ -308,7 +316,7 @@ internal static class CaseStudyLanes<TOps, TVector>
     /// <inheritdoc cref="CaseStudyBackward.Conv1WeightGradient"/>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Conv1WeightGradient(ReadOnlySpan<float> da1, ReadOnlySpan<float> input, Span<float> gradient)
+    public void Conv1WeightGradient(ReadOnlySpan<float> da1, ReadOnlySpan<float> input, Span<float> gradient)
     {
         Debug.Assert(da1.Length >= CaseStudyBackward.Da1Length && input.Length >= CaseStudyForward.InputLength
             && gradient.Length >= CaseStudyForward.Conv1WeightLength);
@@ -334,7 +342,7 @@ internal static class CaseStudyLanes<TOps, TVector>
     /// <inheritdoc cref="CaseStudyBackward.LinearWeightGradient"/>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void LinearWeightGradient(ReadOnlySpan<float> logitGradients, ReadOnlySpan<float> features, int count, int from, int to, Span<float> gradient)
+    public void LinearWeightGradient(ReadOnlySpan<float> logitGradients, ReadOnlySpan<float> features, int count, int from, int to, Span<float> gradient)
     {
         Debug.Assert(from % Lanes == 0 && to % Lanes == 0 && to <= Features && logitGradients.Length >= count * Classes && features.Length >= count * Features);
         ref var dz = ref MemoryMarshal.GetReference(logitGradients);
@@ -407,9 +415,45 @@ internal static class CaseStudyLanes<TOps, TVector>
 internal static class CaseStudyLanes
 {
     /// <summary>
+    /// The kernels for this machine's vector width (<see cref="VectorWidth.Bits"/>) when it is under 256 bits;
+    /// <see langword="null"/> when the 256-bit kernels apply.
+    /// </summary>
+    public static ICaseStudyKernels? Narrow => VectorWidth.Bits switch
+    {
+        >= 256 => null,
+        >= 128 => CaseStudyLanes<CaseStudy128, Vector128<float>>.Instance,
+        _ => CaseStudyLanes<CaseStudyScalar, float>.Instance,
+    };
+
+    /// <summary>
     /// The sum of eight lanes in the order <c>Vector256.Sum</c> adds a 256-bit vector's lanes on .NET 9 and later:
     /// <c>((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7))</c>, the sums of its two halves, each by pairs.
     /// </summary>
     public static float Sum8(ReadOnlySpan<float> lanes) =>
         ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+
+    /// <summary>
+    /// e^x in float32, within 2 units in the last place for |x| below 87 (Cephes' expf: x = n ln 2 + r with
+    /// |r| at most ln 2 / 2, a degree-6 polynomial for e^r, and 2^n put into the exponent bits). Inputs are
+    /// clamped to [-87, 88.5], so very negative x gives a tiny number instead of 0, which a sigmoid
+    /// cannot tell apart. Vector256.Exp computes in float64, at about twice the cost.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVector Exp<TOps, TVector>(TVector x)
+        where TOps : struct, ICaseStudyOps<TVector>
+        where TVector : unmanaged
+    {
+        x = TOps.Clamp(x, -87f, 88.5f);
+        var n = TOps.Floor(TOps.MultiplyAdd(x, TOps.Broadcast(1.44269504088896341f), TOps.Broadcast(0.5f)));
+        var r = TOps.MultiplyAdd(n, TOps.Broadcast(-0.693359375f), x);
+        r = TOps.MultiplyAdd(n, TOps.Broadcast(2.12194440e-4f), r);
+        var p = TOps.Broadcast(1.9875691500e-4f);
+        p = TOps.MultiplyAdd(p, r, TOps.Broadcast(1.3981999507e-3f));
+        p = TOps.MultiplyAdd(p, r, TOps.Broadcast(8.3334519073e-3f));
+        p = TOps.MultiplyAdd(p, r, TOps.Broadcast(4.1665795894e-2f));
+        p = TOps.MultiplyAdd(p, r, TOps.Broadcast(1.6666665459e-1f));
+        p = TOps.MultiplyAdd(p, r, TOps.Broadcast(5.0000001201e-1f));
+        p = TOps.Add(TOps.MultiplyAdd(p, TOps.Multiply(r, r), r), TOps.Broadcast(1f));
+        return TOps.Multiply(p, TOps.PowerOfTwo(n));
+    }
 }

@@ -4,9 +4,9 @@ using System.Runtime.Intrinsics;
 namespace MnistCnn.Core.Engine;
 
 /// <summary>
-/// What the case study's narrower kernels (<see cref="CaseStudyLanes{TOps, TVector}"/>) need beyond
-/// <see cref="ISimdOps{TVector}"/>: lane-wise multiply, and the sigmoid with its gradient, each computed
-/// lane for lane with the same operations, in the same order, as the 256-bit kernels.
+/// What the case study's kernels need beyond <see cref="ISimdOps{TVector}"/>: lane-wise multiply, the steps of
+/// <see cref="CaseStudyLanes.Exp{TOps, TVector}"/>, and the sigmoid with its gradient, each computed lane for lane with
+/// the same operations, in the same order, at every width.
 /// </summary>
 /// <typeparam name="TVector">The vector type (<see cref="float"/> itself for scalar code).</typeparam>
 internal interface ICaseStudyOps<TVector> : ISimdOps<TVector>
@@ -15,11 +15,74 @@ internal interface ICaseStudyOps<TVector> : ISimdOps<TVector>
     /// <summary><c>left * right</c> per lane.</summary>
     static abstract TVector Multiply(TVector left, TVector right);
 
-    /// <summary><c>1 / (1 + e^-x)</c> per lane, with the float32 exponential of <see cref="CaseStudyForward.Exp"/>.</summary>
+    /// <summary>
+    /// Each lane limited to [<paramref name="low"/>, <paramref name="high"/>]; a NaN lane stays NaN. On vectors, the
+    /// hardware's own max and min with the bound first: the JIT emits them as they are, where <c>Max</c> and <c>Min</c> of a
+    /// bound it cannot see as a constant would cost a fix-up for NaN and -0 that a clamp does not need.
+    /// </summary>
+    static abstract TVector Clamp(TVector x, float low, float high);
+
+    /// <summary>Each lane rounded down to an integer.</summary>
+    static abstract TVector Floor(TVector x);
+
+    /// <summary><c>2^n</c> per lane for integral n in [-126, 127], written into the exponent bits.</summary>
+    static abstract TVector PowerOfTwo(TVector n);
+
+    /// <summary><c>1 / (1 + e^-x)</c> per lane, with the float32 exponential of <see cref="CaseStudyLanes.Exp{TOps, TVector}"/>.</summary>
     static abstract TVector Sigmoid(TVector x);
 
     /// <summary>PyTorch's sigmoid backward, <c>(gradient * (1 - h)) * h</c> per lane, for the sigmoid's output h.</summary>
     static abstract TVector SigmoidBackward(TVector gradient, TVector h);
+}
+
+/// <summary>The case study's 256-bit operations (AVX2): its widest kernels, in <see cref="CaseStudyForward"/> and <see cref="CaseStudyBackward"/>.</summary>
+internal readonly struct CaseStudy256 : ICaseStudyOps<Vector256<float>>
+{
+    public static int Count => Simd256.Count;
+
+    public static Vector256<float> Zero => Vector256<float>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load(ref float source) => Simd256.Load(ref source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector256<float> value, ref float destination) => Simd256.Store(value, ref destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Broadcast(float value) => Simd256.Broadcast(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> MultiplyAdd(Vector256<float> left, Vector256<float> right, Vector256<float> addend) =>
+        Simd256.MultiplyAdd(left, right, addend);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector256<float> value) => Simd256.Sum(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Max(Vector256<float> left, Vector256<float> right) => Simd256.Max(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Add(Vector256<float> left, Vector256<float> right) => left + right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Multiply(Vector256<float> left, Vector256<float> right) => left * right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Clamp(Vector256<float> x, float low, float high) =>
+        Vector256.MinNative(Vector256.Create(high), Vector256.MaxNative(Vector256.Create(low), x));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Floor(Vector256<float> x) => Vector256.Floor(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> PowerOfTwo(Vector256<float> n) => Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Sigmoid(Vector256<float> x) =>
+        Vector256<float>.One / (Vector256<float>.One + CaseStudyLanes.Exp<CaseStudy256, Vector256<float>>(-x));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> SigmoidBackward(Vector256<float> gradient, Vector256<float> h) => gradient * (Vector256<float>.One - h) * h;
 }
 
 /// <summary>The case study's 128-bit operations (SSE, Arm64 AdvSIMD, WebAssembly SIMD).</summary>
@@ -55,29 +118,21 @@ internal readonly struct CaseStudy128 : ICaseStudyOps<Vector128<float>>
     public static Vector128<float> Multiply(Vector128<float> left, Vector128<float> right) => left * right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Sigmoid(Vector128<float> x) => Vector128<float>.One / (Vector128<float>.One + Exp(-x));
+    public static Vector128<float> Clamp(Vector128<float> x, float low, float high) =>
+        Vector128.MinNative(Vector128.Create(high), Vector128.MaxNative(Vector128.Create(low), x));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Floor(Vector128<float> x) => Vector128.Floor(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> PowerOfTwo(Vector128<float> n) => Vector128.ShiftLeft(Vector128.ConvertToInt32(n) + Vector128.Create(127), 23).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Sigmoid(Vector128<float> x) =>
+        Vector128<float>.One / (Vector128<float>.One + CaseStudyLanes.Exp<CaseStudy128, Vector128<float>>(-x));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> SigmoidBackward(Vector128<float> gradient, Vector128<float> h) => gradient * (Vector128<float>.One - h) * h;
-
-    /// <summary><see cref="CaseStudyForward.Exp"/> on 128 bits: the same steps with the same constants.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Exp(Vector128<float> x)
-    {
-        x = Vector128.Min(Vector128.Max(x, Vector128.Create(-87f)), Vector128.Create(88.5f));
-        var n = Vector128.Floor(Vector128.MultiplyAddEstimate(x, Vector128.Create(1.44269504088896341f), Vector128.Create(0.5f)));
-        var r = Vector128.MultiplyAddEstimate(n, Vector128.Create(-0.693359375f), x);
-        r = Vector128.MultiplyAddEstimate(n, Vector128.Create(2.12194440e-4f), r);
-        var p = Vector128.Create(1.9875691500e-4f);
-        p = Vector128.MultiplyAddEstimate(p, r, Vector128.Create(1.3981999507e-3f));
-        p = Vector128.MultiplyAddEstimate(p, r, Vector128.Create(8.3334519073e-3f));
-        p = Vector128.MultiplyAddEstimate(p, r, Vector128.Create(4.1665795894e-2f));
-        p = Vector128.MultiplyAddEstimate(p, r, Vector128.Create(1.6666665459e-1f));
-        p = Vector128.MultiplyAddEstimate(p, r, Vector128.Create(5.0000001201e-1f));
-        p = Vector128.MultiplyAddEstimate(p, r * r, r) + Vector128<float>.One;
-        var scale = Vector128.ShiftLeft(Vector128.ConvertToInt32(n) + Vector128.Create(127), 23).AsSingle();
-        return p * scale;
-    }
 }
 
 /// <summary>The case study's operations in scalar code: one float per "vector".</summary>
@@ -112,27 +167,17 @@ internal readonly struct CaseStudyScalar : ICaseStudyOps<float>
     public static float Multiply(float left, float right) => left * right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Sigmoid(float x) => 1f / (1f + Exp(-x));
+    public static float Clamp(float x, float low, float high) => MathF.Min(MathF.Max(x, low), high);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Floor(float x) => MathF.Floor(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float PowerOfTwo(float n) => BitConverter.Int32BitsToSingle(((int)n + 127) << 23);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sigmoid(float x) => 1f / (1f + CaseStudyLanes.Exp<CaseStudyScalar, float>(-x));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float SigmoidBackward(float gradient, float h) => gradient * (1f - h) * h;
-
-    /// <summary><see cref="CaseStudyForward.Exp"/> on one float: the same steps with the same constants.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Exp(float x)
-    {
-        x = MathF.Min(MathF.Max(x, -87f), 88.5f);
-        var n = MathF.Floor(float.MultiplyAddEstimate(x, 1.44269504088896341f, 0.5f));
-        var r = float.MultiplyAddEstimate(n, -0.693359375f, x);
-        r = float.MultiplyAddEstimate(n, 2.12194440e-4f, r);
-        var p = 1.9875691500e-4f;
-        p = float.MultiplyAddEstimate(p, r, 1.3981999507e-3f);
-        p = float.MultiplyAddEstimate(p, r, 8.3334519073e-3f);
-        p = float.MultiplyAddEstimate(p, r, 4.1665795894e-2f);
-        p = float.MultiplyAddEstimate(p, r, 1.6666665459e-1f);
-        p = float.MultiplyAddEstimate(p, r, 5.0000001201e-1f);
-        p = float.MultiplyAddEstimate(p, r * r, r) + 1f;
-        var scale = BitConverter.Int32BitsToSingle(((int)n + 127) << 23);
-        return p * scale;
-    }
 }

@@ -310,17 +310,7 @@ internal sealed class LayerPredictor : Predictor
                 ref var row = ref Unsafe.Add(ref source, ((c * height) + y) * width);
                 ref var even = ref Unsafe.Add(ref phase, (((((c * 2) + (y & 1)) * 2) + 0) * phasePlane) + ((y >> 1) * phaseWidth));
                 ref var odd = ref Unsafe.Add(ref even, phasePlane);
-                var x = 0;
-                for (; x + 1 < width; x += 2)
-                {
-                    Unsafe.Add(ref even, x >> 1) = Unsafe.Add(ref row, x);
-                    Unsafe.Add(ref odd, x >> 1) = Unsafe.Add(ref row, x + 1);
-                }
-
-                if (x < width)
-                {
-                    Unsafe.Add(ref even, x >> 1) = Unsafe.Add(ref row, x);
-                }
+                PredictKernels.SplitColumns(ref row, width, ref even, ref odd);
             }
         }
 
@@ -344,37 +334,11 @@ internal sealed class LayerPredictor : Predictor
                         ref var to = ref Unsafe.Add(ref target, (r * positions) + (corner * pooled));
                         for (var py = 0; py < pooledHeight; py++)
                         {
-                            CopyRun(ref Unsafe.Add(ref from, py * phaseWidth), ref Unsafe.Add(ref to, py * pooledWidth), pooledWidth);
+                            PredictKernels.CopyRun(ref Unsafe.Add(ref from, py * phaseWidth), ref Unsafe.Add(ref to, py * pooledWidth), pooledWidth);
                         }
                     }
                 }
             }
-        }
-    }
-
-    // Copies a short run of floats without a call (runs of at least 4: 128-bit moves, the last one overlapping).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyRun(ref float from, ref float to, int length)
-    {
-        if (Vector128.IsHardwareAccelerated && length >= 4)
-        {
-            var i = 0;
-            for (; i + 4 <= length; i += 4)
-            {
-                Vector128.LoadUnsafe(ref from, (nuint)i).StoreUnsafe(ref to, (nuint)i);
-            }
-
-            if (i < length)
-            {
-                Vector128.LoadUnsafe(ref from, (nuint)(length - 4)).StoreUnsafe(ref to, (nuint)(length - 4));
-            }
-
-            return;
-        }
-
-        for (var i = 0; i < length; i++)
-        {
-            Unsafe.Add(ref to, i) = Unsafe.Add(ref from, i);
         }
     }
 

@@ -151,16 +151,16 @@ internal sealed class PooledConvolution
         switch (VectorWidth.Bits)
         {
             case >= 512:
-                Product4<Simd512, Vector512<float>>(shifted, product);
+                Product<Simd512, Vector512<float>>(shifted, product);
                 break;
             case >= 256:
-                Product2<Simd256, Vector256<float>>(shifted, product);
+                Product<Simd256, Vector256<float>>(shifted, product);
                 break;
             case >= 128:
-                Product2<Simd128, Vector128<float>>(shifted, product);
+                Product<Simd128, Vector128<float>>(shifted, product);
                 break;
             default:
-                Product2<SimdScalar, float>(shifted, product);
+                Product<SimdScalar, float>(shifted, product);
                 break;
         }
     }
@@ -182,93 +182,49 @@ internal sealed class PooledConvolution
             for (var y = 0; y < _height; y++)
             {
                 ref var row = ref Unsafe.Add(ref source, ((c * _height) + y) * _width);
-                var x = 0;
-                for (; x + 1 < _width; x += 2)
-                {
-                    Unsafe.Add(ref even, x >> 1) = Unsafe.Add(ref row, x);
-                    Unsafe.Add(ref odd, x >> 1) = Unsafe.Add(ref row, x + 1);
-                }
-
-                if (x < _width)
-                {
-                    Unsafe.Add(ref even, x >> 1) = Unsafe.Add(ref row, x);
-                }
+                PredictKernels.SplitColumns(ref row, _width, ref even, ref odd);
 
                 var at = (y >> 1) * _pooledWidth;
                 for (var u = 0; u <= _kernel; u++)
                 {
                     ref var from = ref Unsafe.Add(ref (u & 1) == 0 ? ref even : ref odd, u >> 1);
-                    CopyRun(ref from, ref Unsafe.Add(ref target, PlaneStart(c, u, y & 1) + at), _pooledWidth);
+                    PredictKernels.CopyRun(ref from, ref Unsafe.Add(ref target, PlaneStart(c, u, y & 1) + at), _pooledWidth);
                 }
             }
         }
     }
 
-    // Copies a short run of floats without a call (runs of at least 4: 128-bit moves, the last one overlapping).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyRun(ref float from, ref float to, int length)
-    {
-        if (Vector128.IsHardwareAccelerated && length >= 4)
-        {
-            var i = 0;
-            for (; i + 4 <= length; i += 4)
-            {
-                Vector128.LoadUnsafe(ref from, (nuint)i).StoreUnsafe(ref to, (nuint)i);
-            }
-
-            if (i < length)
-            {
-                Vector128.LoadUnsafe(ref from, (nuint)(length - 4)).StoreUnsafe(ref to, (nuint)(length - 4));
-            }
-
-            return;
-        }
-
-        for (var i = 0; i < length; i++)
-        {
-            Unsafe.Add(ref to, i) = Unsafe.Add(ref from, i);
-        }
-    }
-
-    // Tiles of 5 channels x 4 vectors of positions (AVX-512: 20 accumulators of 32 registers; LeNet's 20 and 50 channels fill whole tiles).
-    private void Product4<TOps, TVector>(ReadOnlySpan<float> shifted, Span<float> product)
+    // Tiles of 5 channels x 4 vectors of positions with AVX-512 (20 accumulators of 32 registers; LeNet's 20 and 50 channels
+    // fill whole tiles), of 5 channels x 2 vectors otherwise (10 accumulators of AVX2's or SSE's 16 registers).
+    private void Product<TOps, TVector>(ReadOnlySpan<float> shifted, Span<float> product)
         where TOps : struct, ISimdOps<TVector>
         where TVector : struct
     {
+        var wide = typeof(TVector) == typeof(Vector512<float>);
         var v = TOps.Count;
         var (pooled, columns) = (Pooled, 4 * Pooled);
         ref var s = ref MemoryMarshal.GetReference(shifted);
         ref var offsets = ref MemoryMarshal.GetArrayDataReference(_offsets);
-        for (var j = 0; j < columns; j += 4 * v)
+        for (var j = 0; j < columns; j += (wide ? 4 : 2) * v)
         {
             var (c0, i0) = Math.DivRem(j, pooled);
             var (c1, i1) = Math.DivRem(j + v, pooled);
-            var (c2, i2) = Math.DivRem(j + (2 * v), pooled);
-            var (c3, i3) = Math.DivRem(j + (3 * v), pooled);
-            for (var r = 0; r < PaddedChannels; r += Rows)
+            if (wide)
             {
-                Tile5x4<TOps, TVector>(
-                    _depth, ref _weight[r * _depth], ref s, ref offsets, new(c0, c1, c2, c3), new(i0, i1, i2, i3), ref product[(r * columns) + j], columns);
+                var (c2, i2) = Math.DivRem(j + (2 * v), pooled);
+                var (c3, i3) = Math.DivRem(j + (3 * v), pooled);
+                for (var r = 0; r < PaddedChannels; r += Rows)
+                {
+                    Tile5x4<TOps, TVector>(
+                        _depth, ref _weight[r * _depth], ref s, ref offsets, new(c0, c1, c2, c3), new(i0, i1, i2, i3), ref product[(r * columns) + j], columns);
+                }
             }
-        }
-    }
-
-    // Tiles of 5 channels x 2 vectors of positions (10 accumulators of AVX2's or SSE's 16 registers).
-    private void Product2<TOps, TVector>(ReadOnlySpan<float> shifted, Span<float> product)
-        where TOps : struct, ISimdOps<TVector>
-        where TVector : struct
-    {
-        var v = TOps.Count;
-        var (pooled, columns) = (Pooled, 4 * Pooled);
-        ref var s = ref MemoryMarshal.GetReference(shifted);
-        ref var offsets = ref MemoryMarshal.GetArrayDataReference(_offsets);
-        for (var j = 0; j < columns; j += 2 * v)
-        {
-            var (c0, i0) = Math.DivRem(j, pooled);
-            var (c1, i1) = Math.DivRem(j + v, pooled);
-            for (var r = 0; r < PaddedChannels; r += Rows)
+            else
             {
-                Tile5x2<TOps, TVector>(_depth, ref _weight[r * _depth], ref s, ref offsets, c0, i0, c1, i1, ref product[(r * columns) + j], columns);
+                for (var r = 0; r < PaddedChannels; r += Rows)
+                {
+                    Tile5x2<TOps, TVector>(_depth, ref _weight[r * _depth], ref s, ref offsets, c0, i0, c1, i1, ref product[(r * columns) + j], columns);
+                }
             }
         }
     }
@@ -296,31 +252,11 @@ internal sealed class PooledConvolution
             var v1 = TOps.Load(ref Unsafe.Add(ref b1, Unsafe.Add(ref o, corners.B)));
             var v2 = TOps.Load(ref Unsafe.Add(ref b2, Unsafe.Add(ref o, corners.C)));
             var v3 = TOps.Load(ref Unsafe.Add(ref b3, Unsafe.Add(ref o, corners.D)));
-            var x = TOps.Broadcast(Unsafe.Add(ref a0, p));
-            s00 = TOps.MultiplyAdd(x, v0, s00);
-            s01 = TOps.MultiplyAdd(x, v1, s01);
-            s02 = TOps.MultiplyAdd(x, v2, s02);
-            s03 = TOps.MultiplyAdd(x, v3, s03);
-            x = TOps.Broadcast(Unsafe.Add(ref a1, p));
-            s10 = TOps.MultiplyAdd(x, v0, s10);
-            s11 = TOps.MultiplyAdd(x, v1, s11);
-            s12 = TOps.MultiplyAdd(x, v2, s12);
-            s13 = TOps.MultiplyAdd(x, v3, s13);
-            x = TOps.Broadcast(Unsafe.Add(ref a2, p));
-            s20 = TOps.MultiplyAdd(x, v0, s20);
-            s21 = TOps.MultiplyAdd(x, v1, s21);
-            s22 = TOps.MultiplyAdd(x, v2, s22);
-            s23 = TOps.MultiplyAdd(x, v3, s23);
-            x = TOps.Broadcast(Unsafe.Add(ref a3, p));
-            s30 = TOps.MultiplyAdd(x, v0, s30);
-            s31 = TOps.MultiplyAdd(x, v1, s31);
-            s32 = TOps.MultiplyAdd(x, v2, s32);
-            s33 = TOps.MultiplyAdd(x, v3, s33);
-            x = TOps.Broadcast(Unsafe.Add(ref a4, p));
-            s40 = TOps.MultiplyAdd(x, v0, s40);
-            s41 = TOps.MultiplyAdd(x, v1, s41);
-            s42 = TOps.MultiplyAdd(x, v2, s42);
-            s43 = TOps.MultiplyAdd(x, v3, s43);
+            Row4<TOps, TVector>(TOps.Broadcast(Unsafe.Add(ref a0, p)), v0, v1, v2, v3, ref s00, ref s01, ref s02, ref s03);
+            Row4<TOps, TVector>(TOps.Broadcast(Unsafe.Add(ref a1, p)), v0, v1, v2, v3, ref s10, ref s11, ref s12, ref s13);
+            Row4<TOps, TVector>(TOps.Broadcast(Unsafe.Add(ref a2, p)), v0, v1, v2, v3, ref s20, ref s21, ref s22, ref s23);
+            Row4<TOps, TVector>(TOps.Broadcast(Unsafe.Add(ref a3, p)), v0, v1, v2, v3, ref s30, ref s31, ref s32, ref s33);
+            Row4<TOps, TVector>(TOps.Broadcast(Unsafe.Add(ref a4, p)), v0, v1, v2, v3, ref s40, ref s41, ref s42, ref s43);
             o = ref Unsafe.Add(ref o, 4);
         }
 
@@ -351,21 +287,11 @@ internal sealed class PooledConvolution
         {
             var v0 = TOps.Load(ref Unsafe.Add(ref b0, Unsafe.Add(ref o, corner0)));
             var v1 = TOps.Load(ref Unsafe.Add(ref b1, Unsafe.Add(ref o, corner1)));
-            var x = TOps.Broadcast(Unsafe.Add(ref a0, p));
-            s00 = TOps.MultiplyAdd(x, v0, s00);
-            s01 = TOps.MultiplyAdd(x, v1, s01);
-            x = TOps.Broadcast(Unsafe.Add(ref a1, p));
-            s10 = TOps.MultiplyAdd(x, v0, s10);
-            s11 = TOps.MultiplyAdd(x, v1, s11);
-            x = TOps.Broadcast(Unsafe.Add(ref a2, p));
-            s20 = TOps.MultiplyAdd(x, v0, s20);
-            s21 = TOps.MultiplyAdd(x, v1, s21);
-            x = TOps.Broadcast(Unsafe.Add(ref a3, p));
-            s30 = TOps.MultiplyAdd(x, v0, s30);
-            s31 = TOps.MultiplyAdd(x, v1, s31);
-            x = TOps.Broadcast(Unsafe.Add(ref a4, p));
-            s40 = TOps.MultiplyAdd(x, v0, s40);
-            s41 = TOps.MultiplyAdd(x, v1, s41);
+            Row2<TOps, TVector>(TOps.Broadcast(Unsafe.Add(ref a0, p)), v0, v1, ref s00, ref s01);
+            Row2<TOps, TVector>(TOps.Broadcast(Unsafe.Add(ref a1, p)), v0, v1, ref s10, ref s11);
+            Row2<TOps, TVector>(TOps.Broadcast(Unsafe.Add(ref a2, p)), v0, v1, ref s20, ref s21);
+            Row2<TOps, TVector>(TOps.Broadcast(Unsafe.Add(ref a3, p)), v0, v1, ref s30, ref s31);
+            Row2<TOps, TVector>(TOps.Broadcast(Unsafe.Add(ref a4, p)), v0, v1, ref s40, ref s41);
             o = ref Unsafe.Add(ref o, 4);
         }
 
@@ -375,6 +301,29 @@ internal sealed class PooledConvolution
         Store2<TOps, TVector>(ref Unsafe.Add(ref c, 2 * ldc), n, s20, s21);
         Store2<TOps, TVector>(ref Unsafe.Add(ref c, 3 * ldc), n, s30, s31);
         Store2<TOps, TVector>(ref Unsafe.Add(ref c, 4 * ldc), n, s40, s41);
+    }
+
+    /// <summary>One weight row of a tile: <c>s_j = x · v_j + s_j</c> for its four vectors of positions, in that order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row4<TOps, TVector>(
+        TVector x, TVector v0, TVector v1, TVector v2, TVector v3, ref TVector s0, ref TVector s1, ref TVector s2, ref TVector s3)
+        where TOps : struct, ISimdOps<TVector>
+        where TVector : struct
+    {
+        s0 = TOps.MultiplyAdd(x, v0, s0);
+        s1 = TOps.MultiplyAdd(x, v1, s1);
+        s2 = TOps.MultiplyAdd(x, v2, s2);
+        s3 = TOps.MultiplyAdd(x, v3, s3);
+    }
+
+    /// <summary>One weight row of a narrow tile: <c>s_j = x · v_j + s_j</c> for its two vectors of positions, in that order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row2<TOps, TVector>(TVector x, TVector v0, TVector v1, ref TVector s0, ref TVector s1)
+        where TOps : struct, ISimdOps<TVector>
+        where TVector : struct
+    {
+        s0 = TOps.MultiplyAdd(x, v0, s0);
+        s1 = TOps.MultiplyAdd(x, v1, s1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

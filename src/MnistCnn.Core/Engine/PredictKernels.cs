@@ -152,4 +152,47 @@ internal static class PredictKernels
             TOps.Store(s0, ref Unsafe.Add(ref c, j));
         }
     }
+
+    /// <summary>Copies a short run of floats without a call (runs of at least 4: 128-bit moves, the last one overlapping).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void CopyRun(ref float from, ref float to, int length)
+    {
+        if (Vector128.IsHardwareAccelerated && length >= 4)
+        {
+            var i = 0;
+            for (; i + 4 <= length; i += 4)
+            {
+                Vector128.LoadUnsafe(ref from, (nuint)i).StoreUnsafe(ref to, (nuint)i);
+            }
+
+            if (i < length)
+            {
+                Vector128.LoadUnsafe(ref from, (nuint)(length - 4)).StoreUnsafe(ref to, (nuint)(length - 4));
+            }
+
+            return;
+        }
+
+        for (var i = 0; i < length; i++)
+        {
+            Unsafe.Add(ref to, i) = Unsafe.Add(ref from, i);
+        }
+    }
+
+    /// <summary>Copies a row's even columns to <paramref name="even"/> and its odd ones to <paramref name="odd"/>, in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void SplitColumns(ref float row, int width, ref float even, ref float odd)
+    {
+        var x = 0;
+        for (; x + 1 < width; x += 2)
+        {
+            Unsafe.Add(ref even, x >> 1) = Unsafe.Add(ref row, x);
+            Unsafe.Add(ref odd, x >> 1) = Unsafe.Add(ref row, x + 1);
+        }
+
+        if (x < width)
+        {
+            Unsafe.Add(ref even, x >> 1) = Unsafe.Add(ref row, x);
+        }
+    }
 }
