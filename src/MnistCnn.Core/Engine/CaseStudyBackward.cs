@@ -89,61 +89,9 @@ internal static class CaseStudyBackward
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Conv2OutputGradient(
-        ReadOnlySpan<float> linearWeight, ReadOnlySpan<float> logitGradient, ReadOnlySpan<float> features, Span<float> da2, Span<float> conv2BiasGradient)
-    {
-        if (CaseStudyLanes.Narrow is { } narrow)
-        {
-            narrow.Conv2OutputGradient(linearWeight, logitGradient, features, da2, conv2BiasGradient);
-            return;
-        }
-
-        Debug.Assert(linearWeight.Length >= CaseStudyForward.Classes * Features && features.Length >= Features && da2.Length >= Da2Length
-            && conv2BiasGradient.Length >= 6);
-        ref var w = ref MemoryMarshal.GetReference(linearWeight);
-        ref var h = ref MemoryMarshal.GetReference(features);
-        ref var destination = ref MemoryMarshal.GetReference(da2);
-        var d0 = Vector256.Create(logitGradient[0]);
-        var d1 = Vector256.Create(logitGradient[1]);
-        var d2 = Vector256.Create(logitGradient[2]);
-        var d3 = Vector256.Create(logitGradient[3]);
-        var d4 = Vector256.Create(logitGradient[4]);
-        var d5 = Vector256.Create(logitGradient[5]);
-        var d6 = Vector256.Create(logitGradient[6]);
-        var d7 = Vector256.Create(logitGradient[7]);
-        var d8 = Vector256.Create(logitGradient[8]);
-        var d9 = Vector256.Create(logitGradient[9]);
-        for (var o = 0; o < 6; o++)
-        {
-            var biasSum = Vector256<float>.Zero;
-            for (var y = 0; y < Conv2Size; y++)
-            {
-                for (var x = 0; x < Conv2Size; x += Lanes)
-                {
-                    var i = (nuint)((o * Conv2PlaneSize) + (y * Conv2Size) + x);
-
-                    // Two independent chains halve the latency of the ten multiply-adds.
-                    var even = Vector256.LoadUnsafe(ref w, i) * d0;
-                    var odd = Vector256.LoadUnsafe(ref w, i + Features) * d1;
-                    even = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref w, i + (2 * Features)), d2, even);
-                    odd = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref w, i + (3 * Features)), d3, odd);
-                    even = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref w, i + (4 * Features)), d4, even);
-                    odd = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref w, i + (5 * Features)), d5, odd);
-                    even = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref w, i + (6 * Features)), d6, even);
-                    odd = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref w, i + (7 * Features)), d7, odd);
-                    even = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref w, i + (8 * Features)), d8, even);
-                    odd = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref w, i + (9 * Features)), d9, odd);
-                    var hi = Vector256.LoadUnsafe(ref h, i);
-
-                    // PyTorch's sigmoid backward: grad * (1 - y) * y.
-                    var d = (even + odd) * (Vector256<float>.One - hi) * hi;
-                    d.StoreUnsafe(ref destination, (nuint)((o * Da2Plane) + ((y + 2) * Da2Stride) + 2 + x));
-                    biasSum += d;
-                }
-            }
-
-            conv2BiasGradient[o] = Vector256.Sum(biasSum);
-        }
-    }
+        ReadOnlySpan<float> linearWeight, ReadOnlySpan<float> logitGradient, ReadOnlySpan<float> features, Span<float> da2, Span<float> conv2BiasGradient) =>
+        (CaseStudyLanes.Narrow ?? CaseStudyLanes<CaseStudy256, Vector256<float>>.Instance)
+            .Conv2OutputGradient(linearWeight, logitGradient, features, da2, conv2BiasGradient);
 
     /// <summary>conv2.weight's gradient: for every tap, the sum over the 24 x 24 positions of da2 times conv1's output.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

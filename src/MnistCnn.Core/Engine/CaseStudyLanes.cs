@@ -192,10 +192,12 @@ internal sealed class CaseStudyLanes<TOps, TVector> : ICaseStudyKernels
         var d7 = TOps.Broadcast(logitGradient[7]);
         var d8 = TOps.Broadcast(logitGradient[8]);
         var d9 = TOps.Broadcast(logitGradient[9]);
+        // One group (256 bits) keeps its bias sum in a register; narrower widths sum each group of lanes apart.
         Span<TVector> biasSums = stackalloc TVector[Groups];
         for (var o = 0; o < 6; o++)
         {
             biasSums.Clear();
+            var biasSum = TOps.Zero;
             for (var y = 0; y < Conv2Size; y++)
             {
                 for (var x = 0; x < Conv2Size; x += TOps.Count)
@@ -214,12 +216,19 @@ internal sealed class CaseStudyLanes<TOps, TVector> : ICaseStudyKernels
                     odd = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref wi, 9 * Features)), d9, odd);
                     var d = TOps.SigmoidBackward(TOps.Add(even, odd), TOps.Load(ref Unsafe.Add(ref h, i)));
                     TOps.Store(d, ref Unsafe.Add(ref destination, (o * Da2Plane) + ((y + 2) * Da2Stride) + 2 + x));
-                    var lane = (x % Lanes) / TOps.Count;
-                    biasSums[lane] = TOps.Add(biasSums[lane], d);
+                    if (Groups == 1)
+                    {
+                        biasSum = TOps.Add(biasSum, d);
+                    }
+                    else
+                    {
+                        var lane = (x % Lanes) / TOps.Count;
+                        biasSums[lane] = TOps.Add(biasSums[lane], d);
+                    }
                 }
             }
 
-            conv2BiasGradient[o] = LaneSum(biasSums);
+            conv2BiasGradient[o] = Groups == 1 ? TOps.Sum(biasSum) : LaneSum(biasSums);
         }
     }
 
