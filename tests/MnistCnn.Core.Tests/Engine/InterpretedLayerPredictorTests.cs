@@ -1,7 +1,6 @@
 using System.Globalization;
 using MnistCnn.Core.Engine;
 using MnistCnn.Core.Inference;
-using MnistCnn.Core.Models;
 using MnistCnn.Core.Tests.Inference;
 using MnistCnn.Core.Tests.Support;
 
@@ -37,7 +36,7 @@ public sealed class InterpretedLayerPredictorTests
     [MemberData(nameof(Networks))]
     public void Logits_RealTestImages_EqualTheWidestLayerPredictorsToOneMillionth(string network)
     {
-        var (weights, images) = Setup(network);
+        var (weights, images) = PredictorFixtures.Setup(network, Images);
         var widest = new float[Images * 10];
         new LayerPredictor(weights.Description, weights.View).Logits(images, Images, widest);
         var interpreted = new float[Images * 10];
@@ -90,33 +89,5 @@ public sealed class InterpretedLayerPredictorTests
 
         var sum = exp.Sum();
         return [.. exp.Select(e => e / sum)];
-    }
-
-    private static (NetworkWeights Weights, float[] Images) Setup(string network)
-    {
-        NetworkWeights weights;
-        if (network == "LeNet")
-        {
-            weights = DigitClassifier.Pretrained(PretrainedModel.Best).Weights;
-        }
-        else if (network == "LeNet seed 0")
-        {
-            using var model = new LeNet(seed: 0);
-            weights = DigitClassifier.FromModel(model).Weights;
-        }
-        else
-        {
-            using var model = new SpeedrunNet(seed: 0);
-            weights = DigitClassifier.FromModel(model).Weights;
-        }
-
-        var test = RealMnistImages.Test;
-        var images = new float[Images * 784];
-        for (var i = 0; i < images.Length; i++)
-        {
-            images[i] = test.Pixels[i] / 255f;
-        }
-
-        return (weights, images);
     }
 }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using MnistCnn.Core.Engine;
 using MnistCnn.Core.Inference;
-using MnistCnn.Core.Models;
 using MnistCnn.Core.Tests.Inference;
 using MnistCnn.Core.Tests.Support;
 
@@ -27,7 +26,7 @@ public sealed class LayerPredictorTests
     [MemberData(nameof(Networks))]
     public void Logits_Batch_EqualsEachImageAloneBitForBit(string network)
     {
-        var (weights, images) = Setup(network);
+        var (weights, images) = PredictorFixtures.Setup(network, Images);
         var predictor = NetworkPasses.For(weights.Description).CreatePredictor(weights.View);
         predictor.Should().BeOfType<LayerPredictor>();
 
@@ -42,7 +41,7 @@ public sealed class LayerPredictorTests
     [MemberData(nameof(Networks))]
     public void Logits_AnyImage_EqualsTheReferencePassToFloat32Rounding(string network)
     {
-        var (weights, images) = Setup(network);
+        var (weights, images) = PredictorFixtures.Setup(network, Images);
         var passes = NetworkPasses.For(weights.Description);
         var batch = new float[Images * 10];
         passes.CreatePredictor(weights.View).Logits(images, Images, batch);
@@ -64,7 +63,7 @@ public sealed class LayerPredictorTests
     [MemberData(nameof(Networks))]
     public void Logits_NarrowerWidths_EqualTheWidestToOneMillionthAndBatchEqualsAlone(string network)
     {
-        var (weights, images) = Setup(network);
+        var (weights, images) = PredictorFixtures.Setup(network, Images);
         var predictor = NetworkPasses.For(weights.Description).CreatePredictor(weights.View);
         var widest = new float[Images * 10];
         predictor.Logits(images, Images, widest);
@@ -97,28 +96,5 @@ public sealed class LayerPredictorTests
         }
 
         return alone;
-    }
-
-    private static (NetworkWeights Weights, float[] Images) Setup(string network)
-    {
-        NetworkWeights weights;
-        if (network == "LeNet")
-        {
-            weights = DigitClassifier.Pretrained(PretrainedModel.Best).Weights;
-        }
-        else
-        {
-            using var model = new SpeedrunNet(seed: 0);
-            weights = DigitClassifier.FromModel(model).Weights;
-        }
-
-        var test = RealMnistImages.Test;
-        var images = new float[Images * 784];
-        for (var i = 0; i < images.Length; i++)
-        {
-            images[i] = test.Pixels[i] / 255f;
-        }
-
-        return (weights, images);
     }
 }
