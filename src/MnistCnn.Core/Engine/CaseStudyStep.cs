@@ -89,7 +89,7 @@ internal sealed unsafe class CaseStudyStep : GradientStep
             CaseStudyForward.Conv2(conv2Weight, conv2Bias, conv1, features);
             CaseStudyForward.Linear(linearWeight, linearBias, features, logits);
             var dz = _logitGradients.AsSpan(n * Classes, Classes);
-            _losses[n] = Loss.SoftmaxCrossEntropy(logits, (int)labels[n], scale, dz);
+            _losses[n] = Loss.SoftmaxCrossEntropy(logits, (int)labels[n], scale, dz, LabelSmoothing);
 
             var gradients = _convGradients.AsSpan(n * CaseStudyBackward.ConvGradientLength, CaseStudyBackward.ConvGradientLength);
             CaseStudyBackward.Conv2OutputGradient(linearWeight, dz, features, da2, gradients[CaseStudyBackward.Conv2BiasOffset..]);

@@ -132,7 +132,7 @@ internal sealed unsafe class DenseStep : GradientStep
         for (var n = 0; n < count; n++)
         {
             _losses[n] = Loss.SoftmaxCrossEntropy(_dense.AsSpan((n * DenseFloats) + logitsAt, classes), (int)labelValues[n], 1f / count,
-                gradient.Slice(n * classes, classes));
+                gradient.Slice(n * classes, classes), LabelSmoothing);
             loss += _losses[n];
         }
 

@@ -39,6 +39,32 @@ internal static class Loss
         return logSumExp - logits[label];
     }
 
+    /// <summary>
+    /// Softmax cross-entropy against a smoothed target, as torch's <c>cross_entropy(label_smoothing: e)</c> computes it:
+    /// the target puts <c>1 - e + e / K</c> on the label and <c>e / K</c> on each of the other <c>K - 1</c> classes.
+    /// Returns <c>(1 - e) * (logsumexp(z) - z[label]) + e * (logsumexp(z) - mean(z))</c> and writes
+    /// <c>(softmax(z) - target) * scale</c>. With <paramref name="smoothing"/> 0 it is <see cref="SoftmaxCrossEntropy(ReadOnlySpan{float}, int, float, Span{float})"/>, bit for bit.
+    /// </summary>
+    public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, int label, float scale, Span<float> logitGradient, float smoothing)
+    {
+        if (smoothing == 0f)
+        {
+            return SoftmaxCrossEntropy(logits, label, scale, logitGradient);
+        }
+
+        var logSumExp = LogSumExp(logits);
+        var other = smoothing / logits.Length;
+        var sum = 0f;
+        for (var j = 0; j < logits.Length; j++)
+        {
+            var target = j == label ? 1f - smoothing + other : other;
+            logitGradient[j] = (MathF.Exp(logits[j] - logSumExp) - target) * scale;
+            sum += logits[j];
+        }
+
+        return ((1f - smoothing) * (logSumExp - logits[label])) + (smoothing * (logSumExp - (sum / logits.Length)));
+    }
+
     /// <summary>torch's argmax: the first of equal maxima, or the first NaN.</summary>
     public static int ArgMax(ReadOnlySpan<float> logits)
     {

@@ -33,9 +33,11 @@ internal static class ManagedTraining
     /// <param name="images">The batch's images.</param>
     /// <param name="labels">The batch's labels.</param>
     /// <param name="loss">The batch's mean cross-entropy (float32, as torch computes it) when applied.</param>
+    /// <param name="labelSmoothing">The loss's label smoothing in [0, 1), as torch's <c>cross_entropy(label_smoothing:)</c>.</param>
     /// <returns>Whether the managed path applied; when not, nothing has changed.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A label is not a class of the network (torch's path fails too).</exception>
-    public static bool TryComputeGradients(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, Tensor images, Tensor labels, out double loss)
+    public static bool TryComputeGradients(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, Tensor images, Tensor labels, out double loss,
+        double labelSmoothing = 0)
     {
         loss = 0;
         if (model is not IEngineNetwork network)
@@ -61,6 +63,7 @@ internal static class ManagedTraining
         // zero_grad leaves no gradient (set_to_none); allocate it once, then it is written in place every step.
         var gradients = parameters.Select(p => p.grad ?? CreateGradient(p)).ToArray();
         var step = Workspaces.GetValue(optimizer, _ => NetworkPasses.For(description).CreateGradientStep());
+        step.LabelSmoothing = (float)labelSmoothing;
         loss = step.Run(
             CpuTensors.View(description, parameters), CpuTensors.View(description, gradients), CpuTensors.Address(images), CpuTensors.Address(labels),
             (int)images.shape[0], Math.Max(1, get_num_threads()));

@@ -43,6 +43,12 @@ internal abstract class NetworkPasses
 /// </summary>
 internal abstract class GradientStep
 {
+    /// <summary>
+    /// Gets or sets the label smoothing of the loss, in [0, 1): the share of the target spread evenly over all classes
+    /// (<see cref="Loss.SoftmaxCrossEntropy(ReadOnlySpan{float}, int, float, Span{float}, float)"/>); 0, the default, is plain cross-entropy.
+    /// </summary>
+    public float LabelSmoothing { get; set; }
+
     /// <summary>Computes the batch's gradients; returns its mean loss (float32 sums, as torch's mean reduction).</summary>
     /// <param name="parameters">The parameters (not written).</param>
     /// <param name="gradients">Where the gradients go (same layout as the parameters).</param>

@@ -190,7 +190,8 @@ public sealed class LearningRateFinder
                         group.LearningRate = learningRate;
                     }
 
-                    var loss = Trainer.Step(model, optimizer, batch.Images.to(device), batch.Labels.to(device), TrainerOptions.GradientClipNorm);
+                    var loss = Trainer.Step(model, optimizer, batch.Images.to(device), batch.Labels.to(device), TrainerOptions.GradientClipNorm,
+                        TrainerOptions.LabelSmoothing);
                     if (!double.IsFinite(loss))
                     {
                         // At the sweep's first, smallest rate this is no learning-rate question: the data or model is broken.

@@ -242,23 +242,24 @@ public sealed class Trainer : ITrainer
     };
 
     /// <summary>
-    /// One training step: forward, mean cross-entropy, zero_grad, backward, gradient clipping when
-    /// <paramref name="gradientClipNorm"/> is set, optimizer step. Returns the batch's loss before the update. For an
+    /// One training step: forward, mean cross-entropy (with <paramref name="labelSmoothing"/>), zero_grad, backward,
+    /// gradient clipping when <paramref name="gradientClipNorm"/> is set, optimizer step. Returns the batch's loss before the update. For an
     /// engine network (<see cref="ConvNet"/>, <see cref="LeNet"/>, <see cref="SpeedrunNet"/>) on the CPU in float32 the forward and backward
     /// passes are computed in managed code (<see cref="ManagedTraining"/>), with the same results. Runs
     /// inside the caller's dispose scope. The model's output shape is checked once per run, before the first
     /// step (<see cref="ClassifierCheck"/>).
     /// </summary>
-    internal static double Step(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, Tensor images, Tensor labels, double? gradientClipNorm = null)
+    internal static double Step(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, Tensor images, Tensor labels, double? gradientClipNorm = null,
+        double labelSmoothing = 0)
     {
-        if (ManagedTraining.TryComputeGradients(model, optimizer, images, labels, out var fusedLoss))
+        if (ManagedTraining.TryComputeGradients(model, optimizer, images, labels, out var fusedLoss, labelSmoothing))
         {
             ClipGradients(optimizer, gradientClipNorm);
             optimizer.step();
             return fusedLoss;
         }
 
-        var loss = nn.functional.cross_entropy(model.call(images), labels);
+        var loss = nn.functional.cross_entropy(model.call(images), labels, label_smoothing: labelSmoothing);
         optimizer.zero_grad();
         loss.backward();
         ClipGradients(optimizer, gradientClipNorm);

@@ -33,6 +33,7 @@ public sealed record TrainerOptions
     private readonly TrainingOptimizer _optimizer = TrainingOptimizer.Adam;
     private readonly double _momentum = 0.9;
     private readonly double? _gradientClipNorm;
+    private readonly double _labelSmoothing;
 
     /// <summary>Gets the number of epochs to train. Default: 5. At least 1.</summary>
     public int Epochs
@@ -135,6 +136,18 @@ public sealed record TrainerOptions
     {
         get => _gradientClipNorm;
         init => _gradientClipNorm = value is { } v ? Positive(v, nameof(GradientClipNorm)) : null;
+    }
+
+    /// <summary>
+    /// Gets the label smoothing of the training loss, as PyTorch's <c>cross_entropy(label_smoothing=e)</c>: the target
+    /// puts <c>1 − e + e/K</c> on the label and <c>e/K</c> on each other class (K classes). Default: 0 (plain
+    /// cross-entropy). In [0, 1). It discourages over-confident logits; the training loss reported per epoch includes
+    /// it, the validation loss and accuracy do not.
+    /// </summary>
+    public double LabelSmoothing
+    {
+        get => _labelSmoothing;
+        init => _labelSmoothing = UnitInterval(value, nameof(LabelSmoothing));
     }
 
     /// <summary>

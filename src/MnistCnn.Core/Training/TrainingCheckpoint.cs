@@ -185,7 +185,8 @@ internal sealed record CheckpointSettings(
     double? Momentum = null,
     bool? Nesterov = null,
     string? LearningRateScheduler = null,
-    double? GradientClipNorm = null)
+    double? GradientClipNorm = null,
+    double LabelSmoothing = 0)
 {
     public static CheckpointSettings Of(TrainerOptions options, DigitDataLoader trainLoader) => new(
         options.LearningRate,
@@ -203,5 +204,6 @@ internal sealed record CheckpointSettings(
         options.Optimizer == TrainingOptimizer.Sgd ? options.Momentum : null,
         options.Optimizer == TrainingOptimizer.Sgd ? options.Nesterov : null,
         options.LearningRateScheduler?.Describe(options.Epochs, trainLoader.BatchCount),
-        options.GradientClipNorm);
+        options.GradientClipNorm,
+        options.LabelSmoothing);
 }

@@ -168,7 +168,7 @@ internal sealed class TrainingRun(
                     MoveScheduler(epoch, batchIndex);
                 }
 
-                lastLoss = Trainer.Step(model, optimizer, batch.Images.to(device), batch.Labels.to(device), clipNorm);
+                lastLoss = Trainer.Step(model, optimizer, batch.Images.to(device), batch.Labels.to(device), clipNorm, _options.LabelSmoothing);
                 batchIndex++;
                 images += batch.Count;
                 if (!double.IsFinite(lastLoss))

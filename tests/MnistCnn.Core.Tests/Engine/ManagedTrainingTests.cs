@@ -31,15 +31,43 @@ public sealed class ManagedTrainingTests
     [InlineData("LeNet", 64)]
     [InlineData("SpeedrunNet", 7)]
     [InlineData("SpeedrunNet", 64)]
-    public void TryComputeGradients_RandomBatch_GivesAutogradsLossAndEveryGradient(string architecture, int batchSize)
+    public void TryComputeGradients_RandomBatch_GivesAutogradsLossAndEveryGradient(string architecture, int batchSize) =>
+        AssertAutogradsLossAndGradients(architecture, batchSize, labelSmoothing: 0);
+
+    [Theory]
+    [InlineData("ConvNet", 7, 0.1)]
+    [InlineData("LeNet", 7, 0.1)]
+    [InlineData("LeNet", 64, 0.3)]
+    [InlineData("SpeedrunNet", 16, 0.1)]
+    public void TryComputeGradients_LabelSmoothing_GivesTheLossAndGradientsOfTorchsSmoothedCrossEntropy(string architecture, int batchSize, double smoothing) =>
+        AssertAutogradsLossAndGradients(architecture, batchSize, smoothing);
+
+    [Fact]
+    public void TryComputeGradients_SmoothedThenPlain_ReturnsToThePlainLoss()
+    {
+        using var model = new LeNet(seed: 3);
+        using var optimizer = new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu }).CreateOptimizer(model);
+        using var scope = NewDisposeScope();
+        var (images, labels) = RandomBatch(9, seed: 4);
+
+        ManagedTraining.TryComputeGradients(model, optimizer, images, labels, out var plain).Should().BeTrue();
+        ManagedTraining.TryComputeGradients(model, optimizer, images, labels, out var smoothed, labelSmoothing: 0.2).Should().BeTrue();
+
+        // A smoothed target is spread over the classes, so the loss differs; the same call without smoothing repeats the plain loss.
+        smoothed.Should().NotBe(plain);
+        ManagedTraining.TryComputeGradients(model, optimizer, images, labels, out var again).Should().BeTrue();
+        again.Should().Be(plain);
+    }
+
+    private static void AssertAutogradsLossAndGradients(string architecture, int batchSize, double labelSmoothing)
     {
         using var model = Network(architecture, seed: batchSize);
         using var optimizer = new Trainer(new TrainerOptions { Device = TrainingDevice.Cpu }).CreateOptimizer(model);
         using var scope = NewDisposeScope();
         var (images, labels) = RandomBatch(batchSize, seed: 100 + batchSize);
-        var (expectedLoss, expected) = AutogradGradients(model, images, labels);
+        var (expectedLoss, expected) = AutogradGradients(model, images, labels, labelSmoothing);
 
-        ManagedTraining.TryComputeGradients(model, optimizer, images, labels, out var loss).Should().BeTrue();
+        ManagedTraining.TryComputeGradients(model, optimizer, images, labels, out var loss, labelSmoothing).Should().BeTrue();
 
         (Math.Abs(loss - expectedLoss) / Math.Max(1, Math.Abs(expectedLoss))).Should().BeLessThan(Tolerance, "loss");
         var actual = Gradients(model);
@@ -244,7 +272,8 @@ public sealed class ManagedTrainingTests
     }
 
     // torch's autograd through the network's forward, on a copy of the model, so the managed path's gradients are untouched.
-    private static (double Loss, Dictionary<string, Tensor> Gradients) AutogradGradients(nn.Module<Tensor, Tensor> model, Tensor images, Tensor labels)
+    private static (double Loss, Dictionary<string, Tensor> Gradients) AutogradGradients(nn.Module<Tensor, Tensor> model, Tensor images, Tensor labels,
+        double labelSmoothing)
     {
         using var copy = Network(model.GetType().Name, seed: 0);
         using (no_grad())
@@ -256,7 +285,7 @@ public sealed class ManagedTrainingTests
             }
         }
 
-        var loss = nn.functional.cross_entropy(copy.call(images), labels);
+        var loss = nn.functional.cross_entropy(copy.call(images), labels, label_smoothing: labelSmoothing);
         loss.backward();
         return (loss.item<float>(), Gradients(copy).ToDictionary(p => p.Key, p => p.Value.clone()));
     }

@@ -31,6 +31,17 @@ public sealed class OptimizerOptionsTests
     }
 
     [Theory]
+    [InlineData(-0.01)]
+    [InlineData(1.0)]
+    [InlineData(double.NaN)]
+    public void LabelSmoothing_OutOfRange_ThrowsNamingIt(double value)
+    {
+        var act = () => new TrainerOptions { LabelSmoothing = value };
+
+        act.Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("LabelSmoothing");
+    }
+
+    [Theory]
     [InlineData(0.0)]
     [InlineData(-1.0)]
     [InlineData(double.NaN)]

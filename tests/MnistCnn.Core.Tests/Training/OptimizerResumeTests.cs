@@ -18,7 +18,8 @@ public sealed class OptimizerResumeTests : IDisposable
     private readonly TempDirectory _folder = new();
     private readonly DigitDataset _train = LearnableDigits.Make(160, seed: 1);
 
-    public static TheoryData<string> Configurations => ["adam one-cycle", "adamw cosine clipped", "sgd nesterov step", "sgd one-cycle clipped", "adamw one-cycle"];
+    public static TheoryData<string> Configurations => ["adam one-cycle", "adamw cosine clipped", "sgd nesterov step", "sgd one-cycle clipped", "adamw one-cycle",
+        "adam one-cycle smoothed"];
 
     public void Dispose()
     {
@@ -169,6 +170,7 @@ public sealed class OptimizerResumeTests : IDisposable
             "adamw cosine clipped" => options with { Optimizer = TrainingOptimizer.AdamW, WeightDecay = 0.05, LearningRateScheduler = LearningRateScheduler.Cosine(), GradientClipNorm = 0.5 },
             "sgd nesterov step" => options with { Optimizer = TrainingOptimizer.Sgd, LearningRate = 0.05, Momentum = 0.9, Nesterov = true, WeightDecay = 1e-4, LearningRateScheduler = LearningRateScheduler.Step(1, 0.5) },
             "sgd one-cycle clipped" => options with { Optimizer = TrainingOptimizer.Sgd, LearningRateScheduler = LearningRateScheduler.OneCycle(0.1, pctStart: 0.4), GradientClipNorm = 1 },
+            "adam one-cycle smoothed" => options with { LearningRateScheduler = LearningRateScheduler.OneCycle(0.02), LabelSmoothing = 0.1 },
             "adamw one-cycle" => options with { Optimizer = TrainingOptimizer.AdamW, WeightDecay = 0.01, LearningRateScheduler = LearningRateScheduler.OneCycle(0.02, cycleMomentum: false) },
             _ => options,
         };
