@@ -9,6 +9,7 @@
 # `bench micro [ARGS]` runs the BenchmarkDotNet micro-benchmarks of the hot paths instead.
 # `bench predict [MODEL]` times the managed classifier alone (no torch), for A/B runs of two builds.
 # `bench predict-profile [MODEL]` times one image's prediction per layer and part (columns, product, epilogue), 1 thread.
+# `bench step-profile [NETWORK]` times the engine's training step alone (no optimizer; default convnet), then each part, 1 thread.
 # `bench gemm [ARGS]` times the engine's matrix product per vector width beside torch.matmul (1 thread) instead.
 # `bench inference [MODEL]` times prediction instead: the managed DigitClassifier, TorchSharp's forward and PyTorch's
 # model(x) (tests/peer/inference_bench.py) with the same weights, one after another in one run; without MODEL, both
@@ -108,6 +109,13 @@ bench() {
     run_torch dotnet build "$bench_project" -c Release -p:UseSharedCompilation=false -v:q -nologo
     say "$(cpu_line); load average $(cut -d' ' -f1-3 /proc/loadavg)"
     run_torch dotnet "$bench_dll" predict-profile data/mnist --model "${1:-src/MnistCnn.Core/Inference/Pretrained/lenet.safetensors}"
+    return
+  fi
+  if [ "${1:-}" = step-profile ]; then
+    shift
+    run_torch dotnet build "$bench_project" -c Release -p:UseSharedCompilation=false -v:q -nologo
+    say "$(cpu_line); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    run_torch dotnet "$bench_dll" engine-step data/mnist --network "${1:-convnet}" --threads "${MNISTCNN_BENCH_THREADS:-2}" --steps 300
     return
   fi
   if [ "${1:-}" = gemm ]; then

@@ -71,7 +71,7 @@ internal static class EngineStepProfile
         foreach (var ((layer, part), seconds) in parts.OrderByDescending(p => p.Value))
         {
             var name = layer < 0 ? "step" : $"{layer,2} {description.Layers[layer]}";
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {100 * seconds / total,5:F1}%  {name,-26} {part}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {100 * seconds / total,5:F1}%  {1e6 * seconds / steps,8:F1} us/step  {name,-26} {part}"));
         }
 
         Console.WriteLine($"load average {File.ReadAllText("/proc/loadavg").Trim()}");

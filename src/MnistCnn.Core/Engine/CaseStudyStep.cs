@@ -46,7 +46,10 @@ internal sealed unsafe class CaseStudyStep : GradientStep
         var chunks = (count + ImagesPerChunk - 1) / ImagesPerChunk;
         WorkItems.Run(chunks, threads, chunk => Images(step, count, chunk));
         WorkItems.Run(LinearBlocks, threads, block => LinearWeightBlock(step, count, block));
-        return Reduce(step, count);
+        var started = StepProfiler.Start();
+        var loss = Reduce(step, count);
+        StepProfiler.Stop(StepPart.Reduce, -1, started);
+        return loss;
     }
 
     private void EnsureCapacity(int count)
@@ -81,21 +84,32 @@ internal sealed unsafe class CaseStudyStep : GradientStep
         var labels = new ReadOnlySpan<long>((long*)step.Labels, count);
         var scale = 1f / count;
         var end = Math.Min(count, (chunk + 1) * ImagesPerChunk);
+        // The profile's layers are ConvNet's description: 0 conv1, 1 sigmoid, 2 conv2, 3 sigmoid, 5 linear1.
         for (var n = chunk * ImagesPerChunk; n < end; n++)
         {
+            var started = StepProfiler.Start();
             CaseStudyForward.LoadImage(images.Slice(n * ImagePixels, ImagePixels), input);
             var features = _features.AsSpan(n * Features, Features);
             CaseStudyForward.Conv1(conv1Weight, conv1Bias, input, conv1);
+            started = StepProfiler.Stop(StepPart.Forward, 0, started);
             CaseStudyForward.Conv2(conv2Weight, conv2Bias, conv1, features);
+            started = StepProfiler.Stop(StepPart.Forward, 2, started);
             CaseStudyForward.Linear(linearWeight, linearBias, features, logits);
+            started = StepProfiler.Stop(StepPart.Forward, 5, started);
             var dz = _logitGradients.AsSpan(n * Classes, Classes);
             _losses[n] = Loss.SoftmaxCrossEntropy(logits, (int)labels[n], scale, dz, LabelSmoothing);
+            started = StepProfiler.Stop(StepPart.Loss, -1, started);
 
+            // linear1's input gradient through conv2's sigmoid, with conv2's bias gradient.
             var gradients = _convGradients.AsSpan(n * CaseStudyBackward.ConvGradientLength, CaseStudyBackward.ConvGradientLength);
             CaseStudyBackward.Conv2OutputGradient(linearWeight, dz, features, da2, gradients[CaseStudyBackward.Conv2BiasOffset..]);
+            started = StepProfiler.Stop(StepPart.InputGradient, 5, started);
             CaseStudyBackward.Conv2WeightGradient(da2, conv1, gradients[CaseStudyBackward.Conv2WeightOffset..]);
+            started = StepProfiler.Stop(StepPart.WeightGradient, 2, started);
             CaseStudyBackward.Conv1OutputGradient(da2, _flippedConv2Weight, conv1, da1, gradients[CaseStudyBackward.Conv1BiasOffset..]);
+            started = StepProfiler.Stop(StepPart.InputGradient, 2, started);
             CaseStudyBackward.Conv1WeightGradient(da1, input, gradients);
+            StepProfiler.Stop(StepPart.WeightGradient, 0, started);
         }
     }
 
@@ -103,7 +117,9 @@ internal sealed unsafe class CaseStudyStep : GradientStep
     {
         const int Width = Features / LinearBlocks;
         var gradient = step.Gradients[4];
+        var started = StepProfiler.Start();
         CaseStudyBackward.LinearWeightGradient(_logitGradients, _features, count, block * Width, (block + 1) * Width, gradient);
+        StepProfiler.Stop(StepPart.WeightGradient, 5, started);
     }
 
     /// <summary>Sums the images' convolution and bias gradients in image order into the gradient tensors; returns the mean loss.</summary>
