@@ -53,16 +53,27 @@ bench_inference() {
   cat "$out/$stamp-lenet-inference.md" "$out/$stamp-convnet-inference.md" >"$out/latest-inference.md"
 }
 
+# The kernel check (tests/peer/kernel_check.py): prints the fastest of PyTorch's convolution kernels that is correct on
+# this machine, or fails when none is. Writes its JSON to $2.
+checked_kernels() {
+  local threads=$1 json=$2 choice
+  say "kernel check: PyTorch's convolution kernels against float64 on this machine" >&2
+  run_torch env PYTHONDONTWRITEBYTECODE=1 python3 tests/peer/kernel_check.py --threads "$threads" --json "$json" >&2 || true
+  choice=$(sed -n 's/.*"fastest_correct": "\([a-z-]*\)".*/\1/p' "$json" 2>/dev/null || true)
+  [ -n "$choice" ] || { say "bench: no PyTorch kernel choice is correct on this machine (see the check above)" >&2; return 1; }
+  echo "$choice"
+}
+
 # The best preset (./build.sh bench, or alone as `bench best`): PyTorch's recipe and ours, one after the other.
 best_runs() {
-  local data=$1 threads=$2 out=$3 stamp=$4
-  # The best preset (LeNet, augmentation, Adam 0.001 on a cosine schedule): PyTorch's recipe, then ours, then the
+  local data=$1 threads=$2 out=$3 stamp=$4 kernels=$5
+  # The best preset (TrainingRecipe.Best: LeNet, augmentation, one-cycle Adam, label smoothing): PyTorch's recipe, then ours, then the
   # shipped LeNet's prediction beside TorchSharp's and PyTorch's forward of the same weights.
   local best_epochs=${MNISTCNN_BENCH_BEST_EPOCHS:-2} load_before context
   load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-  say "PyTorch, the best preset's recipe ($threads threads, $best_epochs epochs)"
-  run_torch env PYTHONDONTWRITEBYTECODE=1 python3 tests/peer/best_preset.py --data "$data" --epochs "$best_epochs" \
-    --threads "$threads" --json "$out/$stamp-pytorch-best.json"
+  say "PyTorch, the best preset's recipe, $kernels kernels ($threads threads, $best_epochs epochs)"
+  run_torch env PYTHONDONTWRITEBYTECODE=1 python3 tests/peer/best.py --data "$data" --epochs "$best_epochs" \
+    --threads "$threads" --kernels "$kernels" --json "$out/$stamp-pytorch-best.json"
   say "MnistCnn.Core, the best preset ($threads threads, $best_epochs epochs)"
   run_torch dotnet "$bench_dll" train "$data" --preset best --seed 0 --epochs "$best_epochs" --threads "$threads" \
     --json "$out/$stamp-mnistcnn-best.json"
@@ -87,7 +98,9 @@ bench() {
       run_torch dotnet "$bench_dll" augment "$data"
     else
       ensure_python_torch
-      best_runs "$data" "$threads" "$out" "$stamp"
+      local kernels
+      kernels=$(checked_kernels "$threads" "$out/$stamp-kernel-check.json") || die "bench best: no PyTorch kernel choice is correct here"
+      best_runs "$data" "$threads" "$out" "$stamp" "$kernels"
     fi
     return
   fi
@@ -153,10 +166,7 @@ bench() {
   ensure_python_torch
   local load_before columns=() mode name checked
   load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-  say "kernel check: PyTorch's convolution kernels against float64 on this machine"
-  run_torch env PYTHONDONTWRITEBYTECODE=1 python3 tests/peer/kernel_check.py --threads "$threads" \
-    --json "$out/$stamp-kernel-check.json" || true
-  checked=$(sed -n 's/.*"fastest_correct": "\([a-z-]*\)".*/\1/p' "$out/$stamp-kernel-check.json" 2>/dev/null || true)
+  checked=$(checked_kernels "$threads" "$out/$stamp-kernel-check.json" || true)
   if [ -z "$kernels" ]; then
     [ -n "$checked" ] || die "bench: no PyTorch kernel choice is correct on this machine (see the check above); choose one with --kernels"
     kernels=$checked
@@ -179,7 +189,7 @@ bench() {
     --inference "$out/$stamp-inference.json" --inference-peer "$out/$stamp-inference-pytorch.json" "${columns[@]}"
   cp "$out/$stamp-summary.json" "$out/latest-summary.json"
 
-  best_runs "$data" "$threads" "$out" "$stamp"
+  best_runs "$data" "$threads" "$out" "$stamp" "$kernels"
 }
 
 bench "$@"

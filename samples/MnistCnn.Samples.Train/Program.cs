@@ -1,7 +1,7 @@
 // Trains a network with MnistCnn.Core and prints, per epoch, the case study's line "Epoch: N Loss: L Accuracy: A"
 // (mean training loss, test accuracy in percent). --preset faithful (default): the PyTorch case study's ConvNet and
-// recipe; --preset best: LeNet with augmentation and a cosine schedule; --preset speedrun: the library's
-// TrainingRecipe.Speedrun (SpeedrunNet, one-cycle Adam, 1 epoch). --dataset mnist (default), fashion or kmnist.
+// recipe; --preset best: the library's TrainingRecipe.Best (LeNet, augmentation, one-cycle Adam, label smoothing, 11 epochs);
+// --preset speedrun: the library's TrainingRecipe.Speedrun (SpeedrunNet, one-cycle Adam, 1 epoch). --dataset mnist (default), fashion or kmnist.
 // Writes <output>/convnet.safetensors (lenet.safetensors with --preset best, speedrunnet.safetensors with --preset speedrun), <output>/summary.json (with per-class precision, recall and F1),
 // <output>/curves.png and <output>/confusion.png, each under a temporary name first and renamed into place.
 // Also reports what the final model gets wrong: the test images with the highest loss and the most confused pairs,
@@ -60,23 +60,32 @@ try
 
     using var train = MnistDataset.Load(arguments.DataFolder, MnistSplit.Train, arguments.Dataset.DatasetOptions);
     using var test = MnistDataset.Load(arguments.DataFolder, MnistSplit.Test, arguments.Dataset.DatasetOptions);
+    // --preset best and --preset speedrun are the library's named recipes (TrainingRecipe.Best, .Speedrun); --epochs,
+    // --batch-size, --lr (the one-cycle peak) and --label-smoothing change them. The faithful preset is the case study's plain Adam.
+    var recipe = arguments.Preset switch
+    {
+        TrainingPreset.Best => TrainingRecipe.Best,
+        TrainingPreset.Speedrun => TrainingRecipe.Speedrun,
+        _ => null,
+    };
+    recipe = recipe is null ? null : recipe with
+    {
+        Epochs = arguments.Epochs,
+        BatchSize = arguments.BatchSize,
+        MaxLearningRate = arguments.LearningRate,
+        LabelSmoothing = arguments.LabelSmoothing,
+    };
     var trainLoader = new DigitDataLoader(train, new DigitDataLoaderOptions
     {
         BatchSize = arguments.BatchSize,
         Shuffle = arguments.Shuffle,
 
-        // Shifts up to 2 px, rotations up to 10 degrees, scales 0.9-1.1, drawn from the run's seed; the test set is never augmented.
-        Augmentation = arguments.Augment ? new DigitAugmentation() : null,
+        // The recipe's augmentation, else shifts up to 2 px, rotations up to 10 degrees and scales 0.9-1.1; drawn
+        // from the run's seed; the test set is never augmented.
+        Augmentation = arguments.Augment ? recipe?.Augmentation ?? new DigitAugmentation() : null,
     });
     var testLoader = new DigitDataLoader(test, new DigitDataLoaderOptions { BatchSize = arguments.BatchSize });
-    var best = arguments.Preset == TrainingPreset.Best;
-    var speedrun = TrainingRecipe.Speedrun with { Epochs = arguments.Epochs, BatchSize = arguments.BatchSize, MaxLearningRate = arguments.LearningRate };
-    using TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> model = arguments.Preset switch
-    {
-        TrainingPreset.Best => new LeNet(arguments.Seed),
-        TrainingPreset.Speedrun => speedrun.CreateModel(arguments.Seed),
-        _ => new ConvNet(arguments.Seed),
-    };
+    using TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> model = recipe?.CreateModel(arguments.Seed) ?? new ConvNet(arguments.Seed);
     // The run's seed orders the shuffled epochs; "--seed none" draws one (the weights then come from torch's generator).
     var runSeed = arguments.Seed ?? Random.Shared.NextInt64(0, long.MaxValue);
     if (arguments.Seed is null && arguments.CheckpointFolder is not null)
@@ -84,16 +93,7 @@ try
         Console.WriteLine($"Seed drawn for this run: {runSeed} (to continue it: --seed {runSeed} --resume)");
     }
 
-    var recipeOptions = arguments.Preset == TrainingPreset.Speedrun
-        ? speedrun.CreateTrainerOptions(runSeed)
-        : new TrainerOptions
-        {
-            LearningRate = arguments.LearningRate,
-
-            // The best preset anneals the learning rate from --lr towards zero over the run, per epoch:
-            // lr * (1 + cos(pi * epoch / epochs)) / 2 (TorchSharp's CosineAnnealingLR, recorded in checkpoints).
-            LearningRateScheduler = best ? LearningRateScheduler.Cosine() : null,
-        };
+    var recipeOptions = recipe?.CreateTrainerOptions(runSeed) ?? new TrainerOptions { LearningRate = arguments.LearningRate, LabelSmoothing = arguments.LabelSmoothing };
     var trainer = new Trainer(recipeOptions with
     {
         Epochs = arguments.Epochs,
@@ -134,9 +134,9 @@ try
     }
 
     Console.WriteLine(
-        $"Training {arguments.Preset switch { TrainingPreset.Best => "LeNet (--preset best)", TrainingPreset.Speedrun => "SpeedrunNet (--preset speedrun: one-cycle Adam, betas 0.7/0.9)", _ => "the case study's ConvNet" }} on {train.Count} images, testing on {test.Count}: {arguments.Epochs} epochs, batch {arguments.BatchSize}, " +
+        $"Training {arguments.Preset switch { TrainingPreset.Best => "LeNet (--preset best: one-cycle Adam, augmentation)", TrainingPreset.Speedrun => "SpeedrunNet (--preset speedrun: one-cycle Adam, betas 0.7/0.9)", _ => "the case study's ConvNet" }} on {train.Count} images, testing on {test.Count}: {arguments.Epochs} epochs, batch {arguments.BatchSize}, " +
         $"lr {arguments.LearningRate}, seed {arguments.Seed?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}, shuffle {(arguments.Shuffle ? "on" : "off")}, " +
-        $"augmentation {(arguments.Augment ? "on" : "off")}");
+        $"augmentation {(arguments.Augment ? "on" : "off")}{(arguments.LabelSmoothing > 0 ? $", label smoothing {arguments.LabelSmoothing}" : string.Empty)}");
     TrainingHistory Run(IProgress<TrainingProgress> progress) => resuming
         ? trainer.Resume(arguments.CheckpointPath!, model, trainLoader, testLoader, progress, cancellation.Token)
         : trainer.Fit(model, trainLoader, testLoader, progress, cancellation.Token);

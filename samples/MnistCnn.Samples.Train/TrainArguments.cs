@@ -9,14 +9,16 @@ internal sealed record TrainArguments
 {
     public const string Usage =
         "usage: MnistCnn.Samples.Train [--preset faithful|best|speedrun] [--dataset mnist|fashion|kmnist] [--data <folder>] [--download] [--epochs <n>] [--batch-size <n>] [--lr <rate>] " +
-        "[--seed <n>|none] [--device auto|cpu|cuda] [--threads <n>] [--shuffle] [--augment] [--output <folder>] [--checkpoint <folder> [--resume]] [--find-lr]";
+        "[--label-smoothing <e>] [--seed <n>|none] [--device auto|cpu|cuda] [--threads <n>] [--shuffle] [--augment] [--output <folder>] [--checkpoint <folder> [--resume]] [--find-lr]";
 
-    /// <summary>The settings of <c>--preset best</c> before any other option: see <see cref="TrainingPreset.Best"/>.</summary>
+    /// <summary>The settings of <c>--preset best</c> before any other option: the library's recipe; --lr sets its one-cycle peak.</summary>
     private static readonly TrainArguments BestPreset = new()
     {
         Preset = TrainingPreset.Best,
-        Epochs = 15,
-        LearningRate = 0.001,
+        Epochs = TrainingRecipe.Best.Epochs,
+        BatchSize = TrainingRecipe.Best.BatchSize,
+        LearningRate = TrainingRecipe.Best.MaxLearningRate,
+        LabelSmoothing = TrainingRecipe.Best.LabelSmoothing,
         Shuffle = true,
         Augment = true,
     };
@@ -49,6 +51,9 @@ internal sealed record TrainArguments
     public int BatchSize { get; init; } = 64;
 
     public double LearningRate { get; init; } = 0.01;
+
+    /// <summary>Gets the training loss's label smoothing (--label-smoothing), in [0, 1): the preset's, 0 for the case study.</summary>
+    public double LabelSmoothing { get; init; }
 
     public long? Seed { get; init; } = 0;
 
@@ -101,6 +106,7 @@ internal sealed record TrainArguments
                 "--epochs" => result with { Epochs = Positive(Value(args, ++i, option), option) },
                 "--batch-size" => result with { BatchSize = Positive(Value(args, ++i, option), option) },
                 "--lr" => result with { LearningRate = Rate(Value(args, ++i, option), option) },
+                "--label-smoothing" => result with { LabelSmoothing = Smoothing(Value(args, ++i, option), option) },
                 "--seed" => result with { Seed = ParseSeed(Value(args, ++i, option)) },
                 "--device" => result with { Device = ParseDevice(Value(args, ++i, option)) },
                 "--threads" => result with { Threads = Positive(Value(args, ++i, option), option) },
@@ -142,6 +148,11 @@ internal sealed record TrainArguments
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) && value > 0
             ? value
             : throw new ArgumentException($"{option} needs a number above 0, not '{text}'");
+
+    private static double Smoothing(string text, string option) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0 && value < 1
+            ? value
+            : throw new ArgumentException($"{option} needs a number in [0, 1), not '{text}'");
 
     private static long? ParseSeed(string text) =>
         text == "none" ? null

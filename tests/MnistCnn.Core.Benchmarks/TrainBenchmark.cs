@@ -12,10 +12,10 @@ namespace MnistCnn.Core.Benchmarks;
 /// <summary>
 /// The case study end to end through the public API, as a user writes it: MNIST loaded with
 /// <see cref="MnistDataset.Load"/>, batches of 64 in order, <c>new ConvNet(seed)</c>, a <see cref="Trainer"/>
-/// with Adam 0.01 for 5 epochs, validation over the test set once per epoch; or, with <c>best</c>, the best preset's
-/// recipe (<c>new LeNet(seed)</c>, shuffled batches of 64 with <see cref="DigitAugmentation"/>, Adam 0.001 on a cosine
-/// schedule, as <c>./build.sh train --preset best</c>). Writes the same JSON fields as tests/peer/casestudy.py and
-/// tests/peer/best_preset.py so <see cref="BenchReport"/> can put them side by side.
+/// with Adam 0.01 for 5 epochs, validation over the test set once per epoch; or, with <c>best</c>,
+/// <see cref="TrainingRecipe.Best"/> as <c>./build.sh train --preset best</c> runs it (its one-cycle schedule spread
+/// over the epochs asked for). Writes the same JSON fields as tests/peer/casestudy.py and tests/peer/best.py so
+/// <see cref="BenchReport"/> can put them side by side.
 /// </summary>
 internal static class TrainBenchmark
 {
@@ -26,16 +26,17 @@ internal static class TrainBenchmark
         var load = Stopwatch.StartNew();
         using var train = MnistDataset.Load(folder, MnistSplit.Train);
         using var test = MnistDataset.Load(folder, MnistSplit.Test);
-        var trainLoader = new DigitDataLoader(train, best
-            ? new DigitDataLoaderOptions { BatchSize = BatchSize, Shuffle = true, Augmentation = new DigitAugmentation() }
-            : new DigitDataLoaderOptions { BatchSize = BatchSize });
+        var recipe = TrainingRecipe.Best with { Epochs = epochs };
+        var trainLoader = new DigitDataLoader(train, best ? recipe.CreateLoaderOptions() : new DigitDataLoaderOptions { BatchSize = BatchSize });
         var testLoader = new DigitDataLoader(test, new DigitDataLoaderOptions { BatchSize = BatchSize });
         var loadSeconds = load.Elapsed.TotalSeconds;
 
-        using TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> model = best ? new LeNet(seed) : new ConvNet(seed);
-        var trainer = new Trainer(best
-            ? new TrainerOptions { Epochs = epochs, Seed = seed, Threads = threads, Device = TrainingDevice.Cpu, LearningRate = 0.001, LearningRateScheduler = LearningRateScheduler.Cosine() }
-            : new TrainerOptions { Epochs = epochs, Seed = seed, Threads = threads, Device = TrainingDevice.Cpu });
+        using TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> model = best ? recipe.CreateModel(seed) : new ConvNet(seed);
+        var trainer = new Trainer((best ? recipe.CreateTrainerOptions(seed) : new TrainerOptions { Epochs = epochs, Seed = seed }) with
+        {
+            Threads = threads,
+            Device = TrainingDevice.Cpu,
+        });
         // When the first training batch is done, measured from process start.
         double? firstStepSeconds = null;
         var firstStep = new SynchronousProgress<TrainingProgress>(p =>

@@ -43,7 +43,8 @@ internal static class Loss
     /// Softmax cross-entropy against a smoothed target, as torch's <c>cross_entropy(label_smoothing: e)</c> computes it:
     /// the target puts <c>1 - e + e / K</c> on the label and <c>e / K</c> on each of the other <c>K - 1</c> classes.
     /// Returns <c>(1 - e) * (logsumexp(z) - z[label]) + e * (logsumexp(z) - mean(z))</c> and writes
-    /// <c>(softmax(z) - target) * scale</c>. With <paramref name="smoothing"/> 0 it is <see cref="SoftmaxCrossEntropy(ReadOnlySpan{float}, int, float, Span{float})"/>, bit for bit.
+    /// <c>(softmax(z) - target) * scale</c>. With <paramref name="smoothing"/> 0 it is
+    /// <see cref="SoftmaxCrossEntropy(ReadOnlySpan{float}, int, float, Span{float})"/>, bit for bit.
     /// </summary>
     public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, int label, float scale, Span<float> logitGradient, float smoothing)
     {

@@ -49,7 +49,7 @@ public sealed partial class PretrainedTests
     }
 
     [Theory]
-    [InlineData(PretrainedModel.Best, "15", "0.001", "true")]
+    [InlineData(PretrainedModel.Best, "11", "0.002", "true")]
     [InlineData(PretrainedModel.CaseStudy, "5", "0.01", "false")]
     public void Pretrained_Metadata_RecordsTheSettingsAndTheData(PretrainedModel which, string epochs, string learningRate, string shuffle)
     {

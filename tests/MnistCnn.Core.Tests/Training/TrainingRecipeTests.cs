@@ -4,7 +4,7 @@ using MnistCnn.Core.Training;
 
 namespace MnistCnn.Core.Tests.Training;
 
-/// <summary>The named recipes: what <see cref="TrainingRecipe.Speedrun"/> sets, the checks on changed settings, and that it trains.</summary>
+/// <summary>The named recipes: what <see cref="TrainingRecipe.Speedrun"/> and <see cref="TrainingRecipe.Best"/> set, the checks on changed settings, and that it trains.</summary>
 [Collection(TorchGlobalState.Name)]
 public sealed class TrainingRecipeTests
 {
@@ -15,6 +15,7 @@ public sealed class TrainingRecipeTests
 
         recipe.Name.Should().Be("speedrun");
         (recipe.Epochs, recipe.BatchSize, recipe.MaxLearningRate, recipe.Beta1, recipe.Beta2).Should().Be((1, 64, 0.005, 0.7, 0.9));
+        (recipe.LabelSmoothing, recipe.Augmentation).Should().Be((0.0, null));
     }
 
     [Fact]
@@ -54,6 +55,50 @@ public sealed class TrainingRecipeTests
         }
     }
 
+    [Fact]
+    public void Best_Settings_AreTheRecipes()
+    {
+        var recipe = TrainingRecipe.Best;
+
+        recipe.Name.Should().Be("best");
+        (recipe.Epochs, recipe.BatchSize, recipe.MaxLearningRate, recipe.Beta1, recipe.Beta2).Should().Be((11, 64, 0.002, 0.9, 0.999));
+        recipe.LabelSmoothing.Should().Be(0.1);
+        recipe.Augmentation.Should().Be(new DigitAugmentation());
+    }
+
+    [Fact]
+    public void CreateLoaderOptions_Best_ShufflesBatchesOf64WithTheRecipesAugmentation()
+    {
+        var options = TrainingRecipe.Best.CreateLoaderOptions();
+
+        (options.BatchSize, options.Shuffle, options.DropLast).Should().Be((64, true, false));
+        options.Augmentation.Should().BeSameAs(TrainingRecipe.Best.Augmentation);
+    }
+
+    [Fact]
+    public void CreateTrainerOptions_Best_GivesAdamWithTheBetasAndLabelSmoothingUnderAOneCycleThatKeepsThem()
+    {
+        var options = TrainingRecipe.Best.CreateTrainerOptions(seed: 2);
+
+        (options.Seed, options.Epochs, options.Optimizer).Should().Be((2, 11, TrainingOptimizer.Adam));
+        (options.Beta1, options.Beta2, options.LabelSmoothing).Should().Be((0.9, 0.999, 0.1));
+        var schedule = options.LearningRateScheduler.Should().BeOfType<OneCycleScheduler>().Subject;
+        (schedule.MaxLearningRate, schedule.CycleMomentum).Should().Be((0.002, false));
+    }
+
+    [Fact]
+    public void CreateModel_Best_GivesTheSeededLeNet()
+    {
+        using var model = TrainingRecipe.Best.CreateModel(seed: 4);
+        using var expected = new LeNet(seed: 4);
+
+        model.Should().BeOfType<LeNet>();
+        foreach (var ((name, actual), (_, reference)) in model.named_parameters().Zip(expected.named_parameters()))
+        {
+            actual.allclose(reference, rtol: 0, atol: 0).Should().BeTrue(name);
+        }
+    }
+
     [Theory]
     [InlineData(nameof(TrainingRecipe.Epochs), 0)]
     [InlineData(nameof(TrainingRecipe.BatchSize), 0)]
@@ -61,6 +106,8 @@ public sealed class TrainingRecipeTests
     [InlineData(nameof(TrainingRecipe.MaxLearningRate), double.NaN)]
     [InlineData(nameof(TrainingRecipe.Beta1), 1)]
     [InlineData(nameof(TrainingRecipe.Beta2), -0.1)]
+    [InlineData(nameof(TrainingRecipe.LabelSmoothing), 1)]
+    [InlineData(nameof(TrainingRecipe.LabelSmoothing), double.NaN)]
     public void With_ValueOutOfRange_ThrowsNamingTheSetting(string setting, double value)
     {
         var act = () => setting switch
@@ -69,6 +116,7 @@ public sealed class TrainingRecipeTests
             nameof(TrainingRecipe.BatchSize) => TrainingRecipe.Speedrun with { BatchSize = (int)value },
             nameof(TrainingRecipe.MaxLearningRate) => TrainingRecipe.Speedrun with { MaxLearningRate = value },
             nameof(TrainingRecipe.Beta1) => TrainingRecipe.Speedrun with { Beta1 = value },
+            nameof(TrainingRecipe.LabelSmoothing) => TrainingRecipe.Speedrun with { LabelSmoothing = value },
             _ => TrainingRecipe.Speedrun with { Beta2 = value },
         };
 
