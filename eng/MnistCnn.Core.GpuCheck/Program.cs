@@ -4,8 +4,9 @@
 //   MnistCnn.Core.GpuCheck casestudy --data DIR --device cpu|cuda [--epochs 5] [--seed 0] --json OUT
 //       the case study (ConvNet, Adam 0.01, batch 64, no shuffle), then the validator and
 //       DigitClassifier.FromModel on the trained model, still on the device, against its own answers
-//   MnistCnn.Core.GpuCheck best --data DIR --device cpu|cuda [--epochs 15] [--seed 0] --json OUT
-//       the training sample's --preset best through the public API (LeNet, shuffled, augmented, Adam 0.001, cosine)
+//   MnistCnn.Core.GpuCheck best --data DIR --device cpu|cuda [--epochs 11] [--seed 0] --json OUT
+//       the training sample's --preset best through the public API (TrainingRecipe.Best: LeNet, shuffled, augmented,
+//       one-cycle Adam, label smoothing)
 //   MnistCnn.Core.GpuCheck resume --data DIR --first cpu|cuda --then cpu|cuda [--epochs 2] --json OUT
 //       the case study stopped after epoch 1 on --first, its checkpoint resumed on --then, against an
 //       uninterrupted CPU run: accuracy and largest weight difference
@@ -203,22 +204,16 @@ static int[] DeviceAnswers(ConvNet model, DigitDataset test)
 // The test images' raw pixels (784 bytes each after the IDX header of 16 bytes), as DigitClassifier takes them.
 static byte[] ImagePixels(string folder) => File.ReadAllBytes(Path.Combine(folder, "t10k-images-idx3-ubyte"))[16..];
 
-// The training sample's --preset best, as samples/MnistCnn.Samples.Train sets it up.
+// The training sample's --preset best: the library's TrainingRecipe.Best.
 static bool Best(CheckArguments arguments, JsonObject report)
 {
     using var train = MnistDataset.Load(arguments.Data, MnistSplit.Train);
     using var test = MnistDataset.Load(arguments.Data, MnistSplit.Test);
-    var trainLoader = new DigitDataLoader(train, new DigitDataLoaderOptions { BatchSize = 64, Shuffle = true, Augmentation = new DigitAugmentation() });
+    var recipe = TrainingRecipe.Best with { Epochs = arguments.Epochs ?? TrainingRecipe.Best.Epochs };
+    var trainLoader = new DigitDataLoader(train, recipe.CreateLoaderOptions());
     var testLoader = new DigitDataLoader(test, new DigitDataLoaderOptions { BatchSize = 64 });
-    using var model = new LeNet(arguments.Seed ?? 0);
-    var trainer = new Trainer(new TrainerOptions
-    {
-        Epochs = arguments.Epochs ?? 15,
-        LearningRate = 0.001,
-        Seed = arguments.Seed ?? 0,
-        Device = arguments.Device,
-        LearningRateScheduler = LearningRateScheduler.Cosine(),
-    });
+    using var model = recipe.CreateModel(arguments.Seed ?? 0);
+    var trainer = new Trainer(recipe.CreateTrainerOptions(arguments.Seed ?? 0) with { Device = arguments.Device });
     var clock = Stopwatch.StartNew();
     var history = trainer.Fit(model, trainLoader, testLoader, new EpochLines());
     AddHistory(report, history, clock.Elapsed.TotalSeconds);
