@@ -3,7 +3,7 @@
 # MNIST (shuffled) with samples/MnistCnn.Samples.Train and --checkpoint, stops it with SIGINT (what Ctrl+C sends)
 # during epoch 2, continues it with --resume, and checks that it ends with the weights, byte for byte, of the same
 # run never stopped; the stopped run must exit with 130 and name its checkpoint. With --preset best the same for
-# the best preset (LeNet, augmentation, cosine schedule) over 2 of its epochs, stopped in epoch 2.
+# the best preset (TrainingRecipe.Best: LeNet, augmentation, one-cycle Adam) over 2 of its epochs, stopped in epoch 2.
 # Expects the package packed and MNIST in place.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -29,16 +29,19 @@ resume_check() {
   # foreground job has; the signal goes to that group, as Ctrl+C's does.
   set -m
   run_torch dotnet "$app" "${run[@]}" --output "$dir/stopped" --checkpoint "$dir/checkpoint" >"$dir/stopped.log" 2>&1 &
-  local job=$! status=0
+  local job=$! status=0 started=$SECONDS seen sent
   set +m
   until grep -q '^Epoch: 1 ' "$dir/stopped.log"; do
     kill -0 "$job" 2>/dev/null || die "resume-check: the run ended before its first epoch:"$'\n'"$(cat "$dir/stopped.log")"
-    sleep 0.2
+    sleep 0.05
   done
-  sleep 0.5
+  seen=$((SECONDS - started))
+  # A case-study epoch takes well under a second here: signal early in epoch 2, not at its end.
+  sleep 0.2
   kill -INT -- "-$job"
+  sent=$((SECONDS - started))
   wait "$job" || status=$?
-  [ "$status" -eq 130 ] || die "resume-check: the stopped run exited with $status, not 130:"$'\n'"$(cat "$dir/stopped.log")"
+  [ "$status" -eq 130 ] || die "resume-check: the stopped run exited with $status, not 130 (epoch 1's line seen after ${seen} s, SIGINT sent after ${sent} s):"$'\n'"$(cat "$dir/stopped.log")"
   grep -q 'run the same command with --resume' "$dir/stopped.log" || die "resume-check: the stopped run did not say how to continue"
   ! grep -q '^Epoch: 2 ' "$dir/stopped.log" || die "resume-check: SIGINT came after epoch 2 had ended; nothing was interrupted"
 
