@@ -28,7 +28,9 @@ resume_check() {
   # Job control puts the run in a process group of its own with SIGINT at its default, as a terminal's
   # foreground job has; the signal goes to that group, as Ctrl+C's does.
   set -m
-  run_torch dotnet "$app" "${run[@]}" --output "$dir/stopped" --checkpoint "$dir/checkpoint" >"$dir/stopped.log" 2>&1 &
+  # env --default-signal: a shell that ran this script in the background without job control left SIGINT ignored,
+  # and an ignored signal stays ignored in every child (.NET then never sees it).
+  run_torch env --default-signal=INT dotnet "$app" "${run[@]}" --output "$dir/stopped" --checkpoint "$dir/checkpoint" >"$dir/stopped.log" 2>&1 &
   local job=$! status=0 started=$SECONDS seen sent
   set +m
   until grep -q '^Epoch: 1 ' "$dir/stopped.log"; do
