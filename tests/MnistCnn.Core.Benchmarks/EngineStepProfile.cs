@@ -89,7 +89,7 @@ internal static class EngineStepProfile
             // Both arrays are pinned.
             var x = Marshal.UnsafeAddrOfPinnedArrayElement(images, b * BatchSize * NetworkDescription.ImagePixels);
             var y = Marshal.UnsafeAddrOfPinnedArrayElement(labels, b * BatchSize);
-            step.Run(weights.View, gradients.View, x, y, BatchSize, threads);
+            step.Run(weights.View, gradients.View, x, y, BatchSize, threads, labelSmoothing: 0);
 
             if (n == -1)
             {

@@ -120,20 +120,20 @@ internal static class StepProfile
 
             using var batch = enumerator.Current;
             var tb = Lap(clock);
-            double tg = 0, to = 0, ts;
-            if (n % 2 == 0)
+            // Even steps whole, odd steps in Trainer.Step's two halves: the engine's gradients, then the optimizer's update.
+            var whole = n % 2 == 0;
+            double ts = 0, tg = 0, to = 0;
+            if (whole)
             {
                 _ = Trainer.Step(model, optimizer, batch.Images, batch.Labels);
                 ts = Lap(clock);
             }
             else
             {
-                // Trainer.Step's two halves timed apart: the engine's gradients, then the optimizer's update.
                 Engine.ManagedTraining.TryComputeGradients(model, optimizer, batch.Images, batch.Labels, out _);
                 tg = Lap(clock);
                 optimizer.step();
                 to = Lap(clock);
-                ts = tg + to;
             }
 
             if (n == warmup)
@@ -144,8 +144,11 @@ internal static class StepProfile
             if (n > warmup)
             {
                 batchTimes.Add(tb);
-                stepTimes.Add(ts);
-                if (n % 2 == 1)
+                if (whole)
+                {
+                    stepTimes.Add(ts);
+                }
+                else
                 {
                     gradientTimes.Add(tg);
                     optimizerTimes.Add(to);

@@ -38,10 +38,10 @@ internal sealed unsafe class CaseStudyStep : GradientStep
     private float[] _losses = [];
 
     /// <inheritdoc/>
-    public override double Run(ParameterView parameters, ParameterView gradients, nint images, nint labels, int count, int threads)
+    public override double Run(ParameterView parameters, ParameterView gradients, nint images, nint labels, int count, int threads, float labelSmoothing)
     {
         EnsureCapacity(count);
-        var step = new Step(parameters, gradients, images, labels);
+        var step = new Step(parameters, gradients, images, labels, labelSmoothing);
         CaseStudyBackward.FlipConv2Weight(parameters[2], _flippedConv2Weight);
         var chunks = (count + ImagesPerChunk - 1) / ImagesPerChunk;
         WorkItems.Run(chunks, threads, chunk => Images(step, count, chunk));
@@ -97,7 +97,7 @@ internal sealed unsafe class CaseStudyStep : GradientStep
             CaseStudyForward.Linear(linearWeight, linearBias, features, logits);
             started = StepProfiler.Stop(StepPart.Forward, 5, started);
             var dz = _logitGradients.AsSpan(n * Classes, Classes);
-            _losses[n] = Loss.SoftmaxCrossEntropy(logits, (int)labels[n], scale, dz, LabelSmoothing);
+            _losses[n] = Loss.SoftmaxCrossEntropy(logits, (int)labels[n], scale, dz, step.LabelSmoothing);
             started = StepProfiler.Stop(StepPart.Loss, -1, started);
 
             // linear1's input gradient through conv2's sigmoid, with conv2's bias gradient.
@@ -170,5 +170,5 @@ internal sealed unsafe class CaseStudyStep : GradientStep
     }
 
     /// <summary>What the workers read and write (spans cannot cross into lambdas).</summary>
-    private readonly record struct Step(ParameterView Parameters, ParameterView Gradients, nint Images, nint Labels);
+    private readonly record struct Step(ParameterView Parameters, ParameterView Gradients, nint Images, nint Labels, float LabelSmoothing);
 }

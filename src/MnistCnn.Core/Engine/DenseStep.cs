@@ -67,7 +67,7 @@ internal sealed unsafe class DenseStep : GradientStep
     private int WidestDense => Math.Max(_description.Features, _denseLayers.Max(i => _description.Layers[i].Outputs));
 
     /// <inheritdoc/>
-    public override double Run(ParameterView parameters, ParameterView gradients, nint images, nint labels, int count, int threads)
+    public override double Run(ParameterView parameters, ParameterView gradients, nint images, nint labels, int count, int threads, float labelSmoothing)
     {
         EnsureCapacity(count);
         var plan = _plan;
@@ -132,7 +132,7 @@ internal sealed unsafe class DenseStep : GradientStep
         for (var n = 0; n < count; n++)
         {
             _losses[n] = Loss.SoftmaxCrossEntropy(_dense.AsSpan((n * DenseFloats) + logitsAt, classes), (int)labelValues[n], 1f / count,
-                gradient.Slice(n * classes, classes), LabelSmoothing);
+                gradient.Slice(n * classes, classes), labelSmoothing);
             loss += _losses[n];
         }
 

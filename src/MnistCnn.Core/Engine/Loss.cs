@@ -25,35 +25,26 @@ internal static class Loss
     }
 
     /// <summary>
-    /// Softmax cross-entropy of one image's logits: returns <c>logsumexp(z) - z[label]</c> and writes
-    /// <c>(softmax(z) - onehot(label)) * scale</c> (with <c>scale = 1 / batch size</c>, the gradient of the batch mean).
+    /// Softmax cross-entropy of one image's logits, as torch's <c>cross_entropy(label_smoothing: e)</c> computes it: the
+    /// target puts <c>1 - e + e / K</c> on the label and <c>e / K</c> on each of the other <c>K - 1</c> classes. Returns
+    /// <c>(1 - e) * (logsumexp(z) - z[label]) + e * (logsumexp(z) - mean(z))</c> and writes
+    /// <c>(softmax(z) - target) * scale</c> (with <c>scale = 1 / batch size</c>, the gradient of the batch mean). With
+    /// <paramref name="smoothing"/> 0 (plain cross-entropy) that is <c>logsumexp(z) - z[label]</c> and
+    /// <c>(softmax(z) - onehot(label)) * scale</c>, computed as such.
     /// </summary>
-    public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, int label, float scale, Span<float> logitGradient)
+    public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, int label, float scale, Span<float> logitGradient, float smoothing = 0f)
     {
         var logSumExp = LogSumExp(logits);
-        for (var j = 0; j < logits.Length; j++)
-        {
-            logitGradient[j] = (MathF.Exp(logits[j] - logSumExp) * scale) - (j == label ? scale : 0f);
-        }
-
-        return logSumExp - logits[label];
-    }
-
-    /// <summary>
-    /// Softmax cross-entropy against a smoothed target, as torch's <c>cross_entropy(label_smoothing: e)</c> computes it:
-    /// the target puts <c>1 - e + e / K</c> on the label and <c>e / K</c> on each of the other <c>K - 1</c> classes.
-    /// Returns <c>(1 - e) * (logsumexp(z) - z[label]) + e * (logsumexp(z) - mean(z))</c> and writes
-    /// <c>(softmax(z) - target) * scale</c>. With <paramref name="smoothing"/> 0 it is
-    /// <see cref="SoftmaxCrossEntropy(ReadOnlySpan{float}, int, float, Span{float})"/>, bit for bit.
-    /// </summary>
-    public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, int label, float scale, Span<float> logitGradient, float smoothing)
-    {
         if (smoothing == 0f)
         {
-            return SoftmaxCrossEntropy(logits, label, scale, logitGradient);
+            for (var j = 0; j < logits.Length; j++)
+            {
+                logitGradient[j] = (MathF.Exp(logits[j] - logSumExp) * scale) - (j == label ? scale : 0f);
+            }
+
+            return logSumExp - logits[label];
         }
 
-        var logSumExp = LogSumExp(logits);
         var other = smoothing / logits.Length;
         var sum = 0f;
         for (var j = 0; j < logits.Length; j++)

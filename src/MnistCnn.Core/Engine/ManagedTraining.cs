@@ -63,10 +63,9 @@ internal static class ManagedTraining
         // zero_grad leaves no gradient (set_to_none); allocate it once, then it is written in place every step.
         var gradients = parameters.Select(p => p.grad ?? CreateGradient(p)).ToArray();
         var step = Workspaces.GetValue(optimizer, _ => NetworkPasses.For(description).CreateGradientStep());
-        step.LabelSmoothing = (float)labelSmoothing;
         loss = step.Run(
             CpuTensors.View(description, parameters), CpuTensors.View(description, gradients), CpuTensors.Address(images), CpuTensors.Address(labels),
-            (int)images.shape[0], Math.Max(1, get_num_threads()));
+            (int)images.shape[0], Math.Max(1, get_num_threads()), (float)labelSmoothing);
         return true;
     }
 

@@ -43,12 +43,6 @@ internal abstract class NetworkPasses
 /// </summary>
 internal abstract class GradientStep
 {
-    /// <summary>
-    /// Gets or sets the label smoothing of the loss, in [0, 1): the share of the target spread evenly over all classes
-    /// (<see cref="Loss.SoftmaxCrossEntropy(ReadOnlySpan{float}, int, float, Span{float}, float)"/>); 0, the default, is plain cross-entropy.
-    /// </summary>
-    public float LabelSmoothing { get; set; }
-
     /// <summary>Computes the batch's gradients; returns its mean loss (float32 sums, as torch's mean reduction).</summary>
     /// <param name="parameters">The parameters (not written).</param>
     /// <param name="gradients">Where the gradients go (same layout as the parameters).</param>
@@ -56,5 +50,6 @@ internal abstract class GradientStep
     /// <param name="labels">The address of <paramref name="count"/> int64 labels, each a class of the network.</param>
     /// <param name="count">The batch size, at least 1.</param>
     /// <param name="threads">The most threads to use.</param>
-    public abstract double Run(ParameterView parameters, ParameterView gradients, nint images, nint labels, int count, int threads);
+    /// <param name="labelSmoothing">The loss's label smoothing in [0, 1) (<see cref="Loss.SoftmaxCrossEntropy"/>); 0 is plain cross-entropy.</param>
+    public abstract double Run(ParameterView parameters, ParameterView gradients, nint images, nint labels, int count, int threads, float labelSmoothing);
 }

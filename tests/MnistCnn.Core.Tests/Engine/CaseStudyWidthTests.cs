@@ -194,7 +194,7 @@ public sealed class CaseStudyWidthTests
         var gradients = GC.AllocateArray<float>(_parameters.Length, pinned: true);
         // Both arrays are on the pinned heap, so their addresses hold.
         var loss = passes.CreateGradientStep().Run(
-            _view, View(gradients), Marshal.UnsafeAddrOfPinnedArrayElement(images, 0), Marshal.UnsafeAddrOfPinnedArrayElement(labels, 0), labels.Length, threads: 2);
+            _view, View(gradients), Marshal.UnsafeAddrOfPinnedArrayElement(images, 0), Marshal.UnsafeAddrOfPinnedArrayElement(labels, 0), labels.Length, threads: 2, labelSmoothing: 0);
         return (loss, gradients);
     }
 }
