@@ -175,10 +175,11 @@ internal sealed class CaseStudyLanes<TOps, TVector> : ICaseStudyKernels
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Conv2OutputGradient(
-        ReadOnlySpan<float> linearWeight, ReadOnlySpan<float> logitGradient, ReadOnlySpan<float> features, Span<float> da2, Span<float> conv2BiasGradient)
+        ReadOnlySpan<float> linearWeight, ReadOnlySpan<float> logitGradient, ReadOnlySpan<float> features, Span<float> da2, Span<float> conv2BiasGradient,
+        int channel)
     {
         Debug.Assert(linearWeight.Length >= Classes * Features && features.Length >= Features && da2.Length >= CaseStudyBackward.Da2Length
-            && conv2BiasGradient.Length >= 6);
+            && conv2BiasGradient.Length >= 6 && (uint)channel < 6);
         ref var w = ref MemoryMarshal.GetReference(linearWeight);
         ref var h = ref MemoryMarshal.GetReference(features);
         ref var destination = ref MemoryMarshal.GetReference(da2);
@@ -194,42 +195,40 @@ internal sealed class CaseStudyLanes<TOps, TVector> : ICaseStudyKernels
         var d9 = TOps.Broadcast(logitGradient[9]);
         // One group (256 bits) keeps its bias sum in a register; narrower widths sum each group of lanes apart.
         Span<TVector> biasSums = stackalloc TVector[Groups];
-        for (var o = 0; o < 6; o++)
+        var o = channel;
+        biasSums.Clear();
+        var biasSum = TOps.Zero;
+        for (var y = 0; y < Conv2Size; y++)
         {
-            biasSums.Clear();
-            var biasSum = TOps.Zero;
-            for (var y = 0; y < Conv2Size; y++)
+            for (var x = 0; x < Conv2Size; x += TOps.Count)
             {
-                for (var x = 0; x < Conv2Size; x += TOps.Count)
+                var i = (o * Conv2Plane) + (y * Conv2Size) + x;
+                ref var wi = ref Unsafe.Add(ref w, i);
+                var even = TOps.Multiply(TOps.Load(ref wi), d0);
+                var odd = TOps.Multiply(TOps.Load(ref Unsafe.Add(ref wi, Features)), d1);
+                even = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref wi, 2 * Features)), d2, even);
+                odd = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref wi, 3 * Features)), d3, odd);
+                even = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref wi, 4 * Features)), d4, even);
+                odd = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref wi, 5 * Features)), d5, odd);
+                even = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref wi, 6 * Features)), d6, even);
+                odd = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref wi, 7 * Features)), d7, odd);
+                even = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref wi, 8 * Features)), d8, even);
+                odd = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref wi, 9 * Features)), d9, odd);
+                var d = TOps.SigmoidBackward(TOps.Add(even, odd), TOps.Load(ref Unsafe.Add(ref h, i)));
+                TOps.Store(d, ref Unsafe.Add(ref destination, (o * Da2Plane) + ((y + 2) * Da2Stride) + 2 + x));
+                if (Groups == 1)
                 {
-                    var i = (o * Conv2Plane) + (y * Conv2Size) + x;
-                    ref var wi = ref Unsafe.Add(ref w, i);
-                    var even = TOps.Multiply(TOps.Load(ref wi), d0);
-                    var odd = TOps.Multiply(TOps.Load(ref Unsafe.Add(ref wi, Features)), d1);
-                    even = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref wi, 2 * Features)), d2, even);
-                    odd = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref wi, 3 * Features)), d3, odd);
-                    even = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref wi, 4 * Features)), d4, even);
-                    odd = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref wi, 5 * Features)), d5, odd);
-                    even = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref wi, 6 * Features)), d6, even);
-                    odd = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref wi, 7 * Features)), d7, odd);
-                    even = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref wi, 8 * Features)), d8, even);
-                    odd = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref wi, 9 * Features)), d9, odd);
-                    var d = TOps.SigmoidBackward(TOps.Add(even, odd), TOps.Load(ref Unsafe.Add(ref h, i)));
-                    TOps.Store(d, ref Unsafe.Add(ref destination, (o * Da2Plane) + ((y + 2) * Da2Stride) + 2 + x));
-                    if (Groups == 1)
-                    {
-                        biasSum = TOps.Add(biasSum, d);
-                    }
-                    else
-                    {
-                        var lane = (x % Lanes) / TOps.Count;
-                        biasSums[lane] = TOps.Add(biasSums[lane], d);
-                    }
+                    biasSum = TOps.Add(biasSum, d);
+                }
+                else
+                {
+                    var lane = (x % Lanes) / TOps.Count;
+                    biasSums[lane] = TOps.Add(biasSums[lane], d);
                 }
             }
-
-            conv2BiasGradient[o] = Groups == 1 ? TOps.Sum(biasSum) : LaneSum(biasSums);
         }
+
+        conv2BiasGradient[o] = Groups == 1 ? TOps.Sum(biasSum) : LaneSum(biasSums);
     }
 
     /// <inheritdoc cref="CaseStudyBackward.Conv2WeightGradient"/>
@@ -433,6 +432,9 @@ internal static class CaseStudyLanes
         >= 128 => CaseStudyLanes<CaseStudy128, Vector128<float>>.Instance,
         _ => CaseStudyLanes<CaseStudyScalar, float>.Instance,
     };
+
+    /// <summary><c>2^23 + 127</c>: added to an integral float n in [-126, 128], it leaves <c>n + 127</c> in the low mantissa bits.</summary>
+    public const float ExponentBias = 8388735f;
 
     /// <summary>
     /// The sum of eight lanes in the order <c>Vector256.Sum</c> adds a 256-bit vector's lanes on .NET 9 and later:

@@ -18,7 +18,8 @@ internal interface ICaseStudyKernels
 
     /// <inheritdoc cref="CaseStudyBackward.Conv2OutputGradient"/>
     void Conv2OutputGradient(
-        ReadOnlySpan<float> linearWeight, ReadOnlySpan<float> logitGradient, ReadOnlySpan<float> features, Span<float> da2, Span<float> conv2BiasGradient);
+        ReadOnlySpan<float> linearWeight, ReadOnlySpan<float> logitGradient, ReadOnlySpan<float> features, Span<float> da2, Span<float> conv2BiasGradient,
+        int channel);
 
     /// <inheritdoc cref="CaseStudyBackward.Conv2WeightGradient"/>
     void Conv2WeightGradient(ReadOnlySpan<float> da2, ReadOnlySpan<float> conv1, Span<float> gradient);
