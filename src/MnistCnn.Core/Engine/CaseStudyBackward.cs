@@ -96,6 +96,78 @@ internal static class CaseStudyBackward
         (CaseStudyLanes.Narrow ?? CaseStudyLanes<CaseStudy256, Vector256<float>>.Instance)
             .Conv2OutputGradient(linearWeight, logitGradient, features, da2, conv2BiasGradient, channel);
 
+    /// <summary>
+    /// <see cref="Conv2OutputGradient"/> for four images at once, every channel: image n's logit gradients at
+    /// <c>logitGradients[10 n]</c>, features at <c>features[3456 n]</c>, border-padded planes at <c>da2[Da2Length n]</c> and
+    /// convolution gradients at <c>gradients[ConvGradientLength n]</c> (conv2.bias's at its offset there). Each vector of
+    /// linear1.weight is loaded once for the four images; each image's values are the one-image kernel's, in its order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Conv2OutputGradient4(
+        ReadOnlySpan<float> linearWeight, ReadOnlySpan<float> logitGradients, ReadOnlySpan<float> features, Span<float> da2, Span<float> gradients)
+    {
+        if (CaseStudyLanes.Narrow is { } narrow)
+        {
+            for (var channel = 0; channel < CaseStudyForward.Conv2Channels; channel++)
+            {
+                for (var n = 0; n < 4; n++)
+                {
+                    narrow.Conv2OutputGradient(
+                        linearWeight, logitGradients.Slice(n * CaseStudyForward.Classes, CaseStudyForward.Classes), features.Slice(n * Features, Features),
+                        da2.Slice(n * Da2Length, Da2Length), gradients.Slice((n * ConvGradientLength) + Conv2BiasOffset), channel);
+                }
+            }
+
+            return;
+        }
+
+        Debug.Assert(linearWeight.Length >= CaseStudyForward.Classes * Features && logitGradients.Length >= 4 * CaseStudyForward.Classes
+            && features.Length >= 4 * Features && da2.Length >= 4 * Da2Length && gradients.Length >= 4 * ConvGradientLength);
+        ref var w = ref MemoryMarshal.GetReference(linearWeight);
+        ref var dz = ref MemoryMarshal.GetReference(logitGradients);
+        ref var h = ref MemoryMarshal.GetReference(features);
+        ref var destination = ref MemoryMarshal.GetReference(da2);
+        for (var o = 0; o < 6; o++)
+        {
+            Vector256<float> bias0 = default, bias1 = default, bias2 = default, bias3 = default;
+            for (var y = 0; y < Conv2Size; y++)
+            {
+                for (var x = 0; x < Conv2Size; x += Lanes)
+                {
+                    var i = (nuint)((o * Conv2PlaneSize) + (y * Conv2Size) + x);
+                    var to = (nuint)((o * Da2Plane) + ((y + 2) * Da2Stride) + 2 + x);
+                    var w0 = Vector256.LoadUnsafe(ref w, i);
+                    var w1 = Vector256.LoadUnsafe(ref w, i + Features);
+                    var w2 = Vector256.LoadUnsafe(ref w, i + (2 * Features));
+                    var w3 = Vector256.LoadUnsafe(ref w, i + (3 * Features));
+                    var w4 = Vector256.LoadUnsafe(ref w, i + (4 * Features));
+                    var w5 = Vector256.LoadUnsafe(ref w, i + (5 * Features));
+                    var w6 = Vector256.LoadUnsafe(ref w, i + (6 * Features));
+                    var w7 = Vector256.LoadUnsafe(ref w, i + (7 * Features));
+                    var w8 = Vector256.LoadUnsafe(ref w, i + (8 * Features));
+                    var w9 = Vector256.LoadUnsafe(ref w, i + (9 * Features));
+                    var d = OutputGradient(w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, ref dz, Vector256.LoadUnsafe(ref h, i));
+                    d.StoreUnsafe(ref destination, to);
+                    bias0 += d;
+                    d = OutputGradient(w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, ref Unsafe.Add(ref dz, 10), Vector256.LoadUnsafe(ref h, i + Features));
+                    d.StoreUnsafe(ref destination, to + Da2Length);
+                    bias1 += d;
+                    d = OutputGradient(w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, ref Unsafe.Add(ref dz, 20), Vector256.LoadUnsafe(ref h, i + (2 * Features)));
+                    d.StoreUnsafe(ref destination, to + (2 * Da2Length));
+                    bias2 += d;
+                    d = OutputGradient(w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, ref Unsafe.Add(ref dz, 30), Vector256.LoadUnsafe(ref h, i + (3 * Features)));
+                    d.StoreUnsafe(ref destination, to + (3 * Da2Length));
+                    bias3 += d;
+                }
+            }
+
+            gradients[Conv2BiasOffset + o] = Vector256.Sum(bias0);
+            gradients[ConvGradientLength + Conv2BiasOffset + o] = Vector256.Sum(bias1);
+            gradients[(2 * ConvGradientLength) + Conv2BiasOffset + o] = Vector256.Sum(bias2);
+            gradients[(3 * ConvGradientLength) + Conv2BiasOffset + o] = Vector256.Sum(bias3);
+        }
+    }
+
     /// <summary>conv2.weight's gradient: for every tap, the sum over the 24 x 24 positions of da2 times conv1's output.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Conv2WeightGradient(ReadOnlySpan<float> da2, ReadOnlySpan<float> conv1, Span<float> gradient)
@@ -325,6 +397,26 @@ internal static class CaseStudyBackward
             s8.StoreUnsafe(ref destination, at + (8 * Features));
             s9.StoreUnsafe(ref destination, at + (9 * Features));
         }
+    }
+
+    // One vector of conv2's pre-activation gradient: Wᵀ dz as the one-image kernel sums it (even and odd classes apart,
+    // then added), through the sigmoid's backward.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> OutputGradient(
+        Vector256<float> w0, Vector256<float> w1, Vector256<float> w2, Vector256<float> w3, Vector256<float> w4, Vector256<float> w5,
+        Vector256<float> w6, Vector256<float> w7, Vector256<float> w8, Vector256<float> w9, ref float dz, Vector256<float> h)
+    {
+        var even = w0 * Vector256.Create(dz);
+        var odd = w1 * Vector256.Create(Unsafe.Add(ref dz, 1));
+        even = CaseStudy256.MultiplyAdd(w2, Vector256.Create(Unsafe.Add(ref dz, 2)), even);
+        odd = CaseStudy256.MultiplyAdd(w3, Vector256.Create(Unsafe.Add(ref dz, 3)), odd);
+        even = CaseStudy256.MultiplyAdd(w4, Vector256.Create(Unsafe.Add(ref dz, 4)), even);
+        odd = CaseStudy256.MultiplyAdd(w5, Vector256.Create(Unsafe.Add(ref dz, 5)), odd);
+        even = CaseStudy256.MultiplyAdd(w6, Vector256.Create(Unsafe.Add(ref dz, 6)), even);
+        odd = CaseStudy256.MultiplyAdd(w7, Vector256.Create(Unsafe.Add(ref dz, 7)), odd);
+        even = CaseStudy256.MultiplyAdd(w8, Vector256.Create(Unsafe.Add(ref dz, 8)), even);
+        odd = CaseStudy256.MultiplyAdd(w9, Vector256.Create(Unsafe.Add(ref dz, 9)), odd);
+        return CaseStudy256.SigmoidBackward(even + odd, h);
     }
 
     // A 3x3 kernel's gradient: the lane sums of the nine accumulators, in kernel order.

@@ -71,6 +71,9 @@ internal static class CaseStudyForward
     private const int Conv2Plane = Conv2Size * Conv2Size;
     private const int Lanes = 8;
 
+    /// <summary>Feature columns per block of <see cref="Linear4"/> (3,456 = 9 x 384).</summary>
+    private const int LinearBlock = 384;
+
     /// <summary>Fills a padded input buffer (zeroed by the caller) from 784 prepared floats.</summary>
     public static void LoadImage(ReadOnlySpan<float> image, Span<float> input)
     {
@@ -232,6 +235,7 @@ internal static class CaseStudyForward
     /// every vector of linear1.weight loaded serves the four images, where one image at a time read all 138 KB of the
     /// weight per image.
     /// </summary>
+    [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Linear4(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> features, Span<float> logits)
     {
@@ -249,42 +253,75 @@ internal static class CaseStudyForward
             && logits.Length >= 4 * Classes);
         ref var x = ref MemoryMarshal.GetReference(features);
         ref var w = ref MemoryMarshal.GetReference(weight);
+
+        // The features are taken in blocks of LinearBlock columns: a block's ten weight rows and four images' features
+        // (21.5 KB) stay in L1 while every class runs over it; a class's 16 sums wait in memory between blocks.
+        Span<Vector256<float>> sums = stackalloc Vector256<float>[CaseStudyForward.Classes * 16];
+        sums.Clear();
+        ref var s = ref MemoryMarshal.GetReference(sums);
+        for (nuint from = 0; from < Features; from += LinearBlock)
+        {
+            for (var j = 0; j < CaseStudyForward.Classes; j++)
+            {
+                ref var row = ref Unsafe.Add(ref w, j * Features);
+                ref var t = ref Unsafe.Add(ref s, j * 16);
+                Vector256<float> a0 = t, a1 = Unsafe.Add(ref t, 1), a2 = Unsafe.Add(ref t, 2), a3 = Unsafe.Add(ref t, 3);
+                Vector256<float> b0 = Unsafe.Add(ref t, 4), b1 = Unsafe.Add(ref t, 5), b2 = Unsafe.Add(ref t, 6), b3 = Unsafe.Add(ref t, 7);
+                Vector256<float> c0 = Unsafe.Add(ref t, 8), c1 = Unsafe.Add(ref t, 9), c2 = Unsafe.Add(ref t, 10), c3 = Unsafe.Add(ref t, 11);
+                Vector256<float> d0 = Unsafe.Add(ref t, 12), d1 = Unsafe.Add(ref t, 13), d2 = Unsafe.Add(ref t, 14), d3 = Unsafe.Add(ref t, 15);
+                for (var i = from; i < from + LinearBlock; i += 4 * Lanes)
+                {
+                    var w0 = Vector256.LoadUnsafe(ref row, i);
+                    var w1 = Vector256.LoadUnsafe(ref row, i + Lanes);
+                    var w2 = Vector256.LoadUnsafe(ref row, i + (2 * Lanes));
+                    var w3 = Vector256.LoadUnsafe(ref row, i + (3 * Lanes));
+                    a0 = Vector256.MultiplyAddEstimate(w0, Vector256.LoadUnsafe(ref x, i), a0);
+                    a1 = Vector256.MultiplyAddEstimate(w1, Vector256.LoadUnsafe(ref x, i + Lanes), a1);
+                    a2 = Vector256.MultiplyAddEstimate(w2, Vector256.LoadUnsafe(ref x, i + (2 * Lanes)), a2);
+                    a3 = Vector256.MultiplyAddEstimate(w3, Vector256.LoadUnsafe(ref x, i + (3 * Lanes)), a3);
+                    var at = i + Features;
+                    b0 = Vector256.MultiplyAddEstimate(w0, Vector256.LoadUnsafe(ref x, at), b0);
+                    b1 = Vector256.MultiplyAddEstimate(w1, Vector256.LoadUnsafe(ref x, at + Lanes), b1);
+                    b2 = Vector256.MultiplyAddEstimate(w2, Vector256.LoadUnsafe(ref x, at + (2 * Lanes)), b2);
+                    b3 = Vector256.MultiplyAddEstimate(w3, Vector256.LoadUnsafe(ref x, at + (3 * Lanes)), b3);
+                    at += Features;
+                    c0 = Vector256.MultiplyAddEstimate(w0, Vector256.LoadUnsafe(ref x, at), c0);
+                    c1 = Vector256.MultiplyAddEstimate(w1, Vector256.LoadUnsafe(ref x, at + Lanes), c1);
+                    c2 = Vector256.MultiplyAddEstimate(w2, Vector256.LoadUnsafe(ref x, at + (2 * Lanes)), c2);
+                    c3 = Vector256.MultiplyAddEstimate(w3, Vector256.LoadUnsafe(ref x, at + (3 * Lanes)), c3);
+                    at += Features;
+                    d0 = Vector256.MultiplyAddEstimate(w0, Vector256.LoadUnsafe(ref x, at), d0);
+                    d1 = Vector256.MultiplyAddEstimate(w1, Vector256.LoadUnsafe(ref x, at + Lanes), d1);
+                    d2 = Vector256.MultiplyAddEstimate(w2, Vector256.LoadUnsafe(ref x, at + (2 * Lanes)), d2);
+                    d3 = Vector256.MultiplyAddEstimate(w3, Vector256.LoadUnsafe(ref x, at + (3 * Lanes)), d3);
+                }
+
+                t = a0;
+                Unsafe.Add(ref t, 1) = a1;
+                Unsafe.Add(ref t, 2) = a2;
+                Unsafe.Add(ref t, 3) = a3;
+                Unsafe.Add(ref t, 4) = b0;
+                Unsafe.Add(ref t, 5) = b1;
+                Unsafe.Add(ref t, 6) = b2;
+                Unsafe.Add(ref t, 7) = b3;
+                Unsafe.Add(ref t, 8) = c0;
+                Unsafe.Add(ref t, 9) = c1;
+                Unsafe.Add(ref t, 10) = c2;
+                Unsafe.Add(ref t, 11) = c3;
+                Unsafe.Add(ref t, 12) = d0;
+                Unsafe.Add(ref t, 13) = d1;
+                Unsafe.Add(ref t, 14) = d2;
+                Unsafe.Add(ref t, 15) = d3;
+            }
+        }
+
         for (var j = 0; j < CaseStudyForward.Classes; j++)
         {
-            ref var row = ref Unsafe.Add(ref w, j * Features);
-            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
-            Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, d0 = default, d1 = default, d2 = default, d3 = default;
-            for (nuint i = 0; i < Features; i += 4 * Lanes)
+            for (var n = 0; n < 4; n++)
             {
-                var w0 = Vector256.LoadUnsafe(ref row, i);
-                var w1 = Vector256.LoadUnsafe(ref row, i + Lanes);
-                var w2 = Vector256.LoadUnsafe(ref row, i + (2 * Lanes));
-                var w3 = Vector256.LoadUnsafe(ref row, i + (3 * Lanes));
-                a0 = Vector256.MultiplyAddEstimate(w0, Vector256.LoadUnsafe(ref x, i), a0);
-                a1 = Vector256.MultiplyAddEstimate(w1, Vector256.LoadUnsafe(ref x, i + Lanes), a1);
-                a2 = Vector256.MultiplyAddEstimate(w2, Vector256.LoadUnsafe(ref x, i + (2 * Lanes)), a2);
-                a3 = Vector256.MultiplyAddEstimate(w3, Vector256.LoadUnsafe(ref x, i + (3 * Lanes)), a3);
-                var at = i + Features;
-                b0 = Vector256.MultiplyAddEstimate(w0, Vector256.LoadUnsafe(ref x, at), b0);
-                b1 = Vector256.MultiplyAddEstimate(w1, Vector256.LoadUnsafe(ref x, at + Lanes), b1);
-                b2 = Vector256.MultiplyAddEstimate(w2, Vector256.LoadUnsafe(ref x, at + (2 * Lanes)), b2);
-                b3 = Vector256.MultiplyAddEstimate(w3, Vector256.LoadUnsafe(ref x, at + (3 * Lanes)), b3);
-                at += Features;
-                c0 = Vector256.MultiplyAddEstimate(w0, Vector256.LoadUnsafe(ref x, at), c0);
-                c1 = Vector256.MultiplyAddEstimate(w1, Vector256.LoadUnsafe(ref x, at + Lanes), c1);
-                c2 = Vector256.MultiplyAddEstimate(w2, Vector256.LoadUnsafe(ref x, at + (2 * Lanes)), c2);
-                c3 = Vector256.MultiplyAddEstimate(w3, Vector256.LoadUnsafe(ref x, at + (3 * Lanes)), c3);
-                at += Features;
-                d0 = Vector256.MultiplyAddEstimate(w0, Vector256.LoadUnsafe(ref x, at), d0);
-                d1 = Vector256.MultiplyAddEstimate(w1, Vector256.LoadUnsafe(ref x, at + Lanes), d1);
-                d2 = Vector256.MultiplyAddEstimate(w2, Vector256.LoadUnsafe(ref x, at + (2 * Lanes)), d2);
-                d3 = Vector256.MultiplyAddEstimate(w3, Vector256.LoadUnsafe(ref x, at + (3 * Lanes)), d3);
+                ref var t = ref Unsafe.Add(ref s, (j * 16) + (n * 4));
+                logits[(n * Classes) + j] = Vector256.Sum((t + Unsafe.Add(ref t, 1)) + (Unsafe.Add(ref t, 2) + Unsafe.Add(ref t, 3))) + bias[j];
             }
-
-            logits[j] = Vector256.Sum((a0 + a1) + (a2 + a3)) + bias[j];
-            logits[Classes + j] = Vector256.Sum((b0 + b1) + (b2 + b3)) + bias[j];
-            logits[(2 * Classes) + j] = Vector256.Sum((c0 + c1) + (c2 + c3)) + bias[j];
-            logits[(3 * Classes) + j] = Vector256.Sum((d0 + d1) + (d2 + d3)) + bias[j];
         }
     }
 

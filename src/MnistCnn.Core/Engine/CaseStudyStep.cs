@@ -32,7 +32,7 @@ internal sealed unsafe class CaseStudyStep : GradientStep
     private const int Classes = CaseStudyForward.Classes;
 
     private readonly float[] _flippedConv2Weight = new float[CaseStudyForward.Conv2WeightLength];
-    private float[] _features = [];
+    private AlignedBuffer _features = new(0);
     private float[] _logitGradients = [];
     private float[] _convGradients = [];
     private float[] _losses = [];
@@ -56,7 +56,7 @@ internal sealed unsafe class CaseStudyStep : GradientStep
     {
         if (_losses.Length < count)
         {
-            _features = new float[count * Features];
+            _features = new AlignedBuffer(count * Features);
             _logitGradients = new float[count * Classes];
             _convGradients = new float[count * CaseStudyBackward.ConvGradientLength];
             _losses = new float[count];
@@ -95,11 +95,11 @@ internal sealed unsafe class CaseStudyStep : GradientStep
             CaseStudyForward.LoadImage(images.Slice(n * ImagePixels, ImagePixels), input);
             CaseStudyForward.Conv1(conv1Weight, conv1Bias, input, conv1);
             started = StepProfiler.Stop(StepPart.Forward, 0, started);
-            CaseStudyForward.Conv2(conv2Weight, conv2Bias, conv1, _features.AsSpan(n * Features, Features));
+            CaseStudyForward.Conv2(conv2Weight, conv2Bias, conv1, _features.Span.Slice(n * Features, Features));
             started = StepProfiler.Stop(StepPart.Forward, 2, started);
         }
 
-        var features = _features.AsSpan(first * Features, size * Features);
+        var features = _features.Span.Slice(first * Features, size * Features);
         if (size == ImagesPerChunk)
         {
             CaseStudyForward.Linear4(linearWeight, linearBias, features, logits);
@@ -123,16 +123,22 @@ internal sealed unsafe class CaseStudyStep : GradientStep
 
         started = StepProfiler.Stop(StepPart.Loss, -1, started);
 
-        // linear1's input gradient through conv2's sigmoid, with conv2's bias gradient: a channel's rows of the weight
-        // (23 KB) serve every image of the chunk before the next channel's are read.
+        // linear1's input gradient through conv2's sigmoid, with conv2's bias gradient.
         var gradients = _convGradients.AsSpan(first * CaseStudyBackward.ConvGradientLength, size * CaseStudyBackward.ConvGradientLength);
-        for (var channel = 0; channel < CaseStudyForward.Conv2Channels; channel++)
+        if (size == ImagesPerChunk)
         {
-            for (var k = 0; k < size; k++)
+            CaseStudyBackward.Conv2OutputGradient4(linearWeight, logitGradients, features, buffers.Da2Block, gradients);
+        }
+        else
+        {
+            for (var channel = 0; channel < CaseStudyForward.Conv2Channels; channel++)
             {
-                CaseStudyBackward.Conv2OutputGradient(
-                    linearWeight, logitGradients.Slice(k * Classes, Classes), features.Slice(k * Features, Features), buffers.Da2(k),
-                    gradients.Slice((k * CaseStudyBackward.ConvGradientLength) + CaseStudyBackward.Conv2BiasOffset), channel);
+                for (var k = 0; k < size; k++)
+                {
+                    CaseStudyBackward.Conv2OutputGradient(
+                        linearWeight, logitGradients.Slice(k * Classes, Classes), features.Slice(k * Features, Features), buffers.Da2(k),
+                        gradients.Slice((k * CaseStudyBackward.ConvGradientLength) + CaseStudyBackward.Conv2BiasOffset), channel);
+                }
             }
         }
 
@@ -156,7 +162,7 @@ internal sealed unsafe class CaseStudyStep : GradientStep
         const int Width = Features / LinearBlocks;
         var gradient = step.Gradients[4];
         var started = StepProfiler.Start();
-        CaseStudyBackward.LinearWeightGradient(_logitGradients, _features, count, block * Width, (block + 1) * Width, gradient);
+        CaseStudyBackward.LinearWeightGradient(_logitGradients, _features.Span, count, block * Width, (block + 1) * Width, gradient);
         StepProfiler.Stop(StepPart.WeightGradient, 5, started);
     }
 
@@ -219,18 +225,21 @@ internal sealed unsafe class CaseStudyStep : GradientStep
         [ThreadStatic]
         private static ChunkBuffers? _current;
 
-        private readonly float[] _inputs = new float[ImagesPerChunk * CaseStudyForward.InputLength];
-        private readonly float[] _conv1 = new float[ImagesPerChunk * Conv1Length];
-        private readonly float[] _da2 = new float[ImagesPerChunk * CaseStudyBackward.Da2Length];
+        private readonly AlignedBuffer _inputs = new(ImagesPerChunk * CaseStudyForward.InputLength);
+        private readonly AlignedBuffer _conv1 = new(ImagesPerChunk * Conv1Length);
+        private readonly AlignedBuffer _da2 = new(ImagesPerChunk * CaseStudyBackward.Da2Length);
 
         /// <summary>The calling thread's buffers.</summary>
         public static ChunkBuffers Current => _current ??= new ChunkBuffers();
 
-        public Span<float> Input(int k) => _inputs.AsSpan(k * CaseStudyForward.InputLength, CaseStudyForward.InputLength);
+        public Span<float> Input(int k) => _inputs.Span.Slice(k * CaseStudyForward.InputLength, CaseStudyForward.InputLength);
 
-        public Span<float> Conv1(int k) => _conv1.AsSpan(k * Conv1Length, Conv1Length);
+        public Span<float> Conv1(int k) => _conv1.Span.Slice(k * Conv1Length, Conv1Length);
 
-        public Span<float> Da2(int k) => _da2.AsSpan(k * CaseStudyBackward.Da2Length, CaseStudyBackward.Da2Length);
+        public Span<float> Da2Block => _da2.Span;
+
+
+        public Span<float> Da2(int k) => _da2.Span.Slice(k * CaseStudyBackward.Da2Length, CaseStudyBackward.Da2Length);
     }
 
     /// <summary>What the workers read and write (spans cannot cross into lambdas).</summary>

@@ -8,9 +8,12 @@ namespace MnistCnn.Core.Engine;
 /// </summary>
 internal sealed class NetworkWeights
 {
+    /// <summary>Floats in a 64-byte cache line.</summary>
+    private const int AlignmentFloats = 16;
+
     private readonly float[] _values;
 
-    private NetworkWeights(NetworkDescription description, float[] values)
+    private NetworkWeights(NetworkDescription description, float[] values, int[] offsets)
     {
         Description = description;
         _values = values;
@@ -18,7 +21,7 @@ internal sealed class NetworkWeights
         {
             // Pinned (allocated on the pinned heap), so the addresses hold for the object's lifetime.
             var start = (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref values[0]);
-            View = new ParameterView(description, description.Parameters.Select(p => start + (p.Offset * sizeof(float))).ToArray());
+            View = new ParameterView(description, offsets.Select(offset => start + (offset * sizeof(float))).ToArray());
         }
     }
 
@@ -39,11 +42,24 @@ internal sealed class NetworkWeights
     public static NetworkWeights Create(NetworkDescription description, SpanAction<float, ParameterInfo> values, out (ParameterInfo Parameter,
         int Element)? nonFinite)
     {
-        var array = GC.AllocateUninitializedArray<float>(description.ParameterCount, pinned: true);
-        nonFinite = null;
-        foreach (var parameter in description.Parameters)
+        // Every parameter starts a 64-byte cache line (as libtorch's tensors do), so the kernels' whole vectors never
+        // straddle two lines; the array is pinned, so the first aligned element stays where it is.
+        var offsets = new int[description.Parameters.Count];
+        var length = 0;
+        for (var i = 0; i < offsets.Length; i++)
         {
-            var span = array.AsSpan(parameter.Offset, parameter.Length);
+            offsets[i] = length;
+            length += RoundUp(description.Parameters[i].Length);
+        }
+
+        var array = GC.AllocateArray<float>(length + AlignmentFloats, pinned: true);
+        var first = FirstAligned(array);
+        nonFinite = null;
+        for (var i = 0; i < offsets.Length; i++)
+        {
+            var parameter = description.Parameters[i];
+            offsets[i] += first;
+            var span = array.AsSpan(offsets[i], parameter.Length);
             values(span, parameter);
             var bad = FirstNonFinite(span);
             if (bad >= 0 && nonFinite is null)
@@ -52,7 +68,16 @@ internal sealed class NetworkWeights
             }
         }
 
-        return new NetworkWeights(description, array);
+        return new NetworkWeights(description, array, offsets);
+    }
+
+    private static int RoundUp(int floats) => (floats + AlignmentFloats - 1) / AlignmentFloats * AlignmentFloats;
+
+    // The index of the array's first element on a 64-byte boundary.
+    private static unsafe int FirstAligned(float[] array)
+    {
+        var address = (nuint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref array[0]);
+        return (int)((64 - (address % 64)) % 64) / sizeof(float);
     }
 
     private static int FirstNonFinite(ReadOnlySpan<float> values)
