@@ -266,10 +266,19 @@ internal static class CaseStudyBackward
             Vector256<float> a0 = default, b0 = default, c0 = default, e0 = default;
             Vector256<float> a1 = default, b1 = default, c1 = default, e1 = default;
             Vector256<float> a2 = default, b2 = default, c2 = default, e2 = default;
+            // da2's rows 0-1 and 26-28 are its zero border: the rows of the kernel that would read them add nothing.
+            var firstRow = Math.Max(0, 2 - y);
+            var lastRow = Math.Min(2, 25 - y);
             for (var row = 0; row < 18; row++)
             {
                 // row = conv2 channel * 3 + ky; its three taps are row * 3 + kx.
-                var at = (nuint)(((row / 3) * Da2Plane) + ((y + (row % 3)) * Da2Stride));
+                var ky = row % 3;
+                if (ky < firstRow || ky > lastRow)
+                {
+                    continue;
+                }
+
+                var at = (nuint)(((row / 3) * Da2Plane) + ((y + ky) * Da2Stride));
                 for (var kx = 0; kx < 3; kx++, at++)
                 {
                     var tap = (nuint)((row * 3) + kx);
@@ -319,32 +328,76 @@ internal static class CaseStudyBackward
         Debug.Assert(da1.Length >= Da1Length && input.Length >= CaseStudyForward.InputLength && gradient.Length >= CaseStudyForward.Conv1WeightLength);
         ref var g = ref MemoryMarshal.GetReference(da1);
         ref var image = ref MemoryMarshal.GetReference(input);
-        for (var c = 0; c < 3; c++)
-        {
-            Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default, s8 = default;
-            for (var y = 0; y < CaseStudyForward.Conv1Size; y++)
-            {
-                // Whole rows of 32: columns 26-31 of da1 are zero, and the reads past column 31 stay inside the padded input.
-                for (var x = 0; x < Conv1Stride; x += Lanes)
-                {
-                    var d = Vector256.LoadUnsafe(ref g, (nuint)((c * Conv1Plane) + (y * Conv1Stride) + x));
-                    var at = (nuint)((y * CaseStudyForward.InputStride) + x);
-                    s0 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at), s0);
-                    s1 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at + 1), s1);
-                    s2 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at + 2), s2);
-                    at += CaseStudyForward.InputStride;
-                    s3 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at), s3);
-                    s4 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at + 1), s4);
-                    s5 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at + 2), s5);
-                    at += CaseStudyForward.InputStride;
-                    s6 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at), s6);
-                    s7 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at + 1), s7);
-                    s8 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at + 2), s8);
-                }
-            }
 
-            KernelSums(gradient.Slice(c * 9, 9), s0, s1, s2, s3, s4, s5, s6, s7, s8);
+        // Channels 0 and 1 together (18 sums), so each input load serves both, then channel 2 alone; each sum adds the
+        // same products in the same order as one channel at a time.
+        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default, s8 = default;
+        Vector256<float> t0 = default, t1 = default, t2 = default, t3 = default, t4 = default, t5 = default, t6 = default, t7 = default, t8 = default;
+        for (var y = 0; y < CaseStudyForward.Conv1Size; y++)
+        {
+            // Whole rows of 32: columns 26-31 of da1 are zero, and the reads past column 31 stay inside the padded input.
+            for (var x = 0; x < Conv1Stride; x += Lanes)
+            {
+                var d = Vector256.LoadUnsafe(ref g, (nuint)((y * Conv1Stride) + x));
+                var e = Vector256.LoadUnsafe(ref g, (nuint)(Conv1Plane + (y * Conv1Stride) + x));
+                var at = (nuint)((y * CaseStudyForward.InputStride) + x);
+                var v = Vector256.LoadUnsafe(ref image, at);
+                s0 = Vector256.MultiplyAddEstimate(d, v, s0);
+                t0 = Vector256.MultiplyAddEstimate(e, v, t0);
+                v = Vector256.LoadUnsafe(ref image, at + 1);
+                s1 = Vector256.MultiplyAddEstimate(d, v, s1);
+                t1 = Vector256.MultiplyAddEstimate(e, v, t1);
+                v = Vector256.LoadUnsafe(ref image, at + 2);
+                s2 = Vector256.MultiplyAddEstimate(d, v, s2);
+                t2 = Vector256.MultiplyAddEstimate(e, v, t2);
+                at += CaseStudyForward.InputStride;
+                v = Vector256.LoadUnsafe(ref image, at);
+                s3 = Vector256.MultiplyAddEstimate(d, v, s3);
+                t3 = Vector256.MultiplyAddEstimate(e, v, t3);
+                v = Vector256.LoadUnsafe(ref image, at + 1);
+                s4 = Vector256.MultiplyAddEstimate(d, v, s4);
+                t4 = Vector256.MultiplyAddEstimate(e, v, t4);
+                v = Vector256.LoadUnsafe(ref image, at + 2);
+                s5 = Vector256.MultiplyAddEstimate(d, v, s5);
+                t5 = Vector256.MultiplyAddEstimate(e, v, t5);
+                at += CaseStudyForward.InputStride;
+                v = Vector256.LoadUnsafe(ref image, at);
+                s6 = Vector256.MultiplyAddEstimate(d, v, s6);
+                t6 = Vector256.MultiplyAddEstimate(e, v, t6);
+                v = Vector256.LoadUnsafe(ref image, at + 1);
+                s7 = Vector256.MultiplyAddEstimate(d, v, s7);
+                t7 = Vector256.MultiplyAddEstimate(e, v, t7);
+                v = Vector256.LoadUnsafe(ref image, at + 2);
+                s8 = Vector256.MultiplyAddEstimate(d, v, s8);
+                t8 = Vector256.MultiplyAddEstimate(e, v, t8);
+            }
         }
+
+        KernelSums(gradient[..9], s0, s1, s2, s3, s4, s5, s6, s7, s8);
+        KernelSums(gradient.Slice(9, 9), t0, t1, t2, t3, t4, t5, t6, t7, t8);
+
+        s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = s8 = default;
+        for (var y = 0; y < CaseStudyForward.Conv1Size; y++)
+        {
+            for (var x = 0; x < Conv1Stride; x += Lanes)
+            {
+                var d = Vector256.LoadUnsafe(ref g, (nuint)((2 * Conv1Plane) + (y * Conv1Stride) + x));
+                var at = (nuint)((y * CaseStudyForward.InputStride) + x);
+                s0 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at), s0);
+                s1 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at + 1), s1);
+                s2 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at + 2), s2);
+                at += CaseStudyForward.InputStride;
+                s3 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at), s3);
+                s4 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at + 1), s4);
+                s5 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at + 2), s5);
+                at += CaseStudyForward.InputStride;
+                s6 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at), s6);
+                s7 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at + 1), s7);
+                s8 = Vector256.MultiplyAddEstimate(d, Vector256.LoadUnsafe(ref image, at + 2), s8);
+            }
+        }
+
+        KernelSums(gradient.Slice(18, 9), s0, s1, s2, s3, s4, s5, s6, s7, s8);
     }
 
     /// <summary>

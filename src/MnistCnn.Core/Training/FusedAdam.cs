@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using MnistCnn.Core.Engine;
@@ -31,6 +32,9 @@ namespace MnistCnn.Core.Training;
 /// </remarks>
 internal sealed class FusedAdam : Adam
 {
+    /// <summary>Elements from which a parameter's update is shared among the threads.</summary>
+    private const int ParallelLength = 16_384;
+
     private readonly ILogger _logger;
     private bool _fusionDisabled;
     private string? _lastFallbackReason;
@@ -120,11 +124,7 @@ internal sealed class FusedAdam : Adam
                 state.step++;
                 var biasCorrection1 = 1 - Math.Pow(beta1, state.step);
                 var biasCorrection2 = 1 - Math.Pow(beta2, state.step);
-                Update(
-                    CpuTensors.Floats(parameter),
-                    CpuTensors.Floats(grad),
-                    CpuTensors.Floats(state.exp_avg),
-                    CpuTensors.Floats(state.exp_avg_sq),
+                var constants = new Constants(
                     (float)beta1,
                     (float)(1 - beta1),
                     (float)beta2,
@@ -132,32 +132,53 @@ internal sealed class FusedAdam : Adam
                     (float)Math.Sqrt(biasCorrection2),
                     (float)epsilon,
                     (float)(-group.LearningRate / biasCorrection1));
+                var p = CpuTensors.Floats(parameter);
+                var threads = p.Length >= ParallelLength ? Math.Max(1, get_num_threads()) : 1;
+                if (threads == 1)
+                {
+                    Update(p, CpuTensors.Floats(grad), CpuTensors.Floats(state.exp_avg), CpuTensors.Floats(state.exp_avg_sq), constants);
+                    continue;
+                }
+
+                // A large parameter (the case study's linear weight: 34,560 of its 34,768) is cut into one piece a thread;
+                // every element's update is its own, so the pieces give the same bits as one pass.
+                var update = new Pieces(
+                    CpuTensors.Address(parameter), CpuTensors.Address(grad), CpuTensors.Address(state.exp_avg), CpuTensors.Address(state.exp_avg_sq),
+                    p.Length, threads, constants);
+                WorkItems.Run(threads, threads, update.Run);
             }
         }
     }
 
     // The element-wise update, in the order of TorchSharp's (and PyTorch's) tensor calls.
-    private static void Update(
-        Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v,
-        float beta1, float oneMinusBeta1, float beta2, float oneMinusBeta2, float biasCorrection2Sqrt, float epsilon, float negativeStepSize)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Update(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, in Constants constants)
     {
+        var (beta1, oneMinusBeta1, beta2, oneMinusBeta2, biasCorrection2Sqrt, epsilon, negativeStepSize) = constants;
         var i = 0;
-        if (Vector.IsHardwareAccelerated)
+        if (Vector.IsHardwareAccelerated && p.Length >= Vector<float>.Count)
         {
+            // Whole vectors through references: no slice or bounds check per vector (measured alone, 34,560 elements:
+            // 17-26 us with slices, 14-15 us so).
+            ref var pr = ref MemoryMarshal.GetReference(p);
+            ref var gr = ref MemoryMarshal.GetReference(g);
+            ref var mr = ref MemoryMarshal.GetReference(m);
+            ref var vr = ref MemoryMarshal.GetReference(v);
             var width = Vector<float>.Count;
             var (vb1, v1b1, vb2, v1b2) = (new Vector<float>(beta1), new Vector<float>(oneMinusBeta1), new Vector<float>(beta2),
                 new Vector<float>(oneMinusBeta2));
             var (vbc2, veps, vstep) = (new Vector<float>(biasCorrection2Sqrt), new Vector<float>(epsilon), new Vector<float>(negativeStepSize));
             for (; i <= p.Length - width; i += width)
             {
-                var gi = new Vector<float>(g[i..]);
-                var mi = (new Vector<float>(m[i..]) * vb1) + (v1b1 * gi);
-                var vi = (new Vector<float>(v[i..]) * vb2) + (v1b2 * (gi * gi));
+                var at = (nuint)i;
+                var gi = Vector.LoadUnsafe(ref gr, at);
+                var mi = (Vector.LoadUnsafe(ref mr, at) * vb1) + (v1b1 * gi);
+                var vi = (Vector.LoadUnsafe(ref vr, at) * vb2) + (v1b2 * (gi * gi));
                 var denominator = (Vector.SquareRoot(vi) / vbc2) + veps;
-                var pi = new Vector<float>(p[i..]) + (vstep * (mi / denominator));
-                mi.CopyTo(m[i..]);
-                vi.CopyTo(v[i..]);
-                pi.CopyTo(p[i..]);
+                var pi = Vector.LoadUnsafe(ref pr, at) + (vstep * (mi / denominator));
+                mi.StoreUnsafe(ref mr, at);
+                vi.StoreUnsafe(ref vr, at);
+                pi.StoreUnsafe(ref pr, at);
             }
         }
 
@@ -221,4 +242,26 @@ internal sealed class FusedAdam : Adam
     }
 
     private static bool Fusable(Tensor? t) => t is not null && CpuTensors.IsCpuFloat32(t);
+
+    /// <summary>The update's scalars, in float32 as PyTorch's single-tensor Adam uses them.</summary>
+    private readonly record struct Constants(
+        float Beta1, float OneMinusBeta1, float Beta2, float OneMinusBeta2, float BiasCorrection2Sqrt, float Epsilon, float NegativeStepSize);
+
+    /// <summary>One parameter's update in <c>count</c> pieces of whole vectors (spans cannot cross into the work items).</summary>
+    private sealed unsafe class Pieces(nint parameter, nint gradient, nint average, nint averageSquare, int length, int count, Constants constants)
+    {
+        private readonly int _pieceLength = (((length + count - 1) / count) + 15) / 16 * 16;
+
+        public void Run(int piece)
+        {
+            var from = Math.Min(length, piece * _pieceLength);
+            var size = Math.Min(length - from, _pieceLength);
+            Update(
+                new Span<float>((float*)parameter + from, size),
+                new ReadOnlySpan<float>((float*)gradient + from, size),
+                new Span<float>((float*)average + from, size),
+                new Span<float>((float*)averageSquare + from, size),
+                constants);
+        }
+    }
 }
