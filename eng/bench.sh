@@ -10,6 +10,7 @@
 # `bench predict [MODEL]` times the managed classifier alone (no torch), for A/B runs of two builds.
 # `bench predict-profile [MODEL]` times one image's prediction per layer and part (columns, product, epilogue), 1 thread.
 # `bench step-profile [NETWORK]` times the engine's training step alone (no optimizer; default convnet), then each part, 1 thread.
+# `bench profile` times the case study's steps through Trainer.Step (batch, gradients, optimizer), then torch's path per phase.
 # `bench gemm [ARGS]` times the engine's matrix product per vector width beside torch.matmul (1 thread) instead.
 # `bench inference [MODEL]` times prediction instead: the managed DigitClassifier, TorchSharp's forward and PyTorch's
 # model(x) (tests/peer/inference_bench.py) with the same weights, one after another in one run; without MODEL, both
@@ -129,6 +130,12 @@ bench() {
     run_torch dotnet build "$bench_project" -c Release -p:UseSharedCompilation=false -v:q -nologo
     say "$(cpu_line); load average $(cut -d' ' -f1-3 /proc/loadavg)"
     run_torch dotnet "$bench_dll" engine-step data/mnist --network "${1:-convnet}" --threads "${MNISTCNN_BENCH_THREADS:-2}" --steps 300
+    return
+  fi
+  if [ "${1:-}" = profile ]; then
+    run_torch dotnet build "$bench_project" -c Release -p:UseSharedCompilation=false -v:q -nologo
+    say "$(cpu_line); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    run_torch dotnet "$bench_dll" profile data/mnist --threads "${MNISTCNN_BENCH_THREADS:-2}" --steps 1000
     return
   fi
   if [ "${1:-}" = gemm ]; then
