@@ -25,14 +25,13 @@ public sealed class ReloadUnderLoadTests : IDisposable
     private const int Digits = 200;
     private const long MiB = 1024 * 1024;
 
-    // Resident memory's floor may rise this much from the first window after the warm-up (which reloads too) to the
-    // last: more would be classifiers kept alive after they were swapped out (each good reload loads a model of about
-    // 1.7 MB, 60 or more of them a run). Floors, because the collector's sawtooth alone spans about 35 MiB: one run read
-    // 152.8 MiB right after a collection and 189.1 MiB at the end, with samples between swinging from 153 to 188.
+    // Resident memory's floor may rise this much from the first half of the run after the warm-up (which reloads too) to
+    // the second: more would be classifiers kept alive after they were swapped out (each good reload loads a model of
+    // about 1.7 MB, 60 or more of them a run). Floors, because the collector's sawtooth alone spans 35-50 MiB: one run
+    // read 152.8 MiB right after a collection and 189.1 MiB at the end, with samples between swinging from 153 to 188.
+    // Halves, because a window of 15 s could hold no collection: the floors of 15 s windows moved by -9.4, -0.8 and
+    // +23.7 MiB in three runs of one build.
     private const long GrowthBound = 20 * MiB;
-
-    // The length of the first and the last window whose smallest resident memory is compared.
-    private static readonly TimeSpan FloorWindow = TimeSpan.FromSeconds(15);
 
     // At least this many replacements (half of them good reloads), however long a loaded machine takes to confirm them.
     private const int MinReplacements = 100;
@@ -106,8 +105,9 @@ public sealed class ReloadUnderLoadTests : IDisposable
         var seconds = clock.Elapsed.TotalSeconds;
         var rssAfter = server.ReadStatusBytes("VmRSS");
         rssSamples.Add((seconds, rssAfter));
-        var firstFloor = rssSamples.Where(r => r.Seconds <= rssSamples[0].Seconds + FloorWindow.TotalSeconds).Min(r => r.Rss);
-        var lastFloor = rssSamples.Where(r => r.Seconds >= seconds - FloorWindow.TotalSeconds).Min(r => r.Rss);
+        var middle = (rssSamples[0].Seconds + seconds) / 2;
+        var firstFloor = rssSamples.Where(r => r.Seconds <= middle).Min(r => r.Rss);
+        var lastFloor = rssSamples.Where(r => r.Seconds > middle).Min(r => r.Rss);
         var log = server.Log.ToList();
         var reloadFailures = log.Count(l => l.Contains("ModelStore[5]", StringComparison.Ordinal));
         var otherErrors = log.Count(l => (l.StartsWith("fail:", StringComparison.Ordinal) || l.StartsWith("crit:", StringComparison.Ordinal)) && !l.Contains("ModelStore[5]", StringComparison.Ordinal));
@@ -118,7 +118,7 @@ public sealed class ReloadUnderLoadTests : IDisposable
             .AppendLine(CultureInfo.InvariantCulture, $"reload under load: {replacements.Count - 1} replacements of --model every {ReplaceEvery.TotalMilliseconds} ms ({replacements.Count(r => r.Kind == "good")} good, {replacements.Count(r => r.Kind == "bad")} bad) while {Workers} clients sent {all.Count:N0} requests in {seconds:F1} s ({all.Count / seconds:N0}/s); CPU {Machine.Cpu()}; load average {loadBefore} before, {Machine.LoadAverage()} after")
             .AppendLine(CultureInfo.InvariantCulture, $"status codes: {string.Join(", ", all.GroupBy(a => a.Status).OrderBy(g => g.Key).Select(g => $"{g.Key}: {g.Count():N0}"))}; answers not from the model /readyz named (within one reload) or not that model's answer: {wrong.Count}; reload failures logged: {reloadFailures}; other error lines: {otherErrors}")
             .AppendLine(CultureInfo.InvariantCulture, $"time from rename to /readyz showing it: median {Median(replacements.Skip(1).Select(r => r.ConfirmedAt - r.RenamedAt)):F1} ms, max {replacements.Skip(1).Max(r => r.ConfirmedAt - r.RenamedAt):F1} ms")
-            .Append(CultureInfo.InvariantCulture, $"server memory (VmRSS): {rssAfterWarmUp / (double)MiB:F1} MiB after the {WarmUp.TotalSeconds:F0} s warm-up, {string.Join(", ", rssMarks.Skip(1).Select(m => $"{m.Rss / (double)MiB:F1} MiB at {m.Seconds:F0} s"))}; {rssAfter / (double)MiB:F1} MiB at the end; smallest in the first {FloorWindow.TotalSeconds:F0} s after the warm-up {firstFloor / (double)MiB:F1} MiB, in the last {FloorWindow.TotalSeconds:F0} s {lastFloor / (double)MiB:F1} MiB (growth {(lastFloor - firstFloor) / (double)MiB:F1} MiB, bound {GrowthBound / MiB} MiB; {rssSamples.Count} samples)");
+            .Append(CultureInfo.InvariantCulture, $"server memory (VmRSS): {rssAfterWarmUp / (double)MiB:F1} MiB after the {WarmUp.TotalSeconds:F0} s warm-up, {string.Join(", ", rssMarks.Skip(1).Select(m => $"{m.Rss / (double)MiB:F1} MiB at {m.Seconds:F0} s"))}; {rssAfter / (double)MiB:F1} MiB at the end; smallest in the first half after the warm-up {firstFloor / (double)MiB:F1} MiB, in the second half {lastFloor / (double)MiB:F1} MiB (growth {(lastFloor - firstFloor) / (double)MiB:F1} MiB, bound {GrowthBound / MiB} MiB; {rssSamples.Count} samples)");
         if (wrong.Count > 0)
         {
             report.AppendLine().Append("first wrong answers: ").AppendJoin("; ", wrong.Take(5));
