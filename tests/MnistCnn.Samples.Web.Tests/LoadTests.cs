@@ -81,7 +81,9 @@ public sealed class LoadTests
         var errorLines = log.Select((line, index) => (Line: line, Index: index))
             .Where(l => l.Line.StartsWith("fail:", StringComparison.Ordinal) || l.Line.StartsWith("crit:", StringComparison.Ordinal)).ToList();
 
-        var report = Report(outcomes, warmUp, seconds, slowStatuses, slowSeconds, rssAfterWarmUp, rssMarks, rssAfter, peak, loadBefore, loadAfter, errorLines.Count);
+        var floors = Floors(rssMarks, rssAfter);
+        var report = Report(outcomes, warmUp, seconds, slowStatuses, slowSeconds, rssAfterWarmUp, rssMarks, rssAfter, floors, peak, loadBefore, loadAfter,
+            errorLines.Count);
         if (errorLines.Count > 0)
         {
             // The first errors with the lines after them (the console logger writes the exception below).
@@ -102,8 +104,7 @@ public sealed class LoadTests
         ((int)last.StatusCode).Should().Be(200);
         errorLines.Should().BeEmpty("no request may end in an unhandled exception");
         server.IsRunning.Should().BeTrue();
-        var (firstFloor, lastFloor) = Floors(rssMarks, rssAfter);
-        (lastFloor - firstFloor).Should().BeLessThan(GrowthBound, report);
+        (floors.Last - floors.First).Should().BeLessThan(GrowthBound, report);
         peak.Should().BeLessThan(PeakBound, report);
     }
 
@@ -263,9 +264,10 @@ public sealed class LoadTests
 
     private static string Report(
         List<Outcome> outcomes, List<Outcome> warmUp, double seconds, int[] slowStatuses, double slowSeconds,
-        long rssAfterWarmUp, IReadOnlyDictionary<int, long> rssMarks, long rssAfter, long peak, string loadBefore, string loadAfter, int errorLines)
+        long rssAfterWarmUp, IReadOnlyDictionary<int, long> rssMarks, long rssAfter, (long First, long Last) floors, long peak, string loadBefore,
+        string loadAfter, int errorLines)
     {
-        var (firstFloor, lastFloor) = Floors(rssMarks, rssAfter);
+        var (firstFloor, lastFloor) = floors;
         var digits = outcomes.Where(o => o.Kind == Payloads.Digit).ToList();
         var hostile = outcomes.Where(o => o.Kind != Payloads.Digit).ToList();
         var byStatus = string.Join(", ", outcomes.GroupBy(o => o.Status).OrderBy(g => g.Key).Select(g => $"{g.Key}: {g.Count():N0}"));

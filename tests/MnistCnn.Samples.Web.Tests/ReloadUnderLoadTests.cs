@@ -72,7 +72,6 @@ public sealed class ReloadUnderLoadTests : IDisposable
 
         // Replacement k makes the server serve Served[k] (the last good model) from some time in [RenamedAt[k], ConfirmedAt[k]].
         var replacements = new List<Replacement> { new(-1, "initial", TestModels.Sha256(good[0]), 0, 0) };
-        long rssAfterWarmUp = 0;
         var rssMarks = new List<(double Seconds, long Rss)>();
         var rssSamples = new List<(double Seconds, long Rss)>();
         var served = good[0];
@@ -80,9 +79,7 @@ public sealed class ReloadUnderLoadTests : IDisposable
         {
             if (clock.Elapsed >= WarmUp)
             {
-                var rss = server.ReadStatusBytes("VmRSS");
-                rssAfterWarmUp = rssAfterWarmUp == 0 ? rss : rssAfterWarmUp;
-                rssSamples.Add((clock.Elapsed.TotalSeconds, rss));
+                rssSamples.Add((clock.Elapsed.TotalSeconds, server.ReadStatusBytes("VmRSS")));
             }
 
             var isGood = k % 2 == 1;
@@ -118,7 +115,7 @@ public sealed class ReloadUnderLoadTests : IDisposable
             .AppendLine(CultureInfo.InvariantCulture, $"reload under load: {replacements.Count - 1} replacements of --model every {ReplaceEvery.TotalMilliseconds} ms ({replacements.Count(r => r.Kind == "good")} good, {replacements.Count(r => r.Kind == "bad")} bad) while {Workers} clients sent {all.Count:N0} requests in {seconds:F1} s ({all.Count / seconds:N0}/s); CPU {Machine.Cpu()}; load average {loadBefore} before, {Machine.LoadAverage()} after")
             .AppendLine(CultureInfo.InvariantCulture, $"status codes: {string.Join(", ", all.GroupBy(a => a.Status).OrderBy(g => g.Key).Select(g => $"{g.Key}: {g.Count():N0}"))}; answers not from the model /readyz named (within one reload) or not that model's answer: {wrong.Count}; reload failures logged: {reloadFailures}; other error lines: {otherErrors}")
             .AppendLine(CultureInfo.InvariantCulture, $"time from rename to /readyz showing it: median {Median(replacements.Skip(1).Select(r => r.ConfirmedAt - r.RenamedAt)):F1} ms, max {replacements.Skip(1).Max(r => r.ConfirmedAt - r.RenamedAt):F1} ms")
-            .Append(CultureInfo.InvariantCulture, $"server memory (VmRSS): {rssAfterWarmUp / (double)MiB:F1} MiB after the {WarmUp.TotalSeconds:F0} s warm-up, {string.Join(", ", rssMarks.Skip(1).Select(m => $"{m.Rss / (double)MiB:F1} MiB at {m.Seconds:F0} s"))}; {rssAfter / (double)MiB:F1} MiB at the end; smallest in the first half after the warm-up {firstFloor / (double)MiB:F1} MiB, in the second half {lastFloor / (double)MiB:F1} MiB (growth {(lastFloor - firstFloor) / (double)MiB:F1} MiB, bound {GrowthBound / MiB} MiB; {rssSamples.Count} samples)");
+            .Append(CultureInfo.InvariantCulture, $"server memory (VmRSS): {rssSamples[0].Rss / (double)MiB:F1} MiB after the {WarmUp.TotalSeconds:F0} s warm-up, {string.Join(", ", rssMarks.Skip(1).Select(m => $"{m.Rss / (double)MiB:F1} MiB at {m.Seconds:F0} s"))}; {rssAfter / (double)MiB:F1} MiB at the end; smallest in the first half after the warm-up {firstFloor / (double)MiB:F1} MiB, in the second half {lastFloor / (double)MiB:F1} MiB (growth {(lastFloor - firstFloor) / (double)MiB:F1} MiB, bound {GrowthBound / MiB} MiB; {rssSamples.Count} samples)");
         if (wrong.Count > 0)
         {
             report.AppendLine().Append("first wrong answers: ").AppendJoin("; ", wrong.Take(5));

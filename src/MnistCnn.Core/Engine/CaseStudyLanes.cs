@@ -195,14 +195,13 @@ internal sealed class CaseStudyLanes<TOps, TVector> : ICaseStudyKernels
         var d9 = TOps.Broadcast(logitGradient[9]);
         // One group (256 bits) keeps its bias sum in a register; narrower widths sum each group of lanes apart.
         Span<TVector> biasSums = stackalloc TVector[Groups];
-        var o = channel;
         biasSums.Clear();
         var biasSum = TOps.Zero;
         for (var y = 0; y < Conv2Size; y++)
         {
             for (var x = 0; x < Conv2Size; x += TOps.Count)
             {
-                var i = (o * Conv2Plane) + (y * Conv2Size) + x;
+                var i = (channel * Conv2Plane) + (y * Conv2Size) + x;
                 ref var wi = ref Unsafe.Add(ref w, i);
                 var even = TOps.Multiply(TOps.Load(ref wi), d0);
                 var odd = TOps.Multiply(TOps.Load(ref Unsafe.Add(ref wi, Features)), d1);
@@ -215,7 +214,7 @@ internal sealed class CaseStudyLanes<TOps, TVector> : ICaseStudyKernels
                 even = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref wi, 8 * Features)), d8, even);
                 odd = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref wi, 9 * Features)), d9, odd);
                 var d = TOps.SigmoidBackward(TOps.Add(even, odd), TOps.Load(ref Unsafe.Add(ref h, i)));
-                TOps.Store(d, ref Unsafe.Add(ref destination, (o * Da2Plane) + ((y + 2) * Da2Stride) + 2 + x));
+                TOps.Store(d, ref Unsafe.Add(ref destination, (channel * Da2Plane) + ((y + 2) * Da2Stride) + 2 + x));
                 if (Groups == 1)
                 {
                     biasSum = TOps.Add(biasSum, d);
@@ -228,7 +227,7 @@ internal sealed class CaseStudyLanes<TOps, TVector> : ICaseStudyKernels
             }
         }
 
-        conv2BiasGradient[o] = Groups == 1 ? TOps.Sum(biasSum) : LaneSum(biasSums);
+        conv2BiasGradient[channel] = Groups == 1 ? TOps.Sum(biasSum) : LaneSum(biasSums);
     }
 
     /// <inheritdoc cref="CaseStudyBackward.Conv2WeightGradient"/>

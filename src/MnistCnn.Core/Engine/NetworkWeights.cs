@@ -8,19 +8,19 @@ namespace MnistCnn.Core.Engine;
 /// </summary>
 internal sealed class NetworkWeights
 {
-    /// <summary>Floats in a 64-byte cache line.</summary>
+    /// <summary>Floats in a 64-byte cache line: each parameter starts a line of the aligned buffer.</summary>
     private const int AlignmentFloats = 16;
 
-    private readonly float[] _values;
+    private readonly AlignedBuffer _values;
 
-    private NetworkWeights(NetworkDescription description, float[] values, int[] offsets)
+    private NetworkWeights(NetworkDescription description, AlignedBuffer values, int[] offsets)
     {
         Description = description;
         _values = values;
         unsafe
         {
             // Pinned (allocated on the pinned heap), so the addresses hold for the object's lifetime.
-            var start = (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref values[0]);
+            var start = (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref values.Span[0]);
             View = new ParameterView(description, offsets.Select(offset => start + (offset * sizeof(float))).ToArray());
         }
     }
@@ -43,7 +43,7 @@ internal sealed class NetworkWeights
         int Element)? nonFinite)
     {
         // Every parameter starts a 64-byte cache line (as libtorch's tensors do), so the kernels' whole vectors never
-        // straddle two lines; the array is pinned, so the first aligned element stays where it is.
+        // straddle two lines.
         var offsets = new int[description.Parameters.Count];
         var length = 0;
         for (var i = 0; i < offsets.Length; i++)
@@ -52,14 +52,12 @@ internal sealed class NetworkWeights
             length += RoundUp(description.Parameters[i].Length);
         }
 
-        var array = GC.AllocateArray<float>(length + AlignmentFloats, pinned: true);
-        var first = FirstAligned(array);
+        var buffer = new AlignedBuffer(length);
         nonFinite = null;
         for (var i = 0; i < offsets.Length; i++)
         {
             var parameter = description.Parameters[i];
-            offsets[i] += first;
-            var span = array.AsSpan(offsets[i], parameter.Length);
+            var span = buffer.Span.Slice(offsets[i], parameter.Length);
             values(span, parameter);
             var bad = FirstNonFinite(span);
             if (bad >= 0 && nonFinite is null)
@@ -68,17 +66,10 @@ internal sealed class NetworkWeights
             }
         }
 
-        return new NetworkWeights(description, array, offsets);
+        return new NetworkWeights(description, buffer, offsets);
     }
 
     private static int RoundUp(int floats) => (floats + AlignmentFloats - 1) / AlignmentFloats * AlignmentFloats;
-
-    // The index of the array's first element on a 64-byte boundary.
-    private static unsafe int FirstAligned(float[] array)
-    {
-        var address = (nuint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref array[0]);
-        return (int)((64 - (address % 64)) % 64) / sizeof(float);
-    }
 
     private static int FirstNonFinite(ReadOnlySpan<float> values)
     {
