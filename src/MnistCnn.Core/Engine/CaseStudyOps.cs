@@ -91,6 +91,60 @@ internal readonly struct CaseStudy256 : ICaseStudyOps<Vector256<float>>
     public static Vector256<float> SigmoidBackward(Vector256<float> gradient, Vector256<float> h) => gradient * (Vector256<float>.One - h) * h;
 }
 
+/// <summary>
+/// The case study's 512-bit operations (AVX-512): only <see cref="CaseStudyForward.SigmoidInPlace"/> takes them; the
+/// kernels' sums stay 256 bits wide.
+/// </summary>
+internal readonly struct CaseStudy512 : ICaseStudyOps<Vector512<float>>
+{
+    public static int Count => Simd512.Count;
+
+    public static Vector512<float> Zero => Vector512<float>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load(ref float source) => Simd512.Load(ref source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector512<float> value, ref float destination) => Simd512.Store(value, ref destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Broadcast(float value) => Simd512.Broadcast(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> MultiplyAdd(Vector512<float> left, Vector512<float> right, Vector512<float> addend) =>
+        Simd512.MultiplyAdd(left, right, addend);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector512<float> value) => Simd512.Sum(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Max(Vector512<float> left, Vector512<float> right) => Simd512.Max(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Add(Vector512<float> left, Vector512<float> right) => left + right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Multiply(Vector512<float> left, Vector512<float> right) => left * right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Clamp(Vector512<float> x, float low, float high) =>
+        Vector512.MinNative(Vector512.Create(high), Vector512.MaxNative(Vector512.Create(low), x));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Floor(Vector512<float> x) => Vector512.Floor(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> PowerOfTwo(Vector512<float> n) =>
+        Vector512.ShiftLeft((n + Vector512.Create(CaseStudyLanes.ExponentBias)).AsInt32(), 23).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Sigmoid(Vector512<float> x) =>
+        Vector512<float>.One / (Vector512<float>.One + CaseStudyLanes.Exp<CaseStudy512, Vector512<float>>(-x));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> SigmoidBackward(Vector512<float> gradient, Vector512<float> h) => gradient * (Vector512<float>.One - h) * h;
+}
+
 /// <summary>The case study's 128-bit operations (SSE, Arm64 AdvSIMD, WebAssembly SIMD).</summary>
 internal readonly struct CaseStudy128 : ICaseStudyOps<Vector128<float>>
 {
