@@ -46,7 +46,8 @@ internal static class ManagedTraining
         }
 
         var parameters = network.EngineParameters();
-        if (!Applies(model, network, parameters, images, labels))
+        var gradients = new Tensor?[parameters.Length];
+        if (!Applies(model, network, parameters, gradients, images, labels))
         {
             return false;
         }
@@ -61,40 +62,59 @@ internal static class ManagedTraining
         }
 
         // zero_grad leaves no gradient (set_to_none); allocate it once, then it is written in place every step.
-        var gradients = parameters.Select(p => p.grad ?? CreateGradient(p)).ToArray();
+        for (var i = 0; i < gradients.Length; i++)
+        {
+            gradients[i] ??= CreateGradient(parameters[i]);
+        }
+
         var step = Workspaces.GetValue(optimizer, _ => NetworkPasses.For(description).CreateGradientStep());
         loss = step.Run(
-            CpuTensors.View(description, parameters), CpuTensors.View(description, gradients), CpuTensors.Address(images), CpuTensors.Address(labels),
-            (int)images.shape[0], Math.Max(1, get_num_threads()), (float)labelSmoothing);
+            CpuTensors.View(description, parameters), CpuTensors.View(description, gradients!), CpuTensors.Address(images), CpuTensors.Address(labels),
+            (int)images.size(0), Math.Max(1, get_num_threads()), (float)labelSmoothing);
         return true;
     }
 
     /// <summary>Whether the managed path computes exactly what torch's autograd would for this model and batch.</summary>
-    internal static bool Applies(nn.Module<Tensor, Tensor> model, Tensor images, Tensor labels) =>
-        model is IEngineNetwork network && Applies(model, network, network.EngineParameters(), images, labels);
+    internal static bool Applies(nn.Module<Tensor, Tensor> model, Tensor images, Tensor labels)
+    {
+        if (model is not IEngineNetwork network)
+        {
+            return false;
+        }
 
-    private static bool Applies(nn.Module<Tensor, Tensor> model, IEngineNetwork network, Parameter[] parameters, Tensor images, Tensor labels)
+        var parameters = network.EngineParameters();
+        return Applies(model, network, parameters, new Tensor?[parameters.Length], images, labels);
+    }
+
+    /// <summary>
+    /// As <see cref="Applies(nn.Module{Tensor, Tensor}, Tensor, Tensor)"/>; leaves each parameter's gradient (or null) in
+    /// <paramref name="gradients"/>.
+    /// </summary>
+    private static bool Applies(
+        nn.Module<Tensor, Tensor> model, IEngineNetwork network, Parameter[] parameters, Tensor?[] gradients, Tensor images, Tensor labels)
     {
         if (!model.training || network.HasHooks || !is_grad_enabled())
         {
             return false;
         }
 
-        foreach (var parameter in parameters)
+        for (var i = 0; i < parameters.Length; i++)
         {
+            var parameter = parameters[i];
             if (!parameter.requires_grad || !CpuTensors.IsCpuFloat32(parameter))
             {
                 return false;
             }
 
-            if (parameter.grad is { } grad && (!CpuTensors.IsCpuFloat32(grad) || grad.requires_grad || !grad.shape.SequenceEqual(parameter.shape)))
+            var grad = gradients[i] = parameter.grad;
+            if (grad is not null && (!CpuTensors.IsCpuFloat32(grad) || grad.requires_grad || !CpuTensors.SameShape(grad, parameter)))
             {
                 return false;
             }
         }
 
         // Images that require gradients ask for the input's gradient, which only autograd computes.
-        return CpuTensors.IsImageBatch(images, labels) && !images.requires_grad && images.shape[0] > 0;
+        return CpuTensors.IsImageBatch(images, labels) && !images.requires_grad && images.size(0) > 0;
     }
 
     private static Tensor CreateGradient(Parameter parameter)

@@ -219,6 +219,31 @@ public sealed class ManagedTrainingTests
     }
 
     [Fact]
+    public void Applies_GradientOfAnotherShapeWithTheSameCount_IsFalse()
+    {
+        using var model = new ConvNet(seed: 1);
+        using var scope = NewDisposeScope();
+        var (images, labels) = RandomBatch(3, seed: 1);
+        var weight = model.named_parameters().First(p => p.name == "linear1.weight").parameter;
+
+        weight.grad = zeros(weight.shape[1], weight.shape[0]);
+
+        ManagedTraining.Applies(model, images, labels).Should().BeFalse();
+    }
+
+    [Theory]
+    [InlineData(3, 1, 28, 27, 3)]
+    [InlineData(3, 2, 28, 28, 3)]
+    [InlineData(3, 1, 28, 28, 2)]
+    public void Applies_ImagesOrLabelsOfAnotherShape_IsFalse(int count, int channels, int height, int width, int labelCount)
+    {
+        using var model = new ConvNet(seed: 1);
+        using var scope = NewDisposeScope();
+
+        ManagedTraining.Applies(model, zeros(count, channels, height, width), zeros(labelCount, ScalarType.Int64)).Should().BeFalse();
+    }
+
+    [Fact]
     public void Applies_Float64Images_IsFalse()
     {
         using var model = new ConvNet(seed: 1);
