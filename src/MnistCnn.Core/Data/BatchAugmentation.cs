@@ -62,7 +62,7 @@ internal static class BatchAugmentation
             return ApplyWithTorch(batch, indices, options, seed, epoch, normalization);
         }
 
-        var (count, height, width) = ((int)images.shape[0], (int)images.shape[2], (int)images.shape[3]);
+        var (count, height, width) = ((int)images.size(0), (int)images.size(2), (int)images.size(3));
         var plane = height * width;
         var sampler = new AffineSampler(height, width);
         var displacement = options.ElasticAlpha > 0 ? new double[plane * 2] : null;
@@ -98,7 +98,7 @@ internal static class BatchAugmentation
         DigitBatch batch, ReadOnlySpan<long> indices, DigitAugmentation options, long seed, int epoch, PixelNormalization? normalization)
     {
         var images = batch.Images;
-        var (count, height, width) = ((int)images.shape[0], (int)images.shape[2], (int)images.shape[3]);
+        var (count, height, width) = ((int)images.size(0), (int)images.size(2), (int)images.size(3));
         var theta = new double[count * 6];
         for (var i = 0; i < count; i++)
         {

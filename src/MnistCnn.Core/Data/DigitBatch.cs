@@ -14,12 +14,12 @@ public sealed class DigitBatch : IDisposable
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(labels);
-        if (images.dim() != 4 || images.shape[1] != 1)
+        if (images.dim() != 4 || images.size(1) != 1)
         {
             throw new ArgumentException($"Images must have shape [B, 1, H, W]; got [{string.Join(", ", images.shape)}].", nameof(images));
         }
 
-        if (labels.dim() != 1 || labels.shape[0] != images.shape[0])
+        if (labels.dim() != 1 || labels.size(0) != images.size(0))
         {
             throw new ArgumentException($"Labels must have shape [{images.shape[0]}]; got [{string.Join(", ", labels.shape)}].", nameof(labels));
         }
@@ -40,7 +40,7 @@ public sealed class DigitBatch : IDisposable
     public Tensor Labels { get; }
 
     /// <summary>Gets the number of images in the batch.</summary>
-    public int Count => (int)Labels.shape[0];
+    public int Count => (int)Labels.size(0);
 
     /// <summary>Disposes both tensors.</summary>
     public void Dispose()

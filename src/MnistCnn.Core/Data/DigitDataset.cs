@@ -164,7 +164,7 @@ public sealed class DigitDataset : IDigitDataset
                 $"{indices.device}.", nameof(indices));
         }
 
-        if (indices.shape[0] < 1)
+        if (indices.size(0) < 1)
         {
             throw new ArgumentException("Indices must select at least one image.", nameof(indices));
         }

@@ -58,7 +58,7 @@ internal sealed unsafe class ManagedEvaluation
     public float Add(Tensor images, Tensor labels, long[] confusion, long[] ranks)
     {
         var classes = _passes.Description.Classes;
-        var count = (int)images.shape[0];
+        var count = (int)images.size(0);
         var labelValues = MemoryMarshal.Cast<byte, long>(labels.bytes);
         foreach (var label in labelValues)
         {
