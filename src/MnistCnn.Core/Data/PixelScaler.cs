@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace MnistCnn.Core.Data;
 
@@ -9,6 +10,7 @@ namespace MnistCnn.Core.Data;
 /// </summary>
 internal static class PixelScaler
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scale(ReadOnlySpan<byte> source, Span<float> destination, PixelNormalization? normalization)
     {
         if (destination.Length < source.Length)

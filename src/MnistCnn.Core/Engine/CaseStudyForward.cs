@@ -75,6 +75,7 @@ internal static class CaseStudyForward
     private const int LinearBlock = 384;
 
     /// <summary>Fills a padded input buffer (zeroed by the caller) from 784 prepared floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LoadImage(ReadOnlySpan<float> image, Span<float> input)
     {
         Debug.Assert(image.Length == NetworkDescription.ImageSize * NetworkDescription.ImageSize && input.Length >= InputLength);

@@ -18,6 +18,12 @@ namespace MnistCnn.Core.Engine;
 /// Deterministic whatever the thread count: every image's convolution gradients are kept apart and summed in
 /// image order, and linear1.weight's gradient is cut by feature columns, each summed over the images in order.
 /// </para>
+/// <para>
+/// The methods a step runs on every batch, here and around it (the work items, the batch's pixels, the loss, the fused
+/// Adam update), are compiled fully optimized at their first call: with tiered compilation alone they ran unoptimized,
+/// then instrumented, through most of the first epoch (measured: the case study's first epoch 0.62 s, then 0.50 s;
+/// later epochs 0.42 s either way).
+/// </para>
 /// </remarks>
 internal sealed unsafe class CaseStudyStep : GradientStep
 {
@@ -38,6 +44,7 @@ internal sealed unsafe class CaseStudyStep : GradientStep
     private float[] _losses = [];
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override double Run(ParameterView parameters, ParameterView gradients, nint images, nint labels, int count, int threads, float labelSmoothing)
     {
         EnsureCapacity(count);
@@ -157,6 +164,7 @@ internal sealed unsafe class CaseStudyStep : GradientStep
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void LinearWeightBlock(in Step step, int count, int block)
     {
         const int Width = Features / LinearBlocks;
@@ -167,6 +175,7 @@ internal sealed unsafe class CaseStudyStep : GradientStep
     }
 
     /// <summary>Sums the images' convolution and bias gradients in image order into the gradient tensors; returns the mean loss.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double Reduce(in Step step, int count)
     {
         const int Length = CaseStudyBackward.ConvGradientLength;

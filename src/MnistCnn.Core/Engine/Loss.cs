@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MnistCnn.Core.Engine;
 
 /// <summary>Softmax cross-entropy and the predicted class of one image's logits, as torch computes them in float32.</summary>
@@ -7,6 +9,7 @@ internal static class Loss
     /// <c>log(sum(exp(z)))</c> of the logits in float32, as <c>max + log(sum(exp(z - max)))</c> summed in index order:
     /// the cross-entropy of label <c>y</c> is this minus <c>z[y]</c>. NaN when a logit is NaN.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float LogSumExp(ReadOnlySpan<float> logits)
     {
         var max = logits[0];
@@ -32,6 +35,7 @@ internal static class Loss
     /// <paramref name="smoothing"/> 0 (plain cross-entropy) that is <c>logsumexp(z) - z[label]</c> and
     /// <c>(softmax(z) - onehot(label)) * scale</c>, computed as such.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, int label, float scale, Span<float> logitGradient, float smoothing = 0f)
     {
         var logSumExp = LogSumExp(logits);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace MnistCnn.Core.Engine;
 
@@ -32,6 +33,7 @@ internal sealed class WorkItems
 
     private WorkItems(int count, Action<int> work, int helpers) => (_count, _work, _remaining, _helperSeats) = (count, work, count, helpers);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int count, int threads, Action<int> work)
     {
         if (threads <= 1 || count <= 1)
@@ -66,6 +68,7 @@ internal sealed class WorkItems
     }
 
     /// <summary>A helper's share: takes one of the run's helper seats, if one is left, and drains the items.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Help()
     {
         if (Interlocked.Decrement(ref _helperSeats) >= 0)
@@ -74,6 +77,7 @@ internal sealed class WorkItems
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Drain()
     {
         int item;
@@ -99,6 +103,7 @@ internal sealed class WorkItems
     }
 
     // The items still running are short: spin a little before blocking.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Wait()
     {
         var spin = default(SpinWait);
@@ -138,6 +143,7 @@ internal sealed class WorkItems
         private static bool _unavailable;
 
         /// <summary>Posts the run's items to the helpers, starting helpers as needed; false when another run holds them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static bool TryPost(WorkItems items, int helpers)
         {
             if (_unavailable || helpers > MaxThreads || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
@@ -204,6 +210,7 @@ internal sealed class WorkItems
         }
 
         /// <summary>Polls for a run after <paramref name="seen"/> for <see cref="PollTicks"/>, then blocks; returns the new generation.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static long WaitForRun(long seen)
         {
             var deadline = Stopwatch.GetTimestamp() + PollTicks;

@@ -106,7 +106,7 @@ internal sealed class FusedAdam : Adam
         return base.step(closure);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private void FusedStep()
     {
         foreach (var group in _parameter_groups)
@@ -252,6 +252,7 @@ internal sealed class FusedAdam : Adam
     {
         private readonly int _pieceLength = (((length + count - 1) / count) + 15) / 16 * 16;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int piece)
         {
             var from = Math.Min(length, piece * _pieceLength);
