@@ -6,7 +6,7 @@
 # `bench inference`) and adds its rows, and writes them all to artifacts/bench/ (docs/performance.md). `--kernels K` overrides the checked choice (native, onednn, onednn-nhwc).
 # `bench best` runs only the best preset's pair (MNISTCNN_BENCH_BEST_EPOCHS, default 2, sets its epochs); `bench augment`
 # times an epoch of batches without augmentation, with the managed augmentation and with torch's, in one run.
-# `bench micro [ARGS]` runs the BenchmarkDotNet micro-benchmarks of the hot paths instead.
+# `bench micro [ARGS]` runs the BenchmarkDotNet micro-benchmarks of the hot paths and of the sigmoid pass (256 against 512 bits) instead.
 # `bench predict [MODEL]` times the managed classifier alone (no torch), for A/B runs of two builds.
 # `bench predict-profile [MODEL]` times one image's prediction per layer and part (columns, product, epilogue), 1 thread.
 # `bench step-profile [NETWORK]` times the engine's training step alone (no optimizer; default convnet), then each part, 1 thread.

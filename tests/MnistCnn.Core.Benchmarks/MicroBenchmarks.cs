@@ -16,7 +16,7 @@ internal static class MicroBenchmarks
             .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
             .WithArtifactsPath(Path.Combine("artifacts", "bench", "micro"))
             .WithOptions(ConfigOptions.DisableOptimizationsValidator);
-        var summaries = BenchmarkSwitcher.FromTypes([typeof(HotPathBenchmarks)])
+        var summaries = BenchmarkSwitcher.FromTypes([typeof(HotPathBenchmarks), typeof(SigmoidBenchmarks)])
             .Run(args.Length == 0 ? ["--filter", "*"] : args, config);
         return summaries.Any(s => s.HasCriticalValidationErrors) ? 1 : 0;
     }
