@@ -69,7 +69,9 @@ internal static class DigitWebApp
         services.AddRateLimiter(options => ConfigureRateLimiter(options, settings));
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(MnistCnnTelemetry.MeterName, ServiceMetrics.MeterName,
-                "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.RateLimiting")
+                "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.RateLimiting",
+                // .NET's own: the garbage collector's heap and collections, the process's memory and CPU, the thread pool.
+                "System.Runtime")
             // The library's prediction durations are micro- to milliseconds: buckets where they fall.
             .AddView(MnistCnnTelemetry.PredictDurationHistogram, new ExplicitBucketHistogramConfiguration
             {

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Tracing;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Microsoft.Diagnostics.NETCore.Client;
 
 namespace MnistCnn.Samples.Web.Tests;
 
@@ -14,6 +16,9 @@ internal sealed partial class ServerProcess : IDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _log = new();
+
+    /// <summary>The runtime provider's keyword that makes it collect the heap when a session enables it.</summary>
+    private const long GCHeapCollectKeyword = 0x800000;
 
     private ServerProcess(Process process) => _process = process;
 
@@ -110,6 +115,41 @@ internal sealed partial class ServerProcess : IDisposable
         throw new InvalidOperationException($"/proc/{_process.Id}/status has no field {field}.");
     }
 
+    /// <summary>
+    /// Makes the server run a full, blocking garbage collection, as a heap-snapshot tool does (an EventPipe session
+    /// enabling the runtime provider's GCHeapCollect keyword: no hook in the app), then reads the managed heap it left
+    /// from the app's /metrics (<c>dotnet_gc_last_collection_heap_size_bytes</c> less
+    /// <c>dotnet_gc_last_collection_heap_fragmentation_size_bytes</c> of the System.Runtime meter, summed over the
+    /// generations: the objects the collection kept, not the free space between them). Throws when no new gen2 collection shows up within 30 s, so a reading is always one taken
+    /// after a full collection.
+    /// </summary>
+    public async Task<long> HeapAfterFullCollectionAsync(HttpClient client, CancellationToken cancellationToken)
+    {
+        var before = Gen2Collections(await client.GetStringAsync("metrics", cancellationToken));
+        var diagnostics = new DiagnosticsClient(_process.Id);
+        EventPipeProvider[] providers = [new("Microsoft-Windows-DotNETRuntime", EventLevel.Informational, GCHeapCollectKeyword)];
+        using (var session = diagnostics.StartEventPipeSession(providers, requestRundown: false))
+        {
+            var deadline = Stopwatch.StartNew();
+            while (true)
+            {
+                var metrics = await client.GetStringAsync("metrics", cancellationToken);
+                if (Gen2Collections(metrics) > before)
+                {
+                    await session.StopAsync(cancellationToken);
+                    return Sum(HeapSizes(), metrics) - Sum(HeapFragmentation(), metrics);
+                }
+
+                if (deadline.Elapsed > TimeSpan.FromSeconds(30))
+                {
+                    throw new InvalidOperationException($"The server ran no gen2 collection within 30 s of the request (gen2 collections: {before}).");
+                }
+
+                await Task.Delay(100, cancellationToken);
+            }
+        }
+    }
+
     public void Dispose()
     {
         if (!_process.HasExited)
@@ -127,6 +167,21 @@ internal sealed partial class ServerProcess : IDisposable
         : Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self
         : "dotnet";
 
+    private static long Sum(Regex lines, string metrics) =>
+        lines.Matches(metrics).Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+
+    private static long Gen2Collections(string metrics) =>
+        Gen2CollectionsLine().Match(metrics) is { Success: true } match ? long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+
     [GeneratedRegex(@"Now listening on: (http://\S+)")]
     private static partial Regex ListeningLine();
+
+    [GeneratedRegex("""^dotnet_gc_collections_total\{[^}]*gc_heap_generation="gen2"[^}]*\} (\d+)""", RegexOptions.Multiline)]
+    private static partial Regex Gen2CollectionsLine();
+
+    [GeneratedRegex("""^dotnet_gc_last_collection_heap_size_bytes\{[^}]*\} (\d+)""", RegexOptions.Multiline)]
+    private static partial Regex HeapSizes();
+
+    [GeneratedRegex("""^dotnet_gc_last_collection_heap_fragmentation_size_bytes\{[^}]*\} (\d+)""", RegexOptions.Multiline)]
+    private static partial Regex HeapFragmentation();
 }
