@@ -10,6 +10,9 @@ namespace MnistCnn.Core.Engine;
 /// </summary>
 internal sealed class AlignedBuffer
 {
+    /// <summary>Floats in a 64-byte cache line: an offset that is a multiple of it keeps a buffer's alignment.</summary>
+    public const int AlignmentFloats = Alignment / sizeof(float);
+
     private const int Alignment = 64;
     private readonly float[] _array;
     private readonly int _offset;
@@ -17,7 +20,7 @@ internal sealed class AlignedBuffer
     /// <summary>Allocates <paramref name="length"/> zeroed floats.</summary>
     public unsafe AlignedBuffer(int length)
     {
-        _array = GC.AllocateArray<float>(length + (Alignment / sizeof(float)), pinned: true);
+        _array = GC.AllocateArray<float>(length + AlignmentFloats, pinned: true);
         var address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_array));
         _offset = (int)((Alignment - (address % Alignment)) % Alignment) / sizeof(float);
         Length = length;

@@ -8,9 +8,6 @@ namespace MnistCnn.Core.Engine;
 /// </summary>
 internal sealed class NetworkWeights
 {
-    /// <summary>Floats in a 64-byte cache line: each parameter starts a line of the aligned buffer.</summary>
-    private const int AlignmentFloats = 16;
-
     private readonly AlignedBuffer _values;
 
     private NetworkWeights(NetworkDescription description, AlignedBuffer values, int[] offsets)
@@ -69,7 +66,9 @@ internal sealed class NetworkWeights
         return new NetworkWeights(description, buffer, offsets);
     }
 
-    private static int RoundUp(int floats) => (floats + AlignmentFloats - 1) / AlignmentFloats * AlignmentFloats;
+    // Each parameter starts a cache line of the aligned buffer.
+    private static int RoundUp(int floats) =>
+        (floats + AlignedBuffer.AlignmentFloats - 1) / AlignedBuffer.AlignmentFloats * AlignedBuffer.AlignmentFloats;
 
     private static int FirstNonFinite(ReadOnlySpan<float> values)
     {

@@ -132,11 +132,13 @@ internal sealed class FusedAdam : Adam
                     (float)Math.Sqrt(biasCorrection2),
                     (float)epsilon,
                     (float)(-group.LearningRate / biasCorrection1));
-                var p = CpuTensors.Floats(parameter);
-                var threads = p.Length >= ParallelLength ? Math.Max(1, get_num_threads()) : 1;
+                var length = (int)parameter.NumberOfElements;
+                var threads = length >= ParallelLength ? Math.Max(1, get_num_threads()) : 1;
                 if (threads == 1)
                 {
-                    Update(p, CpuTensors.Floats(grad), CpuTensors.Floats(state.exp_avg), CpuTensors.Floats(state.exp_avg_sq), constants);
+                    Update(
+                        CpuTensors.Floats(parameter), CpuTensors.Floats(grad), CpuTensors.Floats(state.exp_avg), CpuTensors.Floats(state.exp_avg_sq),
+                        constants);
                     continue;
                 }
 
@@ -144,7 +146,7 @@ internal sealed class FusedAdam : Adam
                 // every element's update is its own, so the pieces give the same bits as one pass.
                 var update = new Pieces(
                     CpuTensors.Address(parameter), CpuTensors.Address(grad), CpuTensors.Address(state.exp_avg), CpuTensors.Address(state.exp_avg_sq),
-                    p.Length, threads, constants);
+                    length, threads, constants);
                 WorkItems.Run(threads, threads, update.Run);
             }
         }
@@ -247,10 +249,13 @@ internal sealed class FusedAdam : Adam
     private readonly record struct Constants(
         float Beta1, float OneMinusBeta1, float Beta2, float OneMinusBeta2, float BiasCorrection2Sqrt, float Epsilon, float NegativeStepSize);
 
-    /// <summary>One parameter's update in <c>count</c> pieces of whole vectors (spans cannot cross into the work items).</summary>
+    /// <summary>
+    /// One parameter's update in <c>count</c> pieces that each start a cache line (spans cannot cross into the work items).
+    /// </summary>
     private sealed unsafe class Pieces(nint parameter, nint gradient, nint average, nint averageSquare, int length, int count, Constants constants)
     {
-        private readonly int _pieceLength = (((length + count - 1) / count) + 15) / 16 * 16;
+        private const int Line = AlignedBuffer.AlignmentFloats;
+        private readonly int _pieceLength = (((length + count - 1) / count) + Line - 1) / Line * Line;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int piece)

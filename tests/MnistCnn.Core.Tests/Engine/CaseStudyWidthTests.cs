@@ -119,12 +119,7 @@ public sealed class CaseStudyWidthTests
     public void GradientStep_NarrowerWidths_EqualThe256BitKernelsToOneMillionth()
     {
         var passes = new CaseStudyPasses(NetworkDescription.ConvNet);
-        var images = PreparedImages(RealMnistImages.Train.Pixels, Batch);
-        var labels = GC.AllocateArray<long>(Batch, pinned: true);
-        for (var i = 0; i < Batch; i++)
-        {
-            labels[i] = RealMnistImages.TrainLabelBytes[i];
-        }
+        var (images, labels) = FirstTrainingBatch();
 
         var (widestLoss, widest) = Gradients(passes, images, labels);
         var lines = new List<string> { $"widest path: {VectorWidth.HardwareBits} bits (case study kernels: 256); case study, random weights (seed 7), the first {Batch} training images" };
@@ -152,12 +147,7 @@ public sealed class CaseStudyWidthTests
         // The kernels' sums are 256 bits wide at both widths; only the sigmoid pass takes 512-bit vectors where AVX-512 is
         // accelerated, with the same operations per lane, so every logit and gradient must be the same float.
         var passes = new CaseStudyPasses(NetworkDescription.ConvNet);
-        var images = PreparedImages(RealMnistImages.Train.Pixels, Batch);
-        var labels = GC.AllocateArray<long>(Batch, pinned: true);
-        for (var i = 0; i < Batch; i++)
-        {
-            labels[i] = RealMnistImages.TrainLabelBytes[i];
-        }
+        var (images, labels) = FirstTrainingBatch();
 
         var (wideLoss, wide) = Gradients(passes, images, labels);
         var wideLogits = Logits(passes, images, Batch);
@@ -172,6 +162,18 @@ public sealed class CaseStudyWidthTests
         loss.Should().Be(wideLoss);
         gradients.Should().Equal(wide);
         logits.Should().Equal(wideLogits);
+    }
+
+    // The first Batch training images, prepared, with their labels (both on the pinned heap).
+    private static (float[] Images, long[] Labels) FirstTrainingBatch()
+    {
+        var labels = GC.AllocateArray<long>(Batch, pinned: true);
+        for (var i = 0; i < Batch; i++)
+        {
+            labels[i] = RealMnistImages.TrainLabelBytes[i];
+        }
+
+        return (PreparedImages(RealMnistImages.Train.Pixels, Batch), labels);
     }
 
     private static string Name(int bits) => bits == 0 ? "scalar" : $"{bits} bits";
